@@ -1,0 +1,75 @@
+"""Errors the command API raises beside the domain's own: unknown incidents, conflicts, reused ids.
+
+    DomainError                        (domain.errors)
+    ├── RuleBrokenError                a business rule refused the command          → 409
+    │   ├── VersionConflictError       the incident moved on from the expected version
+    │   ├── IncidentAlreadyExistsError a report named an id that is already taken
+    │   └── CommandIdReusedError       a command id came back with a different payload
+    ├── InvalidInputError              a field was missing, unknown or malformed    → 422
+    │   └── UnknownCommandError        no such command for this kind of incident
+    └── IncidentNotFoundError          no incident with that id                     → 404
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.errors import DomainError, InvalidInputError, RuleBrokenError
+
+
+class IncidentNotFoundError(DomainError):
+    """No incident has that id."""
+
+    code = "incident_not_found"
+
+    def __init__(self, incident_id: UUID) -> None:
+        super().__init__(f"no incident with id {incident_id}", incident_id=incident_id)
+
+
+class VersionConflictError(RuleBrokenError):
+    """The command expected a version the incident has moved on from."""
+
+    code = "version_conflict"
+
+    def __init__(self, incident_id: UUID, expected: int | None, actual: int | None) -> None:
+        super().__init__(
+            f"incident {incident_id} is at version {actual}, the command expected {expected}",
+            incident_id=incident_id,
+        )
+        self.expected, self.actual = expected, actual
+
+
+class IncidentAlreadyExistsError(RuleBrokenError):
+    """A report named an incident id that another report already took."""
+
+    code = "incident_exists"
+
+    def __init__(self, incident_id: UUID) -> None:
+        super().__init__(f"incident {incident_id} was already reported", incident_id=incident_id)
+
+
+class CommandIdReusedError(RuleBrokenError):
+    """A command id came back with a payload different from the one first recorded under it."""
+
+    code = "command_id_reused"
+
+    def __init__(self, command_id: str, incident_id: UUID) -> None:
+        super().__init__(
+            f"command id {command_id!r} was already used for a different command on incident "
+            f"{incident_id}",
+            incident_id=incident_id,
+        )
+        self.command_id = command_id
+
+
+class UnknownCommandError(InvalidInputError):
+    """The command is not one this kind of incident accepts."""
+
+    code = "unknown_command"
+
+    def __init__(self, command: str, incident_id: UUID, accepted: tuple[str, ...]) -> None:
+        super().__init__(
+            f"{command!r} is not a command for this incident; expected one of: {', '.join(accepted)}",
+            field="command",
+            incident_id=incident_id,
+        )

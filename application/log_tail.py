@@ -1,0 +1,70 @@
+"""The one way downstream code reads the incident log: from a position, in order, then live."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Subscription
+
+from application.store.errors import RECOVERABLE_STORE_ERRORS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoggedEvent:
+    """One stored event and its position in the log."""
+
+    position: int
+    topic: str
+    event: DomainEventProtocol[UUID]
+
+
+class LogTail:
+    """Yields every stored event after `after`, in position order, then each new one as it commits.
+
+    Each event is yielded exactly once. A lost database connection is not fatal: the tail
+    reconnects and resumes from the last position it yielded. `stop()` may be called from any
+    thread; a restarted reader resumes by passing the last position it handled as `after`.
+    """
+
+    def __init__(self, app: Application[UUID], after: int = 0, *, retry_seconds: float = 0.5) -> None:
+        self._app = app
+        self.position = after
+        self._retry_seconds = retry_seconds
+        self._stopped = threading.Event()
+        self._subscription: Subscription[Any] | None = None
+        self.reconnections = 0
+
+    def __iter__(self) -> Iterator[LoggedEvent]:
+        while not self._stopped.is_set():
+            try:
+                yield from self._follow()
+            except RECOVERABLE_STORE_ERRORS as error:
+                self.reconnections += 1
+                log.warning("log tail lost the store at position %s (%s); reconnecting", self.position, error)
+                self._stopped.wait(self._retry_seconds)
+
+    def _follow(self) -> Iterator[LoggedEvent]:
+        with self._app.recorder.subscribe(gt=self.position) as subscription:
+            self._subscription = subscription
+            if self._stopped.is_set():
+                return
+            for notification in subscription:
+                event = self._app.mapper.to_domain_event(notification)
+                self.position = notification.id
+                yield LoggedEvent(notification.id, notification.topic, event)
+                if self._stopped.is_set():
+                    return
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._subscription is not None:
+            self._subscription.stop()

@@ -1,0 +1,50 @@
+"""Turns a database URL into the eventsourcing environment that builds the incident store."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, unquote, urlsplit
+
+SQLITE_FACTORY = "application.store.sqlite_store:IncidentSQLiteFactory"
+POSTGRES_FACTORY = "application.store.postgres_store:IncidentPostgresFactory"
+
+
+class DatabaseURLError(ValueError):
+    """The database URL names no store this product can use."""
+
+
+def store_env(database_url: str) -> dict[str, str]:
+    """`sqlite:///var/incident.db` (relative), `sqlite:////abs/path.db`, or `postgresql://user@host/db`.
+
+    A PostgreSQL URL may carry `?schema=NAME`; the schema must exist.
+    """
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        path = unquote(parts.path.removeprefix("/"))
+        if not path:
+            raise DatabaseURLError(f"database URL {database_url!r} names no SQLite file")
+        return {
+            "PERSISTENCE_MODULE": SQLITE_FACTORY,
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        dbname = unquote(parts.path.removeprefix("/"))
+        if not (parts.hostname and dbname):
+            raise DatabaseURLError(f"database URL {database_url!r} needs a host and a database name")
+        schema = parse_qs(parts.query).get("schema", ["public"])[0]
+        return {
+            "PERSISTENCE_MODULE": POSTGRES_FACTORY,
+            "POSTGRES_HOST": parts.hostname,
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_DBNAME": dbname,
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_SCHEMA": schema,
+            # A server restart or a dropped connection is noticed before a pooled connection is used.
+            "POSTGRES_PRE_PING": "y",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "POSTGRES_CONNECT_TIMEOUT": "5",
+        }
+    raise DatabaseURLError(
+        f"database URL {database_url!r}: scheme {parts.scheme!r} is not sqlite or postgresql"
+    )

@@ -1,0 +1,99 @@
+"""The scaled-out PostgreSQL store: append-only tables and command receipts beside the library's."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.postgres import (
+    PostgresAggregateRecorder,
+    PostgresApplicationRecorder,
+    PostgresDatastore,
+    PostgresFactory,
+)
+from eventsourcing.persistence import StoredEvent
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from application.store.append_only import postgres_refusal_function, postgres_triggers
+from application.store.receipts import CommandReceipt
+
+
+def _composed(statements: list[str]) -> list[Composed]:
+    # The library's create_table() expects Composed statements; these carry no parameters.
+    return [SQL(statement).format() for statement in statements]  # type: ignore[arg-type]
+
+
+def _append_only_statements(schema: str, table: str) -> list[Composed]:
+    return _composed([postgres_refusal_function(schema), *postgres_triggers(schema, table)])
+
+
+class AppendOnlyPostgresAggregateRecorder(PostgresAggregateRecorder):
+    """The snapshot recorder, with UPDATE, DELETE and TRUNCATE refused by the database."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.sql_create_statements.extend(_append_only_statements(datastore.schema, events_table_name))
+
+
+class IncidentPostgresRecorder(PostgresApplicationRecorder):
+    """The incident log on PostgreSQL: append-only, with command receipts in the same transaction.
+
+    Live tailing is the library's LISTEN/NOTIFY subscription.
+    """
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
+        super().__init__(datastore, events_table_name=events_table_name)
+        self.receipts_table = events_table_name.removesuffix("_events") + "_command_receipts"
+        self.check_identifier_length(self.receipts_table)
+        schema = Identifier(datastore.schema)
+        receipts = Identifier(self.receipts_table)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {0}.{1} (command_id text PRIMARY KEY, "
+                "fingerprint text NOT NULL, incident_id uuid NOT NULL, version bigint NOT NULL)"
+            ).format(schema, receipts)
+        )
+        self.sql_create_statements.extend(_append_only_statements(datastore.schema, events_table_name))
+        self.sql_create_statements.extend(_composed(postgres_triggers(datastore.schema, self.receipts_table)))
+        self._insert_receipt = SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s, %s)").format(schema, receipts)
+        self._select_receipt = SQL("SELECT * FROM {0}.{1} WHERE command_id = %s").format(schema, receipts)
+        self._select_position = SQL(
+            "SELECT notification_id FROM {0}.{1} WHERE originator_id = %s AND originator_version = %s"
+        ).format(schema, Identifier(events_table_name))
+
+    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # Runs inside the library's insert transaction, before the events: a duplicate command id and
+        # a version conflict both surface as IntegrityError and roll back everything.
+        receipt: CommandReceipt | None = kwargs.get("receipt")
+        if receipt is not None:
+            curs.execute(
+                self._insert_receipt,
+                (receipt.command_id, receipt.fingerprint, receipt.incident_id, receipt.version),
+                prepare=True,
+            )
+
+    def receipt(self, command_id: str) -> CommandReceipt | None:
+        """The receipt of an earlier command with this id, if there was one."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_receipt, (command_id,), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return CommandReceipt(row["command_id"], row["fingerprint"], row["incident_id"], row["version"])
+
+    def position_of(self, originator_id: UUID, version: int) -> int | None:
+        """The notification id (log position) of one stored event."""
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(self._select_position, (originator_id, version), prepare=True)
+            row = curs.fetchone()
+        return None if row is None else int(row["notification_id"])
+
+
+class IncidentPostgresFactory(PostgresFactory):
+    """Builds the append-only PostgreSQL recorders."""
+
+    aggregate_recorder_class = AppendOnlyPostgresAggregateRecorder
+    application_recorder_class = IncidentPostgresRecorder
