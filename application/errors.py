@@ -1,13 +1,13 @@
 """Errors the command API raises beside the domain's own: unknown incidents, conflicts, reused ids.
 
-    DomainError                        (domain.errors)
-    ├── RuleBrokenError                a business rule refused the command          → 409
-    │   ├── VersionConflictError       the incident moved on from the expected version
-    │   ├── IncidentAlreadyExistsError a report named an id that is already taken
-    │   └── CommandIdReusedError       a command id came back with a different payload
-    ├── InvalidInputError              a field was missing, unknown or malformed    → 422
-    │   └── UnknownCommandError        no such command for this kind of incident
-    └── IncidentNotFoundError          no incident with that id                     → 404
+DomainError                        (domain.errors)
+├── RuleBrokenError                a business rule refused the command          → 409
+│   ├── VersionConflictError       the incident moved on from the expected version
+│   ├── IncidentAlreadyExistsError a report named an id that is already taken
+│   └── CommandIdReusedError       a command id came back with a different payload
+├── InvalidInputError              a field was missing, unknown or malformed    → 422
+│   └── UnknownCommandError        no such command for this kind of incident
+└── IncidentNotFoundError          no incident with that id                     → 404
 """
 
 from __future__ import annotations
@@ -32,10 +32,13 @@ class VersionConflictError(RuleBrokenError):
     code = "version_conflict"
 
     def __init__(self, incident_id: UUID, expected: int | None, actual: int | None) -> None:
-        super().__init__(
-            f"incident {incident_id} is at version {actual}, the command expected {expected}",
-            incident_id=incident_id,
-        )
+        if expected is None:
+            message = f"incident {incident_id} kept changing under concurrent writers; try the command again"
+        elif actual is None:
+            message = f"incident {incident_id} moved on from version {expected} while the command ran"
+        else:
+            message = f"incident {incident_id} is at version {actual}, the command expected {expected}"
+        super().__init__(message, incident_id=incident_id)
         self.expected, self.actual = expected, actual
 
 
@@ -55,8 +58,7 @@ class CommandIdReusedError(RuleBrokenError):
 
     def __init__(self, command_id: str, incident_id: UUID) -> None:
         super().__init__(
-            f"command id {command_id!r} was already used for a different command on incident "
-            f"{incident_id}",
+            f"command id {command_id!r} was already used for a different command on incident {incident_id}",
             incident_id=incident_id,
         )
         self.command_id = command_id

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import inspect
+import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,7 +29,7 @@ from application.store.receipts import CommandReceipt
 from application.transcodings import domain_transcodings
 from domain.complaint import Complaint
 from domain.emergency import Emergency
-from domain.errors import InvalidInputError
+from domain.errors import DomainError, InvalidInputError
 from domain.values import Actor, Stamp
 
 Incident = Complaint | Emergency
@@ -34,8 +37,12 @@ Clock = Callable[[], datetime]
 
 # A snapshot every so many events keeps loading an incident independent of its history's length.
 SNAPSHOT_INTERVAL = 25
-# Without an expected version, a command that lost a race is re-checked against the new state.
+# Without an expected version, a command that lost a race (to another process: within one process
+# commands on an incident take turns) is re-checked against the new state.
 MAX_ATTEMPTS = 5
+# Commands on one incident take turns within a process; commands on different incidents do not wait
+# for each other (they share group commits instead).
+INCIDENT_LOCK_STRIPES = 256
 
 
 def utc_now() -> datetime:
@@ -77,6 +84,7 @@ class IncidentDesk(Application[UUID]):
     def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
         super().__init__(env)
         self.clock = clock
+        self._incident_locks = [threading.Lock() for _ in range(INCIDENT_LOCK_STRIPES)]
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -132,20 +140,18 @@ class IncidentDesk(Application[UUID]):
             occurred_at=occurred_at,
             fields=dict(fields),
         )
-        replay = self._replay(command_id, payload)
-        if replay is not None:
-            return replay
-        stamp = self._stamp(actor, occurred_at)
-        _check_fields(kind.report, fields, incident_id, skip=("incident_id", "stamp"))
-        incident = kind.report(incident_id=incident_id, stamp=stamp, **fields)
-        receipt = CommandReceipt(command_id, payload, incident_id, incident.version)
         try:
-            return self._save(incident, receipt)
-        except IntegrityError:
+            _check_fields(kind.report, fields, incident_id, skip=("incident_id", "stamp"))
+            incident = kind.report(incident_id=incident_id, stamp=self._stamp(actor, occurred_at), **fields)
+            return self._save(incident, CommandReceipt(command_id, payload, incident_id, incident.version))
+        except (DomainError, IntegrityError) as error:
+            # Receipts are looked up only when something failed: a replay fails on the receipt's key.
             replay = self._replay(command_id, payload)
             if replay is not None:
                 return replay
-            raise IncidentAlreadyExistsError(incident_id) from None
+            if isinstance(error, IntegrityError):
+                raise IncidentAlreadyExistsError(incident_id) from None
+            raise
 
     # Acting on an incident: every command of the aggregates goes through one path.
 
@@ -168,39 +174,89 @@ class IncidentDesk(Application[UUID]):
         """
         fields = dict(fields or {})
         payload = fingerprint(
-            command=command, incident_id=incident_id, actor=actor, occurred_at=occurred_at, fields=fields
+            command=command,
+            incident_id=incident_id,
+            actor=actor,
+            occurred_at=occurred_at,
+            fields=fields,
         )
-        if command_id is not None:
-            replay = self._replay(command_id, payload)
+        try:
+            with self._incident_locks[incident_id.int % INCIDENT_LOCK_STRIPES]:
+                return self._act_in_turn(
+                    incident_id, command, actor, occurred_at, fields, command_id, expected_version, payload
+                )
+        except DomainError:
+            # A replayed command may now break a rule (acknowledging twice) or expect an old version:
+            # its receipt says it already succeeded, so the original result is the answer.
+            replay = self._replay(command_id, payload) if command_id is not None else None
             if replay is not None:
                 return replay
+            raise
+
+    def _act_in_turn(
+        self,
+        incident_id: UUID,
+        command: str,
+        actor: Actor,
+        occurred_at: datetime,
+        fields: dict[str, Any],
+        command_id: str | None,
+        expected_version: int | None,
+        payload: str,
+    ) -> CommandResult:
         for _ in range(MAX_ATTEMPTS):
-            incident = self.get_incident(incident_id)
+            incident = self._load_for_command(incident_id)
             if expected_version is not None and incident.version != expected_version:
-                raise VersionConflictError(incident_id, expected_version, incident.version)
+                if incident.version < expected_version:
+                    # The client saw a write this process's cache has not: read the store.
+                    self._forget(incident_id)
+                    incident = self._load_for_command(incident_id)
+                if incident.version != expected_version:
+                    raise VersionConflictError(incident_id, expected_version, incident.version)
             method = self._command(incident, command)
             _check_fields(method, fields, incident_id, skip=("stamp",))
-            method(self._stamp(actor, occurred_at), **fields)
             receipt = None
-            if command_id is not None:
-                receipt = CommandReceipt(command_id, payload, incident_id, incident.version)
             try:
+                method(self._stamp(actor, occurred_at), **fields)
+                if command_id is not None:
+                    receipt = CommandReceipt(command_id, payload, incident_id, incident.version)
                 return self._save(incident, receipt)
+            except DomainError:
+                raise  # refusals change nothing, so the cached incident is still true
             except IntegrityError:
+                self._forget(incident_id)
                 if command_id is not None:
                     replay = self._replay(command_id, payload)
                     if replay is not None:
                         return replay
                 if expected_version is not None:
                     raise VersionConflictError(incident_id, expected_version, None) from None
+            except BaseException:
+                self._forget(incident_id)  # the cached copy may hold a change that was never stored
+                raise
         raise VersionConflictError(incident_id, None, None)
 
-    def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:
-        """The incident as it stands (or stood at a version)."""
+    def _load_for_command(self, incident_id: UUID) -> Incident:
+        # The caller holds the incident's lock: it may change the cached copy in place, and
+        # forgets it if the change is not stored. Deep-copying would cost more than the command.
         try:
-            return cast(Incident, self.repository.get(incident_id, version=version))
+            return cast(Incident, self.repository.get(incident_id, deepcopy_from_cache=False))
         except AggregateNotFoundError:
             raise IncidentNotFoundError(incident_id) from None
+
+    def _forget(self, incident_id: UUID) -> None:
+        """Drop a cached incident that another process moved on, so the next load reads the store."""
+        if self.repository.cache is not None:
+            with contextlib.suppress(KeyError):
+                self.repository.cache.get(incident_id, evict=True)
+
+    def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:
+        """A copy of the incident as it stands (or stood at a version), safe to read at leisure."""
+        with self._incident_locks[incident_id.int % INCIDENT_LOCK_STRIPES]:
+            try:
+                return cast(Incident, self.repository.get(incident_id, version=version))
+            except AggregateNotFoundError:
+                raise IncidentNotFoundError(incident_id) from None
 
     def history(self, incident_id: UUID) -> list[DomainEventProtocol[UUID]]:
         """Every stored event of one incident, oldest first."""
@@ -237,9 +293,7 @@ def _check_fields(
     method: Callable[..., Any], fields: Mapping[str, Any], incident_id: UUID, skip: tuple[str, ...]
 ) -> None:
     """Name an unknown or missing field before the domain sees it (a TypeError would say less)."""
-    parameters = {
-        name: p for name, p in inspect.signature(method).parameters.items() if name not in skip
-    }
+    parameters = _parameters(getattr(method, "__func__", method), skip)
     for name in fields:
         if name not in parameters:
             raise InvalidInputError(
@@ -250,3 +304,9 @@ def _check_fields(
     for name, parameter in parameters.items():
         if parameter.default is inspect.Parameter.empty and name not in fields:
             raise InvalidInputError(f"missing field {name!r}", field=name, incident_id=incident_id)
+
+
+@functools.cache
+def _parameters(function: Callable[..., Any], skip: tuple[str, ...]) -> dict[str, inspect.Parameter]:
+    ignored = {"self", "cls", *skip}
+    return {name: p for name, p in inspect.signature(function).parameters.items() if name not in ignored}

@@ -49,7 +49,11 @@ class LogTail:
                 yield from self._follow()
             except RECOVERABLE_STORE_ERRORS as error:
                 self.reconnections += 1
-                log.warning("log tail lost the store at position %s (%s); reconnecting", self.position, error)
+                log.warning(
+                    "log tail lost the store at position %s (%s); reconnecting",
+                    self.position,
+                    error,
+                )
                 self._stopped.wait(self._retry_seconds)
 
     def _follow(self) -> Iterator[LoggedEvent]:

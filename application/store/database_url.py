@@ -26,6 +26,10 @@ def store_env(database_url: str) -> dict[str, str]:
             "PERSISTENCE_MODULE": SQLITE_FACTORY,
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": "30",
+            # The embedded store has one server process: its cache is current without asking the
+            # store on every load. A write from elsewhere still cannot be lost: the stale copy fails
+            # to append (version conflict), is forgotten, and the command is checked again.
+            "AGGREGATE_CACHE_FASTFORWARD": "n",
         }
     if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         dbname = unquote(parts.path.removeprefix("/"))

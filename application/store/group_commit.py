@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -15,37 +15,41 @@ class PendingWrite:
     payload: Any
     result: Any = None
     error: BaseException | None = None
-    done: bool = field(default=False)
+    done: bool = False
 
 
 class GroupCommit:
-    """Lets whichever writer holds the lock commit everything queued so far in one transaction.
+    """While one batch is being made durable (the fsync dominates), the next writers queue up;
+    when it is done, one of them leads the next batch with everything queued so far.
 
-    While one batch is being made durable (the fsync dominates), the next writers queue up; the
-    next lock holder writes them all at once. Every caller returns only after the transaction that
-    carries its write has committed, so an acknowledged write is on disk.
+    Every caller returns only after the transaction that carries its write has committed, so an
+    acknowledged write is on disk. Waiters sleep on a condition, not on the writer's lock, so a
+    finished writer is never held up behind the next batch's fsync.
     """
 
     def __init__(self, write_batch: Callable[[Sequence[PendingWrite]], None]) -> None:
         self._write_batch = write_batch
         self._queue: list[PendingWrite] = []
-        self._queue_lock = threading.Lock()
-        self._leader_lock = threading.Lock()
+        self._leading = False
+        self._changed = threading.Condition()
 
     def submit(self, payload: Any) -> Any:
         pending = PendingWrite(payload)
-        with self._queue_lock:
+        batch: list[PendingWrite] = []
+        with self._changed:
             self._queue.append(pending)
-        with self._leader_lock:
+            while self._leading and not pending.done:
+                self._changed.wait()
             if not pending.done:
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                self._write_all(batch)
+                self._leading = True
+                batch, self._queue = self._queue, []
+        if not pending.done:
+            self._lead(batch)
         if pending.error is not None:
             raise pending.error
         return pending.result
 
-    def _write_all(self, batch: Sequence[PendingWrite]) -> None:
+    def _lead(self, batch: Sequence[PendingWrite]) -> None:
         try:
             self._write_batch(batch)
         except BaseException as error:
@@ -54,5 +58,8 @@ class GroupCommit:
                 if pending.error is None:
                     pending.result, pending.error = None, error
         finally:
-            for pending in batch:
-                pending.done = True
+            with self._changed:
+                for pending in batch:
+                    pending.done = True
+                self._leading = False
+                self._changed.notify_all()

@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
 )
-from eventsourcing.persistence import StoredEvent
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
@@ -23,7 +23,7 @@ from application.store.receipts import CommandReceipt
 
 def _composed(statements: list[str]) -> list[Composed]:
     # The library's create_table() expects Composed statements; these carry no parameters.
-    return [SQL(statement).format() for statement in statements]  # type: ignore[arg-type]
+    return [SQL(statement).format() for statement in statements]
 
 
 def _append_only_statements(schema: str, table: str) -> list[Composed]:
@@ -64,16 +64,24 @@ class IncidentPostgresRecorder(PostgresApplicationRecorder):
             "SELECT notification_id FROM {0}.{1} WHERE originator_id = %s AND originator_version = %s"
         ).format(schema, Identifier(events_table_name))
 
-    def _insert_events(self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+    def _insert_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],  # noqa: ARG002  (the library's signature)
+        **kwargs: Any,
+    ) -> None:
         # Runs inside the library's insert transaction, before the events: a duplicate command id and
         # a version conflict both surface as IntegrityError and roll back everything.
         receipt: CommandReceipt | None = kwargs.get("receipt")
         if receipt is not None:
-            curs.execute(
-                self._insert_receipt,
-                (receipt.command_id, receipt.fingerprint, receipt.incident_id, receipt.version),
-                prepare=True,
-            )
+            # A nested pipeline block syncs on exit, so a reused command id raises its unique
+            # violation here (an IntegrityError) rather than aborting the pipeline later.
+            with curs.connection.pipeline():
+                curs.execute(
+                    self._insert_receipt,
+                    (receipt.command_id, receipt.fingerprint, receipt.incident_id, receipt.version),
+                    prepare=True,
+                )
 
     def receipt(self, command_id: str) -> CommandReceipt | None:
         """The receipt of an earlier command with this id, if there was one."""

@@ -62,7 +62,10 @@ class AppendOnlySQLiteAggregateRecorder(SQLiteAggregateRecorder):
     """The snapshot recorder, with UPDATE and DELETE refused by the database."""
 
     def construct_create_table_statements(self) -> list[str]:
-        return [*super().construct_create_table_statements(), *sqlite_triggers(self.events_table_name)]
+        return [
+            *super().construct_create_table_statements(),
+            *sqlite_triggers(self.events_table_name),
+        ]
 
 
 class IncidentSQLiteRecorder(SQLiteApplicationRecorder):
@@ -144,7 +147,9 @@ class SQLiteSubscription(ListenNotifySubscription[IncidentSQLiteRecorder]):
     never passes over a row that commits later with a lower id.
     """
 
-    def __init__(self, recorder: IncidentSQLiteRecorder, gt: int | None = None, topics: Sequence[str] = ()) -> None:
+    def __init__(
+        self, recorder: IncidentSQLiteRecorder, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> None:
         self._stopping = threading.Event()
         super().__init__(recorder=recorder, gt=gt, topics=topics)
         WAKEUPS.register(recorder.db_name, self._has_been_notified)

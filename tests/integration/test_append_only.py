@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 import pytest
 
-from tests.conftest import POSTGRES_URL
 from application.store.receipts import CommandReceipt
+from tests.conftest import POSTGRES_URL
 from tests.integration.ledger import Ledger, Tally, ledger
 
 
@@ -33,8 +33,16 @@ def plain_connection(database_url: str) -> Iterator[Any]:
 
 def tables(database_url: str) -> dict[str, str]:
     if database_url.startswith("sqlite"):
-        return {"events": "stored_events", "snapshots": "stored_snapshots", "receipts": "command_receipts"}
-    return {"events": "ledger_events", "snapshots": "ledger_snapshots", "receipts": "ledger_command_receipts"}
+        return {
+            "events": "stored_events",
+            "snapshots": "stored_snapshots",
+            "receipts": "command_receipts",
+        }
+    return {
+        "events": "ledger_events",
+        "snapshots": "ledger_snapshots",
+        "receipts": "ledger_command_receipts",
+    }
 
 
 def stored_rows(database_url: str, table: str) -> int:
@@ -62,23 +70,32 @@ def app_with_history(database_url: str) -> Iterator[Ledger]:
     "statement",
     ["UPDATE {table} SET topic = 'tampered'", "DELETE FROM {table}"],
 )
+@pytest.mark.usefixtures("app_with_history")
 def test_a_plain_sql_connection_cannot_update_or_delete_stored_rows(
-    database_url: str, app_with_history: Ledger, table: str, statement: str
+    database_url: str, table: str, statement: str
 ) -> None:
     name = tables(database_url)[table]
     before = stored_rows(database_url, name)
-    with plain_connection(database_url) as conn, pytest.raises((sqlite3.IntegrityError, psycopg.Error)) as refused:
+    with (
+        plain_connection(database_url) as conn,
+        pytest.raises((sqlite3.IntegrityError, psycopg.Error)) as refused,
+    ):
         conn.execute(statement.format(table=name))
     assert "append-only" in str(refused.value)
     assert stored_rows(database_url, name) == before > 0
 
 
-def test_command_receipts_are_append_only_too(database_url: str, app_with_history: Ledger) -> None:
+def test_command_receipts_are_append_only_too(database_url: str) -> None:
+    app = ledger(database_url)
     tally = Tally.open("call-centre")
-    app_with_history.save(tally, receipt=CommandReceipt("cmd-1", "fingerprint", tally.id, 1))
+    app.save(tally, receipt=CommandReceipt("cmd-1", "fingerprint", tally.id, 1))
+    app.close()
     name = tables(database_url)["receipts"]
     assert stored_rows(database_url, name) == 1
-    with plain_connection(database_url) as conn, pytest.raises((sqlite3.IntegrityError, psycopg.Error)) as refused:
+    with (
+        plain_connection(database_url) as conn,
+        pytest.raises((sqlite3.IntegrityError, psycopg.Error)) as refused,
+    ):
         conn.execute(f"DELETE FROM {name}")
     assert "append-only" in str(refused.value)
 

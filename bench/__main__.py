@@ -1,0 +1,18 @@
+"""Runs every benchmark: `make bench` (or `python -m bench [name ...]`)."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import store_bench
+
+BENCHES = {"store": store_bench.main}
+
+
+def main(argv: list[str]) -> None:
+    for name in argv or list(BENCHES):
+        BENCHES[name]()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

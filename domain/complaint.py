@@ -1,0 +1,566 @@
+"""A customer complaint (投诉), from the first report to the closing follow-up, under its clock."""
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from domain.actors import Actor, Stamp
+from domain.complaint_clock import MAX_EXTENSIONS, ComplaintClock, extended_limit
+from domain.complaint_terms import Category, Channel, ComplaintOutcome, Subcategory
+from domain.contact import CustomerContact
+from domain.errors import (
+    AlreadyDoneError,
+    AlreadyOwnedError,
+    ClockStateError,
+    ExtensionRefusedError,
+    InvalidInputError,
+    LevelChangeError,
+    StepOutOfOrderError,
+)
+from domain.incident import Incident
+from domain.level import Level
+from domain.steps import ComplaintStep, handling_path, progress
+from domain.texts import optional_text, required_text
+
+
+class Complaint(Incident):
+    """One customer complaint: owned, checked, answered and followed up within its time limit."""
+
+    NOUN = "complaint"
+    COMMANDS: ClassVar[tuple[str, ...]] = (
+        "acknowledge",
+        "isolate_customer",
+        "apologise",
+        "check_facts",
+        "propose_solution",
+        "record_customer_response",
+        "carry_out_solution",
+        "follow_up",
+        "escalate",
+        "extend_deadline",
+        "pause_clock",
+        "resume_clock",
+        "receive_new_facts",
+        "attempt_retention",
+        "close",
+        "reopen",
+        "add_note",
+        "correct_entry",
+    )
+
+    class Reported(Incident.Reported):
+        """A complaint was recorded in the complaint log (记录投诉日志)."""
+
+        channel: Channel
+        category: Category
+        subcategory: Subcategory | None
+        customer_reference: str
+        contact: CustomerContact | None
+
+    class Acknowledged(Incident.Event):
+        """The actor took ownership (首问责任制: owns it until handed over)."""
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.owner = self.actor
+            aggregate.acknowledged_at = self.occurred_at
+
+    class CustomerIsolated(Incident.CustomerIsolated):
+        """The complaining customer was taken out of the lobby (迅速隔离客户)."""
+
+    class Apologised(Incident.Apologised):
+        """The customer was calmed and given a full apology (充分道歉)."""
+
+    class FactsChecked(Incident.Event):
+        """Information was gathered and the complaint found founded or not (确认是否属实)."""
+
+        founded: bool
+        findings: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.founded = self.founded
+            aggregate.findings = self.findings
+            # A new finding starts the answer over: any pending proposal and follow-up lapse.
+            aggregate.solution = None
+            aggregate.promised_by = None
+            aggregate.solution_accepted = None
+            aggregate.followed_up = False
+            aggregate.satisfied = None
+
+    class SolutionProposed(Incident.Event):
+        """A solution was proposed, on the spot or promised by a time (给出解决方案)."""
+
+        solution: str
+        promised_by: datetime | None
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.solution = self.solution
+            aggregate.promised_by = self.promised_by
+            aggregate.solution_accepted = None
+
+    class CustomerResponded(Incident.Event):
+        """The customer said whether they accept the solution (征求客户的意见)."""
+
+        accepted: bool
+        comment: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.solution_accepted = self.accepted
+
+    class SolutionCarriedOut(Incident.Event):
+        """The accepted solution was carried out (立即执行)."""
+
+        details: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.solution_carried_out = True
+
+    class FollowedUp(Incident.Event):
+        """The customer was revisited and their satisfaction recorded (跟踪服务、回访)."""
+
+        satisfied: bool
+        comment: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.followed_up = True
+            aggregate.satisfied = self.satisfied
+
+    class Escalated(Incident.Event):
+        """The complaint was escalated to the office, the level raised or kept."""
+
+        reason: str
+        level: Level | None
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.times_escalated += 1
+            if self.level is not None:
+                aggregate.level = self.level
+
+    class DeadlineExtended(Incident.Event):
+        """The time limit was extended (complex case: 30 days; particularly complex: 60)."""
+
+        reason: str
+        approver: str | None
+        complainant_informed: bool
+        limit_days: int
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.extensions += 1
+            aggregate.clock = aggregate.clock.extended(self.limit_days)
+
+    class ClockPaused(Incident.Event):
+        """The clock stopped for outside appraisal, testing or assessment."""
+
+        reason: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.clock = aggregate.clock.paused(self.occurred_at)
+
+    class ClockResumed(Incident.Event):
+        """The clock runs again; the paused time does not count."""
+
+        note: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.clock = aggregate.clock.resumed(self.occurred_at)
+
+    class NewFactsReceived(Incident.Event):
+        """New facts arrived; the clock restarts from their receipt."""
+
+        facts: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.clock = aggregate.clock.restarted(self.occurred_at)
+            aggregate.new_facts_received += 1
+
+    class RetentionAttempted(Incident.Event):
+        """A customer closing the account over it was asked to stay (挽留客户)."""
+
+        real_reason: str
+        offer: str
+        retained: bool
+        second_contact: str
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.retention_attempts += 1
+            aggregate.retained = self.retained
+
+    class Closed(Incident.Closed):
+        """The complaint was closed with an outcome."""
+
+        outcome: ComplaintOutcome
+
+        def apply(self, aggregate: "Complaint") -> None:
+            super().apply(aggregate)
+            aggregate.outcome = self.outcome
+
+    class Reopened(Incident.Reopened):
+        """A closed complaint was reopened; it needs a new follow-up before it closes again."""
+
+        def apply(self, aggregate: "Complaint") -> None:
+            super().apply(aggregate)
+            aggregate.outcome = None
+            aggregate.followed_up = False
+            aggregate.satisfied = None
+
+    class NoteAdded(Incident.NoteAdded):
+        """A note was added to the complaint log."""
+
+    class EntryCorrected(Incident.EntryCorrected):
+        """An earlier complaint event was corrected."""
+
+    def __init__(
+        self,
+        *,
+        outlet: str,
+        channel: Channel,
+        category: Category,
+        subcategory: Subcategory | None,
+        summary: str,
+        customer_reference: str,
+        contact: CustomerContact | None,
+        level: Level,
+        exercise: bool,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        super().__init__(
+            outlet=outlet,
+            level=level,
+            summary=summary,
+            exercise=exercise,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+        self.channel = channel
+        self.category = category
+        self.subcategory = subcategory
+        self.customer_reference = customer_reference
+        # Personal data, kept apart from the plain fields.
+        self.contact = contact
+        self.owner: Actor | None = None
+        self.acknowledged_at: datetime | None = None
+        self.founded: bool | None = None
+        self.findings = ""
+        self.solution: str | None = None
+        self.promised_by: datetime | None = None
+        self.solution_accepted: bool | None = None
+        self.solution_carried_out = False
+        self.followed_up = False
+        self.satisfied: bool | None = None
+        self.times_escalated = 0
+        self.extensions = 0
+        self.clock = ComplaintClock(started_at=occurred_at)
+        self.new_facts_received = 0
+        self.retention_attempts = 0
+        self.retained: bool | None = None
+        self.outcome: ComplaintOutcome | None = None
+
+    @classmethod
+    def report(
+        cls,
+        *,
+        incident_id: UUID,
+        stamp: Stamp,
+        outlet: str,
+        channel: Channel,
+        category: Category,
+        summary: str,
+        customer_reference: str = "",
+        contact: CustomerContact | None = None,
+        level: Level = Level.BLUE,
+        subcategory: Subcategory | None = None,
+        exercise: bool = False,
+    ) -> "Complaint":
+        """Record a new complaint; its clock starts at `stamp.occurred_at` (the receipt)."""
+        stamp.check(incident_id)
+        if subcategory is not None and subcategory.category is not category:
+            raise InvalidInputError(
+                f"subcategory {subcategory.value} is not a kind of {category.value}",
+                field="subcategory",
+                incident_id=incident_id,
+            )
+        return cls._create(
+            cls.Reported,
+            id=incident_id,
+            timestamp=stamp.recorded_at,
+            actor=stamp.actor,
+            occurred_at=stamp.occurred_at,
+            outlet=required_text(outlet, "outlet", incident_id),
+            channel=channel,
+            category=category,
+            subcategory=subcategory,
+            summary=required_text(summary, "summary", incident_id),
+            customer_reference=optional_text(customer_reference, "customer_reference", incident_id),
+            contact=contact,
+            level=level,
+            exercise=exercise,
+        )
+
+    # -- where it stands ------------------------------------------------------------------
+
+    @property
+    def received_at(self) -> datetime:
+        """When the bank received the complaint (the report's occurred_at)."""
+        return self.opened_at
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the decision is due; None while the clock is paused."""
+        return self.clock.due_at
+
+    def is_overdue(self, now: datetime) -> bool:
+        """True when open and past its time limit; a closed complaint's clock has stopped."""
+        return not self.is_closed and self.clock.is_overdue(now)
+
+    @property
+    def is_walk_in(self) -> bool:
+        """True when the customer came to the branch (isolation applies)."""
+        return self.channel is Channel.WALK_IN
+
+    @property
+    def current_step(self) -> ComplaintStep:
+        """The furthest handling step done."""
+        return progress(self._path(), self._done_steps())[0]
+
+    @property
+    def next_expected_step(self) -> ComplaintStep:
+        """The step that should happen next (DONE once closed)."""
+        return progress(self._path(), self._done_steps())[1]
+
+    def _path(self) -> list[ComplaintStep]:
+        return handling_path(walk_in=self.is_walk_in, founded=self.founded)
+
+    def _done_steps(self) -> list[ComplaintStep]:
+        done = {
+            ComplaintStep.RECORD: True,
+            ComplaintStep.ACKNOWLEDGE: self.owner is not None,
+            ComplaintStep.ISOLATE: self.customer_isolated,
+            ComplaintStep.APOLOGISE: self.apologised,
+            ComplaintStep.CHECK_FACTS: self.founded is not None,
+            ComplaintStep.PROPOSE_SOLUTION: self.solution is not None and self.solution_accepted is not False,
+            ComplaintStep.ASK_CUSTOMER: self.solution_accepted is True,
+            ComplaintStep.CARRY_OUT: self.solution_carried_out,
+            ComplaintStep.FOLLOW_UP: self.followed_up,
+            ComplaintStep.CLOSE: self.is_closed,
+        }
+        return [step for step, is_done in done.items() if is_done]
+
+    # -- commands -------------------------------------------------------------------------
+
+    def acknowledge(self, stamp: Stamp) -> None:
+        """Take ownership: the first person asked owns the complaint."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("acknowledge")
+        if self.owner is not None:
+            raise AlreadyOwnedError(
+                f"complaint {self.id} is already owned by {self.owner.display_name} ({self.owner.unit})",
+                incident_id=self.id,
+            )
+        self._record(self.Acknowledged, stamp)
+
+    def check_facts(self, stamp: Stamp, *, founded: bool, findings: str) -> None:
+        """Record whether the complaint is founded, and what was found."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("check_facts")
+        if self.solution_carried_out:
+            raise StepOutOfOrderError(
+                "the facts cannot be checked again after the solution was carried out",
+                incident_id=self.id,
+            )
+        self._record(
+            self.FactsChecked,
+            stamp,
+            founded=founded,
+            findings=self._required(findings, "findings"),
+        )
+
+    def propose_solution(self, stamp: Stamp, *, solution: str, promised_by: datetime | None = None) -> None:
+        """Propose a solution to a founded complaint, on the spot or promised by a time."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("propose_solution")
+        if self.founded is not True:
+            raise StepOutOfOrderError(
+                "a solution needs the facts checked and the complaint found founded first",
+                incident_id=self.id,
+            )
+        if self.solution_carried_out:
+            raise StepOutOfOrderError(
+                "a solution was already carried out: it cannot be replaced", incident_id=self.id
+            )
+        if promised_by is not None and promised_by.utcoffset() is None:
+            raise InvalidInputError(
+                "promised_by must be timezone-aware", field="promised_by", incident_id=self.id
+            )
+        self._record(
+            self.SolutionProposed,
+            stamp,
+            solution=self._required(solution, "solution"),
+            promised_by=promised_by,
+        )
+
+    def record_customer_response(self, stamp: Stamp, *, accepted: bool, comment: str = "") -> None:
+        """Record whether the customer accepts the proposed solution."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("record_customer_response")
+        if self.solution is None or self.solution_accepted is not None:
+            raise StepOutOfOrderError(
+                "no proposed solution is awaiting the customer's response", incident_id=self.id
+            )
+        self._record(
+            self.CustomerResponded,
+            stamp,
+            accepted=accepted,
+            comment=self._optional(comment, "comment"),
+        )
+
+    def carry_out_solution(self, stamp: Stamp, *, details: str = "") -> None:
+        """Record that the accepted solution was carried out."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("carry_out_solution")
+        if self.solution_carried_out:
+            raise AlreadyDoneError("the solution was already carried out", incident_id=self.id)
+        if self.solution_accepted is not True:
+            raise StepOutOfOrderError(
+                "only a solution the customer accepted can be carried out", incident_id=self.id
+            )
+        self._record(self.SolutionCarriedOut, stamp, details=self._optional(details, "details"))
+
+    def follow_up(self, stamp: Stamp, *, satisfied: bool, comment: str = "") -> None:
+        """Revisit the customer and record their satisfaction (or confirm an unfounded finding)."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("follow_up")
+        if not (self.solution_carried_out or self.founded is False):
+            raise StepOutOfOrderError(
+                "follow-up comes after the solution was carried out, or after the facts were found unfounded",
+                incident_id=self.id,
+            )
+        self._record(self.FollowedUp, stamp, satisfied=satisfied, comment=self._optional(comment, "comment"))
+
+    def escalate(self, stamp: Stamp, *, reason: str, level: Level | None = None) -> None:
+        """Escalate to the office, optionally raising the warning level (never lowering it)."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("escalate")
+        reason = self._required(reason, "reason")
+        if level is not None and level.is_lower_than(self.level):
+            raise LevelChangeError(
+                f"escalation cannot lower the level from {self.level.value} to {level.value}",
+                incident_id=self.id,
+            )
+        self._record(self.Escalated, stamp, reason=reason, level=level)
+
+    def extend_deadline(
+        self,
+        stamp: Stamp,
+        *,
+        reason: str,
+        approver: str | None = None,
+        complainant_informed: bool = False,
+    ) -> None:
+        """Extend the limit: first to 30 days; a second time by another 30 with approval."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("extend_deadline")
+        reason = self._required(reason, "reason")
+        approver = self._optional(approver or "", "approver") or None
+        if self.extensions >= MAX_EXTENSIONS:
+            raise ExtensionRefusedError(
+                f"the deadline was already extended {MAX_EXTENSIONS} times (to 60 days): "
+                "no further extension",
+                incident_id=self.id,
+            )
+        if self.extensions == 1 and approver is None:
+            raise ExtensionRefusedError(
+                "a second extension needs the approval of a higher office or a head-office "
+                "senior manager (approver)",
+                incident_id=self.id,
+            )
+        if self.extensions == 1 and not complainant_informed:
+            raise ExtensionRefusedError(
+                "a second extension requires the complainant to be informed",
+                incident_id=self.id,
+            )
+        self._record(
+            self.DeadlineExtended,
+            stamp,
+            reason=reason,
+            approver=approver,
+            complainant_informed=complainant_informed,
+            limit_days=extended_limit(self.extensions),
+        )
+
+    def pause_clock(self, stamp: Stamp, *, reason: str) -> None:
+        """Stop the clock for outside appraisal, testing or assessment."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("pause_clock")
+        reason = self._required(reason, "reason")
+        if self.clock.is_paused:
+            raise ClockStateError("the clock is already paused", incident_id=self.id)
+        self._record(self.ClockPaused, stamp, reason=reason)
+
+    def resume_clock(self, stamp: Stamp, *, note: str = "") -> None:
+        """Run the clock again after a pause."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("resume_clock")
+        paused_since = self.clock.paused_since
+        if paused_since is None:
+            raise ClockStateError("the clock is not paused", incident_id=self.id)
+        if stamp.occurred_at < paused_since:
+            raise InvalidInputError(
+                f"occurred_at is before the pause began ({paused_since.isoformat()})",
+                field="occurred_at",
+                incident_id=self.id,
+            )
+        self._record(self.ClockResumed, stamp, note=self._optional(note, "note"))
+
+    def receive_new_facts(self, stamp: Stamp, *, facts: str) -> None:
+        """Record new facts; the clock restarts from their receipt (their occurred_at)."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("receive_new_facts")
+        facts = self._required(facts, "facts")
+        if stamp.occurred_at < self.received_at:
+            raise InvalidInputError(
+                "occurred_at is before the complaint was received",
+                field="occurred_at",
+                incident_id=self.id,
+            )
+        self._record(self.NewFactsReceived, stamp, facts=facts)
+
+    def attempt_retention(
+        self,
+        stamp: Stamp,
+        *,
+        real_reason: str,
+        offer: str,
+        retained: bool,
+        second_contact: str = "",
+    ) -> None:
+        """Record an attempt to keep a customer who wants to close the account over it."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("attempt_retention")
+        self._record(
+            self.RetentionAttempted,
+            stamp,
+            real_reason=self._required(real_reason, "real_reason"),
+            offer=self._required(offer, "offer"),
+            retained=retained,
+            second_contact=self._optional(second_contact, "second_contact"),
+        )
+
+    def close(self, stamp: Stamp, *, outcome: ComplaintOutcome, summary: str) -> None:
+        """Close with an outcome once the handling it needs is done."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("close")
+        summary = self._required(summary, "summary")
+        if outcome is ComplaintOutcome.RESOLVED and not (
+            self.founded is True and self.solution_carried_out and self.followed_up
+        ):
+            raise StepOutOfOrderError(
+                "a founded complaint cannot close before a solution was carried out and followed up",
+                incident_id=self.id,
+            )
+        if outcome is ComplaintOutcome.UNFOUNDED and not (self.founded is False and self.followed_up):
+            raise StepOutOfOrderError(
+                "an unfounded complaint closes only after the facts were found unfounded and "
+                "confirmed with the customer at follow-up",
+                incident_id=self.id,
+            )
+        self._record(self.Closed, stamp, outcome=outcome, summary=summary)

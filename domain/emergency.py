@@ -1,0 +1,358 @@
+"""A branch emergency (网点突发事件): graded, worked through its playbook, stood down, closed."""
+
+from datetime import datetime
+from typing import ClassVar
+from uuid import UUID
+
+from domain.actors import Actor, Stamp
+from domain.emergency_terms import Audience, Authority, EmergencyKind
+from domain.errors import (
+    AlreadyDoneError,
+    ApprovalRequiredError,
+    IncidentStoodDownError,
+    LevelChangeError,
+    StandDownRefusedError,
+    StepOutOfOrderError,
+    UnknownActionError,
+)
+from domain.incident import Incident
+from domain.level import Level
+from domain.playbooks import PlaybookAction, find_action, playbook_for
+from domain.status import IncidentStatus
+from domain.texts import required_text
+
+STAND_DOWN = "stand_down"
+CLOSE = "close"
+DONE = "done"
+
+
+class Emergency(Incident):
+    """One emergency at a branch, with the checklist its kind's playbook requires."""
+
+    NOUN = "emergency"
+    COMMANDS: ClassVar[tuple[str, ...]] = (
+        "change_level",
+        "notify_authority",
+        "complete_playbook_action",
+        "isolate_customer",
+        "apologise",
+        "propose_solution",
+        "make_announcement",
+        "follow_up",
+        "stand_down",
+        "close",
+        "reopen",
+        "add_note",
+        "correct_entry",
+    )
+
+    class Reported(Incident.Reported):
+        """An emergency was reported with its kind and warning level."""
+
+        kind: EmergencyKind
+
+    class LevelChanged(Incident.Event):
+        """The warning level was raised or lowered, with a reason."""
+
+        level: Level
+        reason: str
+        previous: Level
+
+        def apply(self, aggregate: "Emergency") -> None:
+            aggregate.level = self.level
+
+    class AuthorityNotified(Incident.Event):
+        """An authority was told (110, 119, 120, superior office, central bank, regulator)."""
+
+        authority: Authority
+        reference: str
+        # The playbook actions this notification did, fixed when recorded so that a later change
+        # of the playbook table does not change what a replay shows.
+        completes: list[str]
+
+        def apply(self, aggregate: "Emergency") -> None:
+            if self.authority not in aggregate.authorities_notified:
+                aggregate.authorities_notified = [*aggregate.authorities_notified, self.authority]
+            aggregate.done_action_codes = [*aggregate.done_action_codes, *self.completes]
+
+    class PlaybookActionDone(Incident.Event):
+        """A required playbook action was done."""
+
+        action: str
+        note: str
+
+        def apply(self, aggregate: "Emergency") -> None:
+            aggregate.done_action_codes = [*aggregate.done_action_codes, self.action]
+
+    class CustomerIsolated(Incident.CustomerIsolated):
+        """A customer was taken out of the lobby to a quiet room."""
+
+    class Apologised(Incident.Apologised):
+        """The customers affected were calmed and apologised to."""
+
+    class SolutionProposed(Incident.Event):
+        """A solution was proposed to the customers affected."""
+
+        solution: str
+
+        def apply(self, aggregate: "Emergency") -> None:
+            aggregate.solution = self.solution
+
+    class AnnouncementMade(Incident.Event):
+        """An announcement was made to customers, media, the public or staff."""
+
+        audience: Audience
+        text: str
+        approved_by: str | None
+
+        def apply(self, aggregate: "Emergency") -> None:
+            if self.audience not in aggregate.announced_to:
+                aggregate.announced_to = [*aggregate.announced_to, self.audience]
+
+    class FollowedUp(Incident.Event):
+        """The people affected were followed up."""
+
+        note: str
+        satisfied: bool | None
+
+        def apply(self, aggregate: "Emergency") -> None:
+            aggregate.followed_up = True
+            aggregate.satisfied = self.satisfied
+
+    class StoodDown(Incident.Event):
+        """The response was stood down; open required actions were waived with a reason."""
+
+        summary: str
+        waiver_reason: str | None
+        waived_actions: list[str]
+
+        def apply(self, aggregate: "Emergency") -> None:
+            aggregate.status = IncidentStatus.STOOD_DOWN
+            aggregate.stood_down_at = self.occurred_at
+            aggregate.stand_down_summary = self.summary
+            aggregate.waiver_reason = self.waiver_reason
+            aggregate.waived_actions = list(self.waived_actions)
+
+    class Closed(Incident.Closed):
+        """The stood-down emergency was closed."""
+
+    class Reopened(Incident.Reopened):
+        """A closed emergency was reopened: it is worked again and must be stood down again."""
+
+        def apply(self, aggregate: "Emergency") -> None:
+            super().apply(aggregate)
+            aggregate.stood_down_at = None
+            aggregate.waiver_reason = None
+            aggregate.waived_actions = []
+
+    class NoteAdded(Incident.NoteAdded):
+        """A note was added to the emergency log."""
+
+    class EntryCorrected(Incident.EntryCorrected):
+        """An earlier emergency event was corrected."""
+
+    def __init__(
+        self,
+        *,
+        outlet: str,
+        kind: EmergencyKind,
+        level: Level,
+        summary: str,
+        exercise: bool,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        super().__init__(
+            outlet=outlet,
+            level=level,
+            summary=summary,
+            exercise=exercise,
+            actor=actor,
+            occurred_at=occurred_at,
+        )
+        self.kind = kind
+        self.done_action_codes: list[str] = []
+        self.authorities_notified: list[Authority] = []
+        self.announced_to: list[Audience] = []
+        self.solution: str | None = None
+        self.followed_up = False
+        self.satisfied: bool | None = None
+        self.stood_down_at: datetime | None = None
+        self.stand_down_summary = ""
+        self.waiver_reason: str | None = None
+        self.waived_actions: list[str] = []
+
+    @classmethod
+    def report(
+        cls,
+        *,
+        incident_id: UUID,
+        stamp: Stamp,
+        outlet: str,
+        kind: EmergencyKind,
+        level: Level,
+        summary: str,
+        exercise: bool = False,
+    ) -> "Emergency":
+        """Record a new emergency at a branch (a drill when `exercise` is true)."""
+        stamp.check(incident_id)
+        return cls._create(
+            cls.Reported,
+            id=incident_id,
+            timestamp=stamp.recorded_at,
+            actor=stamp.actor,
+            occurred_at=stamp.occurred_at,
+            outlet=required_text(outlet, "outlet", incident_id),
+            kind=kind,
+            level=level,
+            summary=required_text(summary, "summary", incident_id),
+            exercise=exercise,
+        )
+
+    # -- where it stands ------------------------------------------------------------------
+
+    @property
+    def is_stood_down(self) -> bool:
+        """True between stand-down and close."""
+        return self.status is IncidentStatus.STOOD_DOWN
+
+    @property
+    def playbook(self) -> list[PlaybookAction]:
+        """Every required action of this kind's playbook."""
+        return playbook_for(self.kind)
+
+    @property
+    def open_actions(self) -> list[PlaybookAction]:
+        """Required actions not yet done, in the playbook's order."""
+        return [a for a in self.playbook if a.code not in self.done_action_codes]
+
+    @property
+    def done_actions(self) -> list[PlaybookAction]:
+        """Required actions done, in the playbook's order."""
+        return [a for a in self.playbook if a.code in self.done_action_codes]
+
+    @property
+    def next_expected_step(self) -> str:
+        """The first open action's code, else "stand_down", "close", or "done" once closed."""
+        if self.is_closed:
+            return DONE
+        if self.is_stood_down:
+            return CLOSE
+        open_actions = self.open_actions
+        return open_actions[0].code if open_actions else STAND_DOWN
+
+    # -- commands -------------------------------------------------------------------------
+
+    def change_level(self, stamp: Stamp, *, level: Level, reason: str) -> None:
+        """Raise or lower the warning level; the only way the level ever changes."""
+        self._check_stamp(stamp)
+        self._refuse_unless_working("change_level")
+        reason = self._required(reason, "reason")
+        if level is self.level:
+            raise LevelChangeError(
+                f"the level is already {level.value}: a change must change it", incident_id=self.id
+            )
+        self._record(self.LevelChanged, stamp, level=level, reason=reason, previous=self.level)
+
+    def notify_authority(self, stamp: Stamp, *, authority: Authority, reference: str = "") -> None:
+        """Record that an authority was told; matching open playbook actions count as done."""
+        self._check_stamp(stamp)
+        self._refuse_unless_working("notify_authority")
+        completes = [a.code for a in self.open_actions if a.authority is authority]
+        self._record(
+            self.AuthorityNotified,
+            stamp,
+            authority=authority,
+            reference=self._optional(reference, "reference"),
+            completes=completes,
+        )
+
+    def complete_playbook_action(self, stamp: Stamp, *, action: str, note: str = "") -> None:
+        """Record that a required action of this kind's playbook was done."""
+        self._check_stamp(stamp)
+        self._refuse_unless_working("complete_playbook_action")
+        if find_action(self.kind, action) is None:
+            raise UnknownActionError(
+                f"{action!r} is not an action of the {self.kind.value} playbook",
+                field="action",
+                incident_id=self.id,
+            )
+        if action in self.done_action_codes:
+            raise AlreadyDoneError(f"playbook action {action} is already done", incident_id=self.id)
+        self._record(self.PlaybookActionDone, stamp, action=action, note=self._optional(note, "note"))
+
+    def isolate_customer(self, stamp: Stamp, *, place: str = "") -> None:
+        """Take a customer out of the lobby (refused once the response is stood down)."""
+        self._check_stamp(stamp)
+        self._refuse_if_stood_down("isolate_customer")
+        super().isolate_customer(stamp, place=place)
+
+    def propose_solution(self, stamp: Stamp, *, solution: str) -> None:
+        """Propose a solution to the customers affected."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("propose_solution")
+        self._record(self.SolutionProposed, stamp, solution=self._required(solution, "solution"))
+
+    def make_announcement(
+        self, stamp: Stamp, *, audience: Audience, text: str, approved_by: str | None = None
+    ) -> None:
+        """Announce to an audience; media and public announcements need the superior's approval."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("make_announcement")
+        text = self._required(text, "text")
+        approved_by = self._optional(approved_by or "", "approved_by") or None
+        if audience.needs_approval and approved_by is None:
+            raise ApprovalRequiredError(
+                f"an announcement to the {audience.value} needs the superior's approval (approved_by)",
+                incident_id=self.id,
+            )
+        self._record(self.AnnouncementMade, stamp, audience=audience, text=text, approved_by=approved_by)
+
+    def follow_up(self, stamp: Stamp, *, note: str, satisfied: bool | None = None) -> None:
+        """Follow up the people affected, recording their satisfaction when known."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("follow_up")
+        self._record(self.FollowedUp, stamp, note=self._required(note, "note"), satisfied=satisfied)
+
+    def stand_down(self, stamp: Stamp, *, summary: str, waiver_reason: str | None = None) -> None:
+        """Stand the response down; open required actions need a waiver reason and are recorded."""
+        self._check_stamp(stamp)
+        self._refuse_unless_working("stand_down")
+        summary = self._required(summary, "summary")
+        waiver_reason = self._optional(waiver_reason or "", "waiver_reason") or None
+        waived = [a.code for a in self.open_actions]
+        if waived and waiver_reason is None:
+            raise StandDownRefusedError(
+                f"required actions are still open: {', '.join(waived)}; standing down needs a waiver_reason",
+                open_actions=waived,
+                incident_id=self.id,
+            )
+        self._record(
+            self.StoodDown,
+            stamp,
+            summary=summary,
+            waiver_reason=waiver_reason if waived else None,
+            waived_actions=waived,
+        )
+
+    def close(self, stamp: Stamp, *, summary: str) -> None:
+        """Close a stood-down emergency."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("close")
+        summary = self._required(summary, "summary")
+        if not self.is_stood_down:
+            raise StepOutOfOrderError(
+                "an emergency must be stood down before it is closed", incident_id=self.id
+            )
+        self._record(self.Closed, stamp, summary=summary)
+
+    def _refuse_if_stood_down(self, command_name: str) -> None:
+        if self.is_stood_down:
+            raise IncidentStoodDownError(
+                f"emergency {self.id} was stood down: {command_name} is not allowed",
+                incident_id=self.id,
+            )
+
+    def _refuse_unless_working(self, command_name: str) -> None:
+        self._refuse_if_closed(command_name)
+        self._refuse_if_stood_down(command_name)

@@ -1,0 +1,219 @@
+"""The base complaints and emergencies share: stamps, status, notes, corrections, reopening."""
+
+from datetime import datetime
+from typing import Any, ClassVar, cast
+
+from eventsourcing.domain import Aggregate
+
+from domain.actors import Actor, Stamp
+from domain.errors import CorrectionTargetError, IncidentClosedError, IncidentNotClosedError
+from domain.level import Level
+from domain.status import IncidentStatus
+from domain.texts import optional_text, required_text
+
+
+class Incident(Aggregate):
+    """What every incident shares; Complaint and Emergency each declare their own event classes."""
+
+    # The shared event classes below carry the shared appliers. Each kind subclasses every one
+    # under the same name, so a stored topic (`domain.complaint:Complaint.NoteAdded`) says which
+    # kind of incident the event belongs to. Incident itself is never reported.
+    NOUN: ClassVar[str] = "incident"
+
+    class Event(Aggregate.Event):
+        """An incident event: who did it and when it happened at the branch."""
+
+        actor: Actor
+        occurred_at: datetime
+
+        def mutate(self, aggregate: Any) -> Any:
+            # Both the created and the later events' mutate return the incident they applied to.
+            incident = cast("Incident", super().mutate(aggregate))
+            # Every event, new or replayed, moves the activity marks that reveal passive waiting.
+            incident.last_actor = self.actor
+            incident.last_event_at = max(incident.last_event_at, self.occurred_at)
+            return incident
+
+    class Reported(Event, Aggregate.Created):
+        """The incident was reported (its kind adds its own fields)."""
+
+        outlet: str
+        level: Level
+        summary: str
+        exercise: bool
+
+    class NoteAdded(Event):
+        """A note was added to the log."""
+
+        text: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            # The text lives in the event (and the timeline board); the aggregate keeps only what
+            # its rules need, so its state, snapshots and cached copies stay small however long
+            # the log grows.
+            incident.notes_count += 1
+
+    class EntryCorrected(Event):
+        """An earlier event was corrected; the earlier event stays as it was."""
+
+        corrects_version: int
+        reason: str
+        correction: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.corrections_count += 1
+
+    class CustomerIsolated(Event):
+        """The customer was taken out of the lobby to a quiet room (迅速隔离客户)."""
+
+        place: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.customer_isolated = True
+            incident.isolation_place = self.place
+
+    class Apologised(Event):
+        """The customer was calmed and given a full apology (安抚客户情绪、充分道歉)."""
+
+        note: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.apologised = True
+
+    class Closed(Event):
+        """The incident was closed."""
+
+        summary: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.status = IncidentStatus.CLOSED
+            incident.closed_at = self.occurred_at
+            incident.closing_summary = self.summary
+
+    class Reopened(Event):
+        """A closed incident was reopened."""
+
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.status = IncidentStatus.OPEN
+            incident.closed_at = None
+            incident.closing_summary = ""
+            incident.times_reopened += 1
+
+    def __init__(
+        self,
+        *,
+        outlet: str,
+        level: Level,
+        summary: str,
+        exercise: bool,
+        actor: Actor,
+        occurred_at: datetime,
+    ) -> None:
+        self.outlet = outlet
+        self.level = level
+        self.summary = summary
+        # A drill (演练) must be visibly a drill wherever it appears.
+        self.exercise = exercise
+        self.status = IncidentStatus.OPEN
+        self.opened_at = occurred_at
+        self.reported_by = actor
+        self.last_event_at = occurred_at
+        self.last_actor = actor
+        self.notes_count = 0
+        self.corrections_count = 0
+        self.customer_isolated = False
+        self.isolation_place = ""
+        self.apologised = False
+        self.closed_at: datetime | None = None
+        self.closing_summary = ""
+        self.times_reopened = 0
+
+    @property
+    def is_open(self) -> bool:
+        """True while the incident is being worked (not stood down, not closed)."""
+        return self.status is IncidentStatus.OPEN
+
+    @property
+    def is_closed(self) -> bool:
+        """True once the incident is closed."""
+        return self.status is IncidentStatus.CLOSED
+
+    def add_note(self, stamp: Stamp, *, text: str) -> None:
+        """Add a note to the log (allowed at any time, closed or not)."""
+        self._check_stamp(stamp)
+        self._record(self.NoteAdded, stamp, text=self._required(text, "text"))
+
+    def correct_entry(self, stamp: Stamp, *, corrects_version: int, reason: str, correction: str) -> None:
+        """Correct an earlier event by pointing at its version; nothing stored is edited."""
+        self._check_stamp(stamp)
+        if not 1 <= corrects_version <= self.version:
+            raise CorrectionTargetError(
+                f"corrects_version {corrects_version} is not an event of this {self.NOUN} "
+                f"(versions 1 to {self.version})",
+                field="corrects_version",
+                incident_id=self.id,
+            )
+        self._record(
+            self.EntryCorrected,
+            stamp,
+            corrects_version=corrects_version,
+            reason=self._required(reason, "reason"),
+            correction=self._required(correction, "correction"),
+        )
+
+    def reopen(self, stamp: Stamp, *, reason: str) -> None:
+        """Reopen a closed incident."""
+        self._check_stamp(stamp)
+        if not self.is_closed:
+            raise IncidentNotClosedError(
+                f"{self.NOUN} {self.id} is not closed: only a closed {self.NOUN} can be reopened",
+                incident_id=self.id,
+            )
+        self._record(self.Reopened, stamp, reason=self._required(reason, "reason"))
+
+    def isolate_customer(self, stamp: Stamp, *, place: str = "") -> None:
+        """Record that the customer was taken to a quiet room so the scene does not spread."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("isolate_customer")
+        self._record(self.CustomerIsolated, stamp, place=self._optional(place, "place"))
+
+    def apologise(self, stamp: Stamp, *, note: str = "") -> None:
+        """Record that the customer was calmed and given a full apology."""
+        self._check_stamp(stamp)
+        self._refuse_if_closed("apologise")
+        self._record(self.Apologised, stamp, note=self._optional(note, "note"))
+
+    def _refuse_if_closed(self, command_name: str) -> None:
+        if self.is_closed:
+            raise IncidentClosedError(
+                f"{self.NOUN} {self.id} is closed: {command_name} is not allowed "
+                "(only add_note, correct_entry and reopen are)",
+                incident_id=self.id,
+            )
+
+    def _check_stamp(self, stamp: Stamp) -> None:
+        stamp.check(self.id)
+
+    def _required(self, value: str, field: str) -> str:
+        return required_text(value, field, self.id)
+
+    def _optional(self, value: str, field: str) -> str:
+        return optional_text(value, field, self.id)
+
+    def _record(self, event_class: type[Event], stamp: Stamp, **fields: Any) -> None:
+        """Trigger `event_class` stamped with who did it and when (rules already checked)."""
+        self.trigger_event(
+            event_class,
+            timestamp=stamp.recorded_at,
+            actor=stamp.actor,
+            occurred_at=stamp.occurred_at,
+            **fields,
+        )

@@ -1,0 +1,33 @@
+"""One frozen settings object, read from the environment by the entry points, never at import."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_DATABASE_URL = "sqlite:///var/incident.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the store is and where the server listens."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        return cls(
+            database_url=environ.get("INCIDENT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            host=environ.get("INCIDENT_HOST") or cls.host,
+            port=int(environ.get("INCIDENT_PORT") or cls.port),
+        )
+
+    def prepare_storage(self) -> None:
+        """Create the folder of an embedded SQLite file (e.g. ./var/) so a fresh checkout just runs."""
+        parts = urlsplit(self.database_url)
+        if parts.scheme == "sqlite":
+            Path(parts.path.removeprefix("/")).parent.mkdir(parents=True, exist_ok=True)

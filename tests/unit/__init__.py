@@ -1,0 +1,1 @@
+"""Unit tests of the pure domain model: no I/O, milliseconds."""

@@ -1,0 +1,80 @@
+"""The regulatory complaint clock as a pure value: 15/30/60 days, pauses, restarts."""
+
+from datetime import timedelta
+
+from domain.complaint_clock import ComplaintClock, extended_limit
+
+from .builders import DAY, T0
+
+SECOND = timedelta(seconds=1)
+
+
+def test_a_new_clock_is_due_15_calendar_days_after_receipt() -> None:
+    clock = ComplaintClock(started_at=T0)
+    assert clock.limit_days == 15
+    assert clock.due_at == T0 + 15 * DAY
+    assert clock.remaining_seconds(T0) == 15 * 86400
+
+
+def test_a_clock_is_overdue_only_after_the_due_time() -> None:
+    clock = ComplaintClock(started_at=T0)
+    assert not clock.is_overdue(T0 + 15 * DAY - SECOND)
+    assert not clock.is_overdue(T0 + 15 * DAY)
+    assert clock.is_overdue(T0 + 15 * DAY + SECOND)
+    assert clock.remaining_seconds(T0 + 16 * DAY) == -86400
+
+
+def test_extensions_take_the_limit_to_30_then_60_days() -> None:
+    assert extended_limit(0) == 30
+    assert extended_limit(1) == 60
+    clock = ComplaintClock(started_at=T0).extended(extended_limit(0))
+    assert clock.due_at == T0 + 30 * DAY
+    assert clock.extended(extended_limit(1)).due_at == T0 + 60 * DAY
+
+
+def test_a_paused_clock_has_no_due_time_and_is_never_overdue() -> None:
+    clock = ComplaintClock(started_at=T0).paused(T0 + 10 * DAY)
+    assert clock.is_paused
+    assert clock.due_at is None
+    assert not clock.is_overdue(T0 + 100 * DAY)
+    assert clock.remaining_seconds(T0 + 100 * DAY) == 5 * 86400
+
+
+def test_paused_time_does_not_count() -> None:
+    clock = ComplaintClock(started_at=T0).paused(T0 + 10 * DAY).resumed(T0 + 17 * DAY)
+    assert not clock.is_paused
+    assert clock.paused_seconds == 7 * 86400
+    assert clock.due_at == T0 + 22 * DAY
+    assert not clock.is_overdue(T0 + 22 * DAY)
+    assert clock.is_overdue(T0 + 22 * DAY + SECOND)
+
+
+def test_pauses_add_up() -> None:
+    clock = (
+        ComplaintClock(started_at=T0)
+        .paused(T0 + 1 * DAY)
+        .resumed(T0 + 3 * DAY)
+        .paused(T0 + 5 * DAY)
+        .resumed(T0 + 6 * DAY)
+    )
+    assert clock.due_at == T0 + 18 * DAY
+
+
+def test_new_facts_restart_the_clock_from_their_receipt_keeping_the_limit() -> None:
+    clock = ComplaintClock(started_at=T0).extended(30).paused(T0 + 2 * DAY)
+    restarted = clock.restarted(T0 + 20 * DAY)
+    assert restarted.limit_days == 30
+    assert not restarted.is_paused
+    assert restarted.paused_seconds == 0
+    assert restarted.due_at == T0 + 50 * DAY
+
+
+def test_resuming_a_running_clock_changes_nothing() -> None:
+    clock = ComplaintClock(started_at=T0)
+    assert clock.resumed(T0 + DAY) == clock
+
+
+def test_clock_values_are_immutable() -> None:
+    clock = ComplaintClock(started_at=T0)
+    clock.paused(T0 + DAY)
+    assert not clock.is_paused
