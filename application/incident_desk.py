@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, cast
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
@@ -274,7 +274,15 @@ class IncidentDesk(Application[UUID]):
         return Stamp(actor=actor, occurred_at=occurred_at, recorded_at=self.clock())
 
     def _save(self, incident: Incident, receipt: CommandReceipt | None) -> CommandResult:
-        recordings = self.save(incident, receipt=receipt)
+        # Application.save() minus its runtime-protocol isinstance checks (a tenth of a command's
+        # CPU on Python 3.11): the desk only ever saves one aggregate, whose type it knows.
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        processing.events.extend(incident.collect_events())
+        processing.aggregates[incident.id] = incident
+        processing.saved_kwargs["receipt"] = receipt
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
         position = recordings[-1].notification.id
         return CommandResult(incident.id, incident.version, position)
 

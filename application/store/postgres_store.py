@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Subscription
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
     PostgresDatastore,
     PostgresFactory,
+    PostgresSubscription,
 )
 from psycopg import Cursor
 from psycopg.rows import DictRow
@@ -19,6 +21,9 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from application.store.append_only import postgres_refusal_function, postgres_triggers
 from application.store.receipts import CommandReceipt
+
+# A NOTIFY can be missed (a dropped connection, the start-up window): pull this often regardless.
+SAFETY_POLL_SECONDS = 2.0
 
 
 def _composed(statements: list[str]) -> list[Composed]:
@@ -83,6 +88,11 @@ class IncidentPostgresRecorder(PostgresApplicationRecorder):
                     prepare=True,
                 )
 
+    def subscribe(
+        self, gt: int | None = None, topics: Sequence[str] = ()
+    ) -> Subscription[ApplicationRecorder]:
+        return IncidentPostgresSubscription(recorder=self, gt=gt, topics=topics)
+
     def receipt(self, command_id: str) -> CommandReceipt | None:
         """The receipt of an earlier command with this id, if there was one."""
         with self.datastore.transaction(commit=False) as curs:
@@ -98,6 +108,35 @@ class IncidentPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(self._select_position, (originator_id, version), prepare=True)
             row = curs.fetchone()
         return None if row is None else int(row["notification_id"])
+
+
+class IncidentPostgresSubscription(PostgresSubscription):
+    """The library's LISTEN/NOTIFY subscription, without its start-up blind spot.
+
+    The library pulls what is stored while, in another thread, it starts to LISTEN: a commit that
+    lands after that first pull but before LISTEN takes effect sends a NOTIFY nobody hears, and the
+    tail would sit on it until the next write. Here the tail pulls again once LISTEN is in effect,
+    and every few seconds besides, so nothing committed is left waiting.
+    """
+
+    _thread_error: BaseException | None
+
+    def _listen(self) -> None:
+        try:
+            with self._recorder.datastore.get_connection() as conn:
+                conn.execute(SQL("LISTEN {0}").format(Identifier(self._recorder.channel_name)))
+                self._has_been_notified.set()
+                next_poll = time.monotonic() + SAFETY_POLL_SECONDS
+                while not self._has_been_stopped and not self._thread_error:
+                    for _ in conn.notifies(timeout=0.1, stop_after=1):
+                        self._has_been_notified.set()
+                    if time.monotonic() >= next_poll:
+                        self._has_been_notified.set()
+                        next_poll = time.monotonic() + SAFETY_POLL_SECONDS
+        except BaseException as error:
+            if self._thread_error is None:
+                self._thread_error = error
+            self.stop()
 
 
 class IncidentPostgresFactory(PostgresFactory):

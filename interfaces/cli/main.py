@@ -33,3 +33,7 @@ def version() -> None:
 
 def main() -> None:
     cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
-from interfaces.http import health
+from interfaces.http import health, home
 from interfaces.settings import Settings
 
 
@@ -33,4 +33,5 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.include_router(health.router)
+    app.include_router(home.router)
     return app
