@@ -6,9 +6,10 @@ import dataclasses
 from enum import Enum
 from typing import Any
 
-from domain.values import ENUM_TYPES, VALUE_TYPES
 from eventsourcing.persistence import Transcoding
 from eventsourcing.utils import get_topic
+
+from domain.values import ENUM_TYPES, VALUE_TYPES
 
 
 def _enum_transcoding(enum_type: type[Enum]) -> Transcoding:

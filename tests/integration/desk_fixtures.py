@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role
-
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
+from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role
 
 TELLER = Actor(id="teller-7", role=Role.BRANCH, unit="OUT-0101", name="王丽")
 OFFICE = Actor(id="office-1", role=Role.OFFICE, unit="HQ", name="应急办")
