@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/incident serve
+	$(BIN)/incident serve --demo-token
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

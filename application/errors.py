@@ -75,3 +75,9 @@ class UnknownCommandError(InvalidInputError):
             field="command",
             incident_id=incident_id,
         )
+
+
+class AccessDeniedError(DomainError):
+    """The caller's role or scope does not allow this; nothing was recorded."""
+
+    code = "forbidden"

@@ -101,7 +101,7 @@ class IncidentDesk(Application[UUID]):
         self,
         *,
         actor: Actor,
-        occurred_at: datetime,
+        occurred_at: datetime | None,
         incident_id: UUID | None = None,
         command_id: str | None = None,
         **fields: Any,
@@ -113,7 +113,7 @@ class IncidentDesk(Application[UUID]):
         self,
         *,
         actor: Actor,
-        occurred_at: datetime,
+        occurred_at: datetime | None,
         incident_id: UUID | None = None,
         command_id: str | None = None,
         **fields: Any,
@@ -125,7 +125,7 @@ class IncidentDesk(Application[UUID]):
         self,
         kind: type[Incident],
         actor: Actor,
-        occurred_at: datetime,
+        occurred_at: datetime | None,
         incident_id: UUID | None,
         command_id: str | None,
         fields: Mapping[str, Any],
@@ -161,7 +161,7 @@ class IncidentDesk(Application[UUID]):
         command: str,
         *,
         actor: Actor,
-        occurred_at: datetime,
+        occurred_at: datetime | None,
         fields: Mapping[str, Any] | None = None,
         command_id: str | None = None,
         expected_version: int | None = None,
@@ -198,7 +198,7 @@ class IncidentDesk(Application[UUID]):
         incident_id: UUID,
         command: str,
         actor: Actor,
-        occurred_at: datetime,
+        occurred_at: datetime | None,
         fields: dict[str, Any],
         command_id: str | None,
         expected_version: int | None,
@@ -270,8 +270,11 @@ class IncidentDesk(Application[UUID]):
             raise UnknownCommandError(command, incident.id, incident.COMMANDS)
         return cast(Callable[..., None], getattr(incident, command))
 
-    def _stamp(self, actor: Actor, occurred_at: datetime) -> Stamp:
-        return Stamp(actor=actor, occurred_at=occurred_at, recorded_at=self.clock())
+    def _stamp(self, actor: Actor, occurred_at: datetime | None) -> Stamp:
+        # Without an occurred_at the command happened as it was recorded. The fingerprint keeps
+        # the None, so a retry of the same request is still recognised as the same command.
+        recorded_at = self.clock()
+        return Stamp(actor=actor, occurred_at=occurred_at or recorded_at, recorded_at=recorded_at)
 
     def _save(self, incident: Incident, receipt: CommandReceipt | None) -> CommandResult:
         # Application.save() minus its runtime-protocol isinstance checks (a tenth of a command's

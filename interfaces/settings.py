@@ -7,21 +7,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from interfaces.organisation_file import DEMO_ORGANISATION_PATH
+
 DEFAULT_DATABASE_URL = "sqlite:///var/incident.db"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the store is and where the server listens."""
+    """Where the store and the organisation are, and where the server listens."""
 
     database_url: str = DEFAULT_DATABASE_URL
+    organisation_file: Path = DEMO_ORGANISATION_PATH
     host: str = "127.0.0.1"
     port: int = 8000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        organisation = environ.get("INCIDENT_ORGANISATION_FILE")
         return cls(
             database_url=environ.get("INCIDENT_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            organisation_file=Path(organisation) if organisation else DEMO_ORGANISATION_PATH,
             host=environ.get("INCIDENT_HOST") or cls.host,
             port=int(environ.get("INCIDENT_PORT") or cls.port),
         )

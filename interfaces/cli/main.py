@@ -1,27 +1,48 @@
-"""The `incident` command: runs the server (and, later, speaks to it as the branch client)."""
+"""The `incident` command: the server, its tokens, and the branch client."""
 
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import typer
 import uvicorn
 
+from domain.values import Role
+from interfaces.cli.tokens import tokens
 from interfaces.http.app import create_app
 from interfaces.settings import Settings
+from interfaces.wiring import token_registry
 
 cli = typer.Typer(help="Incident command for a bank's branch network 网点应急指挥.", no_args_is_help=True)
+cli.add_typer(tokens, name="token")
 
 
 @cli.command()
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on (default INCIDENT_HOST or 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default INCIDENT_PORT or 8000)."),
+    demo_token: bool = typer.Option(False, help="Print a fresh office token for the head office first."),
 ) -> None:
     """Start the server on the configured store (an SQLite file under ./var/ by default)."""
     settings = Settings.from_env(os.environ)
     host, port = host or settings.host, port or settings.port
-    typer.echo(f"Incident command serving on http://{host}:{port}  (store: {settings.database_url})")
+    url = f"http://{host}:{port}"
+    if demo_token:
+        registry = token_registry(settings)
+        root = registry.organisation.root.code
+        _, token = registry.issue(
+            role=Role.OFFICE, unit=root, name="demo office (make run)", now=datetime.now(UTC)
+        )
+        typer.echo(f"\n  网点应急指挥 Incident command: {url}   (API docs: {url}/docs)")
+        typer.echo(f"  Office token for the whole bank ({root}), valid until revoked:\n\n    {token}\n")
+        typer.echo(
+            "  Other tokens: .venv/bin/incident token create --role branch --unit BJ-HD-01 --name 'teller'"
+        )
+        typer.echo(
+            "  (roles: branch, call_centre, office, auditor, admin; list / revoke with `incident token`)\n"
+        )
+    typer.echo(f"Serving on {url}  (store: {settings.database_url})")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

@@ -7,31 +7,37 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from application.incident_desk import IncidentDesk
-from application.store.database_url import store_env
-from interfaces.http import health, home
+from application.incident_desk import Clock, utc_now
+from interfaces.http import health, home, incidents
+from interfaces.http.body_limit import BodyLimit
+from interfaces.http.errors import install_error_handlers
 from interfaces.settings import Settings
+from interfaces.wiring import build_services
+
+DESCRIPTION = """Complaints (投诉) and branch emergencies (网点突发事件) of a retail bank, event-sourced.
+
+Authenticate with `Authorization: Bearer <token>` (`incident token create`). Every command may carry
+an idempotency key (`Idempotency-Key` header or `command_id`) and the version it expects (`If-Match`).
+Errors have one shape: `{"error": {"code", "message", "field"}}`."""
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     """The product's HTTP application; the store opens at startup and closes at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.prepare_storage()
-        desk = IncidentDesk(store_env(settings.database_url))
-        app.state.desk = desk
+        app.state.services = build_services(settings, clock)
         try:
             yield
         finally:
-            desk.close()
+            app.state.services.desk.close()
 
     app = FastAPI(
-        title="Incident command 应急指挥",
-        description="Complaints and branch emergencies of a retail bank, event-sourced.",
-        version="0.1.0",
-        lifespan=lifespan,
+        title="Incident command 应急指挥", description=DESCRIPTION, version="0.1.0", lifespan=lifespan
     )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit)
     app.include_router(health.router)
     app.include_router(home.router)
+    app.include_router(incidents.router)
     return app

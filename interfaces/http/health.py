@@ -20,7 +20,7 @@ def healthz() -> dict[str, str]:
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
     """The store answers; the log's head position is included."""
-    desk: IncidentDesk = request.app.state.desk
+    desk: IncidentDesk = request.app.state.services.desk
     try:
         head = desk.recorder.max_notification_id() or 0
     except RECOVERABLE_STORE_ERRORS as error:

@@ -21,5 +21,5 @@ code{{background:#eee;padding:0 .3em}}</style></head>
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def home(request: Request) -> str:
     """A plain status page: the product is up and its log's head position."""
-    position = request.app.state.desk.recorder.max_notification_id() or 0
+    position = request.app.state.services.desk.recorder.max_notification_id() or 0
     return PAGE.format(position=position)

@@ -1,0 +1,1 @@
+"""Who may do what: authenticated principals, the permission policy, and the token registry."""

@@ -1,0 +1,135 @@
+"""Bearer tokens: random, shown once, stored only as a SHA-256 hash, revocable."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select, update
+
+from application.access.principal import Principal
+from domain.organisation import Organisation, UnitKind
+from domain.values import Role
+
+metadata = MetaData()
+access_tokens = Table(
+    "access_tokens",
+    metadata,
+    Column("id", String(16), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(32), nullable=False),
+    Column("unit", String(64), nullable=False),
+    # A token is 256 random bits, so a fast hash is enough: there is nothing to guess.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# Roles that act on incidents of one unit; the others are bank-wide.
+UNIT_ROLES = {Role.BRANCH: (UnitKind.OUTLET,), Role.OFFICE: tuple(UnitKind)}
+ISSUABLE_ROLES = (Role.BRANCH, Role.CALL_CENTRE, Role.OFFICE, Role.AUDITOR, Role.ADMIN)
+
+
+class TokenError(ValueError):
+    """A token could not be issued or revoked as asked."""
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """What is kept of a token: never the token itself."""
+
+    id: str
+    name: str
+    role: Role
+    unit: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenRegistry:
+    """Issues, lists, revokes and verifies bearer tokens in the product's database."""
+
+    def __init__(self, engine: Engine, organisation: Organisation) -> None:
+        self._engine = engine
+        self.organisation = organisation
+        metadata.create_all(engine)
+
+    def issue(self, *, role: Role, unit: str, name: str, now: datetime) -> tuple[TokenRecord, str]:
+        """A new token; the returned secret is the only copy that will ever exist."""
+        if role not in ISSUABLE_ROLES:
+            raise TokenError(f"role {role.value!r} cannot hold a token")
+        unit = self._checked_unit(role, unit)
+        record = TokenRecord(secrets.token_hex(4), name.strip() or role.value, role, unit, now, None)
+        token = f"inc_{record.id}_{secrets.token_urlsafe(32)}"
+        with self._engine.begin() as conn:
+            conn.execute(
+                access_tokens.insert().values(
+                    id=record.id,
+                    name=record.name,
+                    role=role.value,
+                    unit=unit,
+                    token_hash=_hash(token),
+                    created_at=now,
+                )
+            )
+        return record, token
+
+    def records(self) -> list[TokenRecord]:
+        with self._engine.connect() as conn:
+            rows = conn.execute(select(access_tokens).order_by(access_tokens.c.created_at)).all()
+        return [self._record(row._mapping) for row in rows]
+
+    def revoke(self, token_id: str, *, now: datetime) -> TokenRecord:
+        with self._engine.begin() as conn:
+            done = conn.execute(
+                update(access_tokens)
+                .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        if done.rowcount != 1:
+            raise TokenError(f"no active token with id {token_id!r}")
+        return next(r for r in self.records() if r.id == token_id)
+
+    def verify(self, token: str) -> Principal | None:
+        """The principal a presented token stands for, or None if unknown or revoked."""
+        with self._engine.connect() as conn:
+            row = conn.execute(
+                select(access_tokens).where(
+                    access_tokens.c.token_hash == _hash(token), access_tokens.c.revoked_at.is_(None)
+                )
+            ).first()
+        if row is None:
+            return None
+        record = self._record(row._mapping)
+        return Principal(token_id=record.id, name=record.name, role=record.role, unit=record.unit)
+
+    def _checked_unit(self, role: Role, unit: str) -> str:
+        kinds = UNIT_ROLES.get(role)
+        if kinds is None:
+            return unit or ""
+        if not unit:
+            raise TokenError(f"a {role.value} token needs --unit")
+        found = self.organisation.get(unit)
+        if found is None:
+            raise TokenError(f"unit {unit!r} is not in the organisation")
+        if found.kind not in kinds:
+            raise TokenError(f"a {role.value} token's unit must be an outlet; {unit!r} is a {found.kind.en}")
+        return unit
+
+    @staticmethod
+    def _record(row: object) -> TokenRecord:
+        values = dict(row)  # type: ignore[call-overload]
+        return TokenRecord(
+            id=values["id"],
+            name=values["name"],
+            role=Role(values["role"]),
+            unit=values["unit"],
+            created_at=values["created_at"],
+            revoked_at=values["revoked_at"],
+        )

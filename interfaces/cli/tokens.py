@@ -1,0 +1,57 @@
+"""`incident token create | list | revoke`: bearer tokens, managed on the server's own database."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import typer
+
+from application.access.tokens import ISSUABLE_ROLES, TokenError
+from domain.values import Role
+from interfaces.settings import Settings
+from interfaces.wiring import token_registry
+
+tokens = typer.Typer(
+    help="Bearer tokens: created and shown once, stored only as a hash.", no_args_is_help=True
+)
+ROLE_NAMES = ", ".join(r.value for r in ISSUABLE_ROLES)
+
+
+@tokens.command("create")
+def create(
+    role: str = typer.Option(..., help=f"One of: {ROLE_NAMES}."),
+    unit: str = typer.Option("", help="The outlet (branch) or any unit (office) the token acts for."),
+    name: str = typer.Option("", help="Who holds it, e.g. '王丽 大堂经理'."),
+) -> None:
+    """Create a token; it is printed once, on the last line, and never again."""
+    try:
+        chosen = Role(role)
+        record, token = token_registry(Settings.from_env(os.environ)).issue(
+            role=chosen, unit=unit, name=name, now=datetime.now(UTC)
+        )
+    except (ValueError, TokenError) as error:
+        typer.echo(f"error: {error} (roles: {ROLE_NAMES})", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"token {record.id} for {record.name!r}: role {record.role.value}, unit {record.unit or '-'}")
+    typer.echo("Keep it now; it is stored only as a hash and cannot be shown again:")
+    typer.echo(token)
+
+
+@tokens.command("list")
+def list_tokens() -> None:
+    """List tokens (never their secrets)."""
+    for record in token_registry(Settings.from_env(os.environ)).records():
+        state = f"revoked {record.revoked_at:%Y-%m-%d %H:%M}" if record.revoked_at else "active"
+        typer.echo(f"{record.id}  {record.role.value:<11} {record.unit or '-':<12} {state:<24} {record.name}")
+
+
+@tokens.command("revoke")
+def revoke(token_id: str = typer.Argument(..., help="The token's id (from `incident token list`).")) -> None:
+    """Revoke a token at once: its next request is refused."""
+    try:
+        record = token_registry(Settings.from_env(os.environ)).revoke(token_id, now=datetime.now(UTC))
+    except TokenError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"revoked {record.id} ({record.name})")

@@ -1,0 +1,34 @@
+"""Bearer-token authentication: every /api call names its principal or gets 401."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from application.access.principal import Principal
+from interfaces.http.services import Services, services
+
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="incident"'}
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def principal(request: Request, found: Annotated[Services, Depends(services)]) -> Principal:
+    """FastAPI dependency: the caller behind the bearer token."""
+    token = bearer_token(request)
+    if token is None:
+        raise HTTPException(401, "missing bearer token (Authorization: Bearer <token>)", headers=CHALLENGE)
+    caller = found.tokens.verify(token)
+    if caller is None:
+        raise HTTPException(401, "unknown or revoked token", headers=CHALLENGE)
+    return caller
+
+
+CurrentPrincipal = Annotated[Principal, Depends(principal)]

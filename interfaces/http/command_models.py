@@ -1,0 +1,97 @@
+"""Request bodies made from the domain's own signatures: one pydantic model per command.
+
+The aggregate methods are the single source of truth for every command's fields and their types;
+each model adds the envelope a client may send (`occurred_at`, `command_id`).
+"""
+
+import inspect
+import types
+import typing
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Union
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+
+from domain.complaint import Complaint
+from domain.emergency import Emergency
+from domain.incident import Incident
+
+TEXT_LIMIT = 2000
+Text = Annotated[str, Field(max_length=TEXT_LIMIT)]
+INCIDENT_TYPES: dict[str, type[Complaint] | type[Emergency]] = {
+    "complaint": Complaint,
+    "emergency": Emergency,
+}
+
+
+class Envelope(BaseModel):
+    """What any command may carry besides its own fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    occurred_at: AwareDatetime | None = Field(
+        None, description="When it happened at the branch (ISO 8601 with offset); default: now."
+    )
+    command_id: str | None = Field(
+        None, min_length=1, max_length=200, description="Idempotency key: a replay returns the first result."
+    )
+
+
+class ReportEnvelope(Envelope):
+    """What a report may carry besides its fields: the incident id the client chose."""
+
+    incident_id: UUID | None = Field(None, description="A UUID the client chose (for offline work).")
+
+
+def _api_type(annotation: Any) -> Any:
+    """Domain annotation -> request type: aware datetimes, bounded texts."""
+    if annotation is datetime:
+        return AwareDatetime
+    if annotation is str:
+        return Text
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_api_type(a) for a in typing.get_args(annotation))]  # noqa: UP007
+    return annotation
+
+
+def _fields(method: Callable[..., Any], skip: tuple[str, ...]) -> dict[str, Any]:
+    hints = typing.get_type_hints(method)
+    fields: dict[str, Any] = {}
+    for name, parameter in inspect.signature(method).parameters.items():
+        if name in ("self", "cls", "stamp", *skip):
+            continue
+        default = ... if parameter.default is inspect.Parameter.empty else parameter.default
+        fields[name] = (_api_type(hints[name]), default)
+    return fields
+
+
+def _model_name(kind: type[Incident], command: str) -> str:
+    return kind.__name__ + "".join(part.capitalize() for part in command.split("_")) + "In"
+
+
+def _build(
+    kind: type[Incident], command: str, base: type[BaseModel], method: Callable[..., Any]
+) -> type[BaseModel]:
+    skip = ("incident_id",) if base is ReportEnvelope else ()
+    model: type[BaseModel] = create_model(
+        _model_name(kind, command), __base__=base, __doc__=inspect.getdoc(method), **_fields(method, skip)
+    )
+    return model
+
+
+REPORT_MODELS: dict[str, type[BaseModel]] = {
+    name: _build(kind, "report", ReportEnvelope, kind.report) for name, kind in INCIDENT_TYPES.items()
+}
+COMMAND_MODELS: dict[str, dict[str, type[BaseModel]]] = {
+    name: {command: _build(kind, command, Envelope, getattr(kind, command)) for command in kind.COMMANDS}
+    for name, kind in INCIDENT_TYPES.items()
+}
+
+
+def command_fields(body: BaseModel) -> dict[str, Any]:
+    """The command's own fields (the envelope taken off), as the domain method takes them."""
+    envelope = set(ReportEnvelope.model_fields)
+    return {name: getattr(body, name) for name in type(body).model_fields if name not in envelope}

@@ -1,0 +1,252 @@
+"""The incident API: report, every command of both kinds, read one incident and its history."""
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
+from pydantic import BaseModel, ValidationError
+
+from application.access.policy import check_command, check_read, check_report
+from application.access.principal import Principal
+from application.incident_desk import CommandResult
+from domain.errors import InvalidInputError
+from domain.organisation import UnitKind
+from domain.values import Role
+from interfaces.http.auth import CurrentPrincipal
+from interfaces.http.command_models import COMMAND_MODELS, INCIDENT_TYPES, REPORT_MODELS, command_fields
+from interfaces.http.services import Services, services
+from interfaces.http.views import (
+    CommandOut,
+    HistoryOut,
+    IncidentOut,
+    history_view,
+    incident_type,
+    incident_view,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["incidents"])
+App = Annotated[Services, Depends(services)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=200, description="Same as the body's command_id: a replay returns the first result."),
+]
+IfMatch = Annotated[
+    str | None, Header(description='The version the command expects, e.g. "5" (from the ETag).')
+]
+PLURAL = {"complaint": "complaints", "emergency": "emergencies"}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, unknown or revoked token"},
+    403: {"description": "Outside the token's role or scope"},
+    404: {"description": "No such incident"},
+    409: {"description": "A rule refused it, or a version / command-id conflict"},
+    413: {"description": "Body too large"},
+    422: {"description": "Invalid input; `field` names it"},
+}
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _expected_version(if_match: str | None) -> int | None:
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise InvalidInputError(f'If-Match must be a version such as "5", not {if_match!r}', field="If-Match")
+    return int(text)
+
+
+def _command_id(body: BaseModel, idempotency_key: str | None) -> str | None:
+    in_body: str | None = getattr(body, "command_id", None)
+    if in_body and idempotency_key and in_body != idempotency_key:
+        raise InvalidInputError("Idempotency-Key and command_id differ; send one of them", field="command_id")
+    return in_body or idempotency_key
+
+
+def _reveals_personal(principal: Principal) -> bool:
+    # Those who answer the customer see how to reach them; auditors check records, not people.
+    return principal.role in (Role.BRANCH, Role.CALL_CENTRE, Role.OFFICE)
+
+
+def _answer(result: CommandResult, response: Response) -> CommandOut:
+    response.headers["ETag"] = _etag(result.version)
+    return CommandOut(
+        incident_id=result.incident_id,
+        version=result.version,
+        position=result.position,
+        replayed=result.replayed,
+    )
+
+
+def _report(
+    kind: str, body: BaseModel, principal: Principal, app: Services, idempotency_key: str | None
+) -> CommandResult:
+    fields = command_fields(body)
+    outlet = fields["outlet"]
+    unit = app.organisation.get(outlet)
+    if unit is None or unit.kind is not UnitKind.OUTLET:
+        raise InvalidInputError(f"outlet {outlet!r} is not an outlet of the organisation", field="outlet")
+    check_report(principal, kind, outlet, app.organisation)
+    report = app.desk.report_complaint if kind == "complaint" else app.desk.report_emergency
+    return report(
+        actor=principal.actor,
+        occurred_at=getattr(body, "occurred_at", None),
+        incident_id=getattr(body, "incident_id", None),
+        command_id=_command_id(body, idempotency_key),
+        **fields,
+    )
+
+
+def _act(
+    incident_id: UUID,
+    kind: str,
+    command: str,
+    body: BaseModel,
+    principal: Principal,
+    app: Services,
+    idempotency_key: str | None,
+    if_match: str | None,
+) -> CommandResult:
+    incident = app.desk.get_incident(incident_id)
+    if incident_type(incident) != kind:
+        raise HTTPException(404, f"incident {incident_id} is not a {kind}")
+    fields = command_fields(body)
+    check_command(principal, kind, incident.outlet, command, fields, app.organisation)
+    return app.desk.act(
+        incident_id,
+        command,
+        actor=principal.actor,
+        occurred_at=getattr(body, "occurred_at", None),
+        fields=fields,
+        command_id=_command_id(body, idempotency_key),
+        expected_version=_expected_version(if_match),
+    )
+
+
+def _add_report_route(kind: str, model: type[BaseModel]) -> None:
+    def report(
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        principal: CurrentPrincipal,
+        app: App,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+    ) -> CommandOut:
+        result = _report(kind, body, principal, app, idempotency_key)
+        response.status_code = 200 if result.replayed else 201
+        response.headers["Location"] = f"/api/v1/incidents/{result.incident_id}"
+        return _answer(result, response)
+
+    router.add_api_route(
+        f"/{PLURAL[kind]}",
+        report,
+        methods=["POST"],
+        status_code=201,
+        response_model=CommandOut,
+        responses=ERRORS,
+        summary=f"Report a {kind}",
+        description=model.__doc__ or "",
+        operation_id=f"report_{kind}",
+        tags=[PLURAL[kind]],
+    )
+
+
+def _add_command_route(kind: str, command: str, model: type[BaseModel]) -> None:
+    def act(
+        incident_id: UUID,
+        body: Annotated[model, Body()],  # type: ignore[valid-type]
+        principal: CurrentPrincipal,
+        app: App,
+        response: Response,
+        idempotency_key: IdempotencyKey = None,
+        if_match: IfMatch = None,
+    ) -> CommandOut:
+        return _answer(
+            _act(incident_id, kind, command, body, principal, app, idempotency_key, if_match), response
+        )
+
+    router.add_api_route(
+        f"/{PLURAL[kind]}/{{incident_id}}/{command}",
+        act,
+        methods=["POST"],
+        response_model=CommandOut,
+        responses=ERRORS,
+        summary=f"{command.replace('_', ' ').capitalize()} ({kind})",
+        description=model.__doc__ or "",
+        operation_id=f"{kind}_{command}",
+        tags=[PLURAL[kind]],
+    )
+
+
+for _kind, _model in REPORT_MODELS.items():
+    _add_report_route(_kind, _model)
+for _kind, _commands in COMMAND_MODELS.items():
+    for _command, _model in _commands.items():
+        _add_command_route(_kind, _command, _model)
+
+
+@router.post(
+    "/incidents/{incident_id}/commands/{command}",
+    response_model=CommandOut,
+    responses=ERRORS,
+    tags=["incidents"],
+)
+def act_on_incident(
+    incident_id: UUID,
+    command: str,
+    body: Annotated[dict[str, Any], Body()],
+    principal: CurrentPrincipal,
+    app: App,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+    if_match: IfMatch = None,
+) -> CommandOut:
+    """Any command of the incident's kind, for clients that know only the incident id.
+
+    The body is validated against the same model as the kind's own route.
+    """
+    kind = incident_type(app.desk.get_incident(incident_id))
+    model = COMMAND_MODELS[kind].get(command)
+    if model is None:
+        accepted = ", ".join(COMMAND_MODELS[kind])
+        raise InvalidInputError(
+            f"{command!r} is not a {kind} command; expected one of: {accepted}", field="command"
+        )
+    try:
+        parsed = model.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise InvalidInputError(
+            f"{field}: {first['msg']}" if field else first["msg"], field=field or "body"
+        ) from None
+    return _answer(
+        _act(incident_id, kind, command, parsed, principal, app, idempotency_key, if_match), response
+    )
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentOut, responses=ERRORS)
+def read_incident(
+    incident_id: UUID, principal: CurrentPrincipal, app: App, response: Response
+) -> IncidentOut:
+    """One incident as it stands: its step, the next expected step, open playbook actions, due time."""
+    incident = app.desk.get_incident(incident_id)
+    check_read(principal, incident_type(incident), incident.outlet, app.organisation)
+    response.headers["ETag"] = _etag(incident.version)
+    return incident_view(
+        incident, app.organisation, app.clock(), reveal_personal=_reveals_personal(principal)
+    )
+
+
+@router.get("/incidents/{incident_id}/history", response_model=HistoryOut, responses=ERRORS)
+def read_history(incident_id: UUID, principal: CurrentPrincipal, app: App) -> HistoryOut:
+    """Every stored event of one incident, oldest first: who, when it happened, when it was recorded."""
+    incident = app.desk.get_incident(incident_id)
+    kind = incident_type(incident)
+    check_read(principal, kind, incident.outlet, app.organisation)
+    return history_view(
+        incident_id, kind, app.desk.history(incident_id), reveal_personal=_reveals_personal(principal)
+    )
+
+
+assert set(INCIDENT_TYPES) == set(PLURAL)

@@ -1,0 +1,204 @@
+"""How an incident and its history look on the wire: plain JSON, bilingual labels, personal data kept back."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+from enum import Enum
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from domain.complaint import Complaint
+from domain.emergency import Emergency
+from domain.incident import Incident
+from domain.labelled import Labelled
+from domain.organisation import Organisation
+from domain.playbooks import PlaybookAction
+from domain.values import CustomerContact
+
+# The emergency's steps after its playbook (the domain names them by code only).
+EMERGENCY_STEPS = {
+    "stand_down": ("解除应急状态", "Stand down"),
+    "close": ("办结", "Close"),
+    "done": ("已办结", "Done"),
+}
+EVENT_ENVELOPE = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "actor",
+    "occurred_at",
+    "originator_topic",
+}
+MASKED = "<personal>"
+
+
+class Label(BaseModel):
+    """A code with its Chinese and English labels."""
+
+    code: str
+    zh: str
+    en: str
+
+
+class UnitOut(BaseModel):
+    """One unit of the bank's tree."""
+
+    code: str
+    kind: str
+    name_zh: str
+    name_en: str
+
+
+class IncidentOut(BaseModel):
+    """An incident as it stands: where it is, what happened last, what should happen next."""
+
+    incident_id: UUID
+    type: Literal["complaint", "emergency"]
+    version: int
+    outlet: str
+    outlet_path: list[UnitOut] = Field(description="Head office first, the outlet last.")
+    status: Label
+    level: Label
+    summary: str
+    exercise: bool = Field(description="A drill (演练): shown as such everywhere.")
+    kind: Label | None = Field(description="The emergency's kind, or the complaint's category.")
+    opened_at: datetime
+    last_event_at: datetime
+    current_step: Label | None
+    next_expected_step: Label
+    open_actions: list[Label]
+    done_actions: list[Label]
+    due_at: datetime | None = Field(description="Complaints: the decision deadline; null while paused.")
+    overdue: bool
+    details: dict[str, Any] = Field(description="Every other field of the incident's state.")
+
+
+class CommandOut(BaseModel):
+    """What a report or command recorded."""
+
+    incident_id: UUID
+    version: int = Field(description="The incident's version after the command (also the ETag).")
+    position: int = Field(description="The log position of the command's last event.")
+    replayed: bool = Field(description="True when this command id was already recorded: nothing new was.")
+
+
+class EventOut(BaseModel):
+    """One stored event of an incident."""
+
+    version: int
+    event: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: dict[str, Any]
+    data: dict[str, Any]
+
+
+class HistoryOut(BaseModel):
+    """Every event of one incident, oldest first."""
+
+    incident_id: UUID
+    type: Literal["complaint", "emergency"]
+    events: list[EventOut]
+
+
+def incident_type(incident: Incident) -> Literal["complaint", "emergency"]:
+    return "complaint" if isinstance(incident, Complaint) else "emergency"
+
+
+def jsonable(value: Any, *, reveal_personal: bool) -> Any:
+    """Plain JSON values: enums by value, datetimes in ISO, value objects as objects."""
+    if isinstance(value, CustomerContact) and not reveal_personal:
+        return MASKED
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | UUID):
+        return value.isoformat() if isinstance(value, datetime) else str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: jsonable(getattr(value, f.name), reveal_personal=reveal_personal)
+            for f in dataclasses.fields(value)
+        }
+    if isinstance(value, list | tuple):
+        return [jsonable(v, reveal_personal=reveal_personal) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v, reveal_personal=reveal_personal) for k, v in value.items()}
+    return value
+
+
+def _label(member: Labelled) -> Label:
+    return Label(code=member.value, zh=member.zh, en=member.en)
+
+
+def _action(action: PlaybookAction) -> Label:
+    return Label(code=action.code, zh=action.zh, en=action.en)
+
+
+def _next_step(incident: Incident) -> Label:
+    if isinstance(incident, Complaint):
+        return _label(incident.next_expected_step)
+    assert isinstance(incident, Emergency)
+    code = incident.next_expected_step
+    if code in EMERGENCY_STEPS:
+        zh, en = EMERGENCY_STEPS[code]
+        return Label(code=code, zh=zh, en=en)
+    return next(_action(a) for a in incident.playbook if a.code == code)
+
+
+def incident_view(
+    incident: Incident, organisation: Organisation, now: datetime, *, reveal_personal: bool
+) -> IncidentOut:
+    """The incident for a screen: curated fields first, the full state in `details`."""
+    is_complaint = isinstance(incident, Complaint)
+    state = {k: v for k, v in vars(incident).items() if not k.startswith("_")}
+    path = organisation.path(incident.outlet) if incident.outlet in organisation else []
+    return IncidentOut(
+        incident_id=incident.id,
+        type=incident_type(incident),
+        version=incident.version,
+        outlet=incident.outlet,
+        outlet_path=[
+            UnitOut(code=u.code, kind=u.kind.value, name_zh=u.name_zh, name_en=u.name_en) for u in path
+        ],
+        status=_label(incident.status),
+        level=_label(incident.level),
+        summary=incident.summary,
+        exercise=incident.exercise,
+        kind=_label(incident.category) if isinstance(incident, Complaint) else _label(incident.kind),  # type: ignore[attr-defined]
+        opened_at=incident.opened_at,
+        last_event_at=incident.last_event_at,
+        current_step=_label(incident.current_step) if isinstance(incident, Complaint) else None,
+        next_expected_step=_next_step(incident),
+        open_actions=[] if is_complaint else [_action(a) for a in incident.open_actions],  # type: ignore[attr-defined]
+        done_actions=[] if is_complaint else [_action(a) for a in incident.done_actions],  # type: ignore[attr-defined]
+        due_at=incident.due_at if isinstance(incident, Complaint) else None,
+        overdue=incident.is_overdue(now) if isinstance(incident, Complaint) else False,
+        details=jsonable(state, reveal_personal=reveal_personal),
+    )
+
+
+def history_view(
+    incident_id: UUID, kind: Literal["complaint", "emergency"], events: list[Any], *, reveal_personal: bool
+) -> HistoryOut:
+    """Every stored event, each with who did it, when it happened and when it was recorded."""
+    return HistoryOut(
+        incident_id=incident_id,
+        type=kind,
+        events=[
+            EventOut(
+                version=e.originator_version,
+                event=type(e).__name__,
+                occurred_at=e.occurred_at,
+                recorded_at=e.timestamp,
+                actor=jsonable(e.actor, reveal_personal=True),
+                data={
+                    k: jsonable(v, reveal_personal=reveal_personal)
+                    for k, v in vars(e).items()
+                    if k not in EVENT_ENVELOPE
+                },
+            )
+            for e in events
+        ],
+    )

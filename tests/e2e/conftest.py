@@ -1,0 +1,26 @@
+"""End-to-end fixtures: the real app on a real port, on each real store."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from interfaces.settings import Settings
+from tests.e2e.server import running_server
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture
+def sqlite_settings(sqlite_url: str) -> Settings:
+    return Settings(database_url=sqlite_url)
+
+
+@pytest.fixture
+def server(settings: Settings) -> Iterator[str]:
+    with running_server(settings) as url:
+        yield url
