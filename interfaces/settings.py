@@ -20,6 +20,8 @@ class Settings:
     organisation_file: Path = DEMO_ORGANISATION_PATH
     host: str = "127.0.0.1"
     port: int = 8000
+    # The embedded default projects its boards in the server; scaled out, `incident project` does.
+    run_boards: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -29,6 +31,7 @@ class Settings:
             organisation_file=Path(organisation) if organisation else DEMO_ORGANISATION_PATH,
             host=environ.get("INCIDENT_HOST") or cls.host,
             port=int(environ.get("INCIDENT_PORT") or cls.port),
+            run_boards=(environ.get("INCIDENT_RUN_BOARDS") or "yes").lower() not in ("0", "no", "false", "n"),
         )
 
     def prepare_storage(self) -> None:

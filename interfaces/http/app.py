@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from application.incident_desk import Clock, utc_now
-from interfaces.http import health, home, incidents
+from interfaces.http import boards, health, home, incidents
 from interfaces.http.body_limit import BodyLimit
 from interfaces.http.errors import install_error_handlers
 from interfaces.settings import Settings
@@ -30,7 +30,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
-            app.state.services.desk.close()
+            app.state.services.close()
 
     app = FastAPI(
         title="Incident command 应急指挥", description=DESCRIPTION, version="0.1.0", lifespan=lifespan
@@ -40,4 +40,6 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(health.router)
     app.include_router(home.router)
     app.include_router(incidents.router)
+    app.include_router(boards.timeline_router)
+    app.include_router(boards.router)
     return app

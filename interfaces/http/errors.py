@@ -78,6 +78,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:
+            # FastAPI's bare 400 is a body it could not decode (not UTF-8): bad input, like invalid JSON.
+            return error_response(422, "invalid_input", "the body is not JSON text in UTF-8", "body")
         code = STATUS_CODES.get(error.status_code, "http_error")
         return error_response(error.status_code, code, str(error.detail), headers=error.headers)
 

@@ -5,20 +5,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import Request
+from sqlalchemy import Engine
 
 from application.access.tokens import TokenRegistry
 from application.incident_desk import Clock, IncidentDesk
 from domain.organisation import Organisation
+from interfaces.boards.runner import BoardRunner
+from interfaces.boards.waiting import PositionWaiter
 
 
 @dataclass(frozen=True)
 class Services:
-    """The desk, the token registry, the organisation and the clock of one running app."""
+    """The desk, the token registry, the organisation, the boards and the clock of one running app."""
 
     desk: IncidentDesk
     tokens: TokenRegistry
     organisation: Organisation
     clock: Clock
+    engine: Engine
+    boards: PositionWaiter
+    runner: BoardRunner | None  # None when the boards run in a separate `incident project` worker
+
+    def close(self) -> None:
+        # Stop readers of the log before the store closes under them.
+        if self.runner is not None:
+            self.runner.stop()
+        self.desk.close()
+        self.engine.dispose()
 
 
 def services(request: Request) -> Services:

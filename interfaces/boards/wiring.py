@@ -1,0 +1,27 @@
+"""Builds the boards and their runner for one database."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import Engine
+
+from application.incident_desk import IncidentDesk
+from interfaces.boards.leader import LeaderLock
+from interfaces.boards.runner import BoardRunner
+from projections.board import Board
+from projections.complaint_facts import ComplaintFactsBoard
+from projections.incident_states import Incident
+from projections.office_board import OfficeBoard
+from projections.timeline import TimelineBoard
+
+
+def make_boards(desk: IncidentDesk) -> list[Board]:
+    def load(incident_id: UUID, version: int) -> Incident:
+        return desk.get_incident(incident_id, version=version)
+
+    return [OfficeBoard(load), TimelineBoard(), ComplaintFactsBoard(load)]
+
+
+def make_runner(desk: IncidentDesk, engine: Engine, database_url: str) -> BoardRunner:
+    return BoardRunner(desk, engine, make_boards(desk), LeaderLock(engine, database_url))
