@@ -42,7 +42,11 @@ class LeaderLock:
             fcntl.flock(held, fcntl.LOCK_UN)
             held.close()
         else:
-            held.close()  # closing the session releases its advisory lock
+            conn, key = held
+            # The pool keeps the session alive after close(): unlock explicitly.
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+            conn.commit()
+            conn.close()
 
     def _lock_file(self) -> IO[str] | None:
         path = Path(urlsplit(self._url).path.removeprefix("/") + ".projector.lock")
@@ -62,6 +66,6 @@ class LeaderLock:
         key ^= int.from_bytes(hashlib.sha256(str(schema).encode()).digest()[:8], "big", signed=True)
         if conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
             conn.commit()
-            return conn
+            return conn, key
         conn.close()
         return None

@@ -9,13 +9,18 @@ import typer
 import uvicorn
 
 from domain.values import Role
+from interfaces.cli import boards
 from interfaces.cli.tokens import tokens
+from interfaces.client.commands import register
 from interfaces.http.app import create_app
 from interfaces.settings import Settings
 from interfaces.wiring import token_registry
 
 cli = typer.Typer(help="Incident command for a bank's branch network 网点应急指挥.", no_args_is_help=True)
 cli.add_typer(tokens, name="token")
+cli.command()(boards.project)
+cli.command()(boards.rebuild)
+register(cli)
 
 
 @cli.command()

@@ -1,0 +1,53 @@
+"""`incident project` (the boards' worker when scaled out) and `incident rebuild`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import typer
+
+from application.incident_desk import IncidentDesk
+from application.store.database_url import store_env
+from interfaces.boards.rebuild import ProjectorRunningError, rebuild_boards
+from interfaces.boards.wiring import make_runner
+from interfaces.settings import Settings
+from interfaces.sql_engine import engine_for
+
+
+def project() -> None:
+    """Project the boards in this process until stopped (run the servers with INCIDENT_RUN_BOARDS=no).
+
+    Start as many as you like: one holds the projector lock and works, the others wait to take over.
+    """
+    settings = Settings.from_env(os.environ)
+    settings.prepare_storage()
+    desk = IncidentDesk(store_env(settings.database_url))
+    engine = engine_for(settings.database_url)
+    runner = make_runner(desk, engine, settings.database_url)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    runner.start()
+    typer.echo(f"projecting boards from position {runner.position()} (store: {settings.database_url})")
+    stopping.wait()
+    runner.stop()
+    desk.close()
+    typer.echo(f"stopped at position {runner.position()}")
+
+
+def rebuild(batch: int = typer.Option(2000, help="Events per transaction.")) -> None:
+    """Rebuild every board from the log (stop the server or projector first)."""
+    settings = Settings.from_env(os.environ)
+    desk = IncidentDesk(store_env(settings.database_url))
+    try:
+        report = rebuild_boards(desk, engine_for(settings.database_url), settings.database_url, batch)
+    except ProjectorRunningError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        desk.close()
+    typer.echo(
+        f"rebuilt the boards from {report.events} events in {report.seconds:.2f} s ({report.rate:,.0f} events/s)"
+    )
