@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, T
 from domain.complaint import Complaint
 from projections.board import Board
 from projections.columns import UTCDateTime
-from projections.incident_states import IncidentStates, Loader
+from projections.incident_states import IncidentStates
 from projections.logged import Logged, incident_events
 
 metadata = MetaData()
@@ -65,8 +65,8 @@ class ComplaintFactsBoard(Board):
     name = "complaint_facts"
     metadata = metadata
 
-    def __init__(self, loader: Loader) -> None:
-        self.states = IncidentStates(loader)
+    def __init__(self, states: IncidentStates) -> None:
+        self.states = states
 
     def apply(self, batch: Sequence[Logged], conn: Connection) -> None:
         latest: dict[UUID, Complaint] = {}

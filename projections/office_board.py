@@ -13,7 +13,7 @@ from domain.complaint import Complaint
 from domain.emergency import Emergency
 from projections.board import Board
 from projections.columns import UTCDateTime
-from projections.incident_states import Incident, IncidentStates, Loader
+from projections.incident_states import Incident, IncidentStates
 from projections.logged import Logged, incident_events
 
 metadata = MetaData()
@@ -84,8 +84,8 @@ class OfficeBoard(Board):
     name = "office_board"
     metadata = metadata
 
-    def __init__(self, loader: Loader) -> None:
-        self.states = IncidentStates(loader)
+    def __init__(self, states: IncidentStates) -> None:
+        self.states = states
 
     def apply(self, batch: Sequence[Logged], conn: Connection) -> None:
         latest: dict[UUID, tuple[Incident, Logged]] = {}

@@ -41,6 +41,7 @@ def rebuild_boards(
         boards = make_boards(desk)
         for board in boards:
             board.drop(engine)
+        board_tracking.create(engine, checkfirst=True)
         with engine.begin() as conn:
             conn.execute(delete(board_tracking).where(board_tracking.c.board.in_([b.name for b in boards])))
         runner = BoardRunner(desk, engine, boards, leader)

@@ -11,7 +11,7 @@ from interfaces.boards.leader import LeaderLock
 from interfaces.boards.runner import BoardRunner
 from projections.board import Board
 from projections.complaint_facts import ComplaintFactsBoard
-from projections.incident_states import Incident
+from projections.incident_states import Incident, IncidentStates
 from projections.office_board import OfficeBoard
 from projections.timeline import TimelineBoard
 
@@ -20,7 +20,8 @@ def make_boards(desk: IncidentDesk) -> list[Board]:
     def load(incident_id: UUID, version: int) -> Incident:
         return desk.get_incident(incident_id, version=version)
 
-    return [OfficeBoard(load), TimelineBoard(), ComplaintFactsBoard(load)]
+    states = IncidentStates(load)  # shared: each event moves an incident's state once
+    return [OfficeBoard(states), TimelineBoard(), ComplaintFactsBoard(states)]
 
 
 def make_runner(desk: IncidentDesk, engine: Engine, database_url: str) -> BoardRunner:
