@@ -30,6 +30,7 @@ from application.transcodings import domain_transcodings
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.errors import DomainError, InvalidInputError
+from domain.outlet_queue import OutletQueue, queue_id
 from domain.values import Actor, Stamp
 
 Incident = Complaint | Emergency
@@ -74,6 +75,8 @@ class IncidentDesk(Application[UUID]):
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {
         Complaint: SNAPSHOT_INTERVAL,
         Emergency: SNAPSHOT_INTERVAL,
+        # A queue is read many times a day for years: without snapshots it would load ever slower.
+        OutletQueue: SNAPSHOT_INTERVAL,
     }
     env: ClassVar[dict[str, str]] = {
         "AGGREGATE_CACHE_MAXSIZE": "10000",
@@ -236,6 +239,77 @@ class IncidentDesk(Application[UUID]):
                 raise
         raise VersionConflictError(incident_id, None, None)
 
+    # Outlet queues: readings and surge episodes, through the same receipts as incident commands.
+
+    def act_on_queue(
+        self,
+        outlet: str,
+        command: str,
+        *,
+        actor: Actor,
+        occurred_at: datetime | None,
+        fields: Mapping[str, Any] | None = None,
+        command_id: str | None = None,
+    ) -> CommandResult:
+        """Run one command of `outlet`'s queue (OutletQueue.COMMANDS), opening the queue on first use.
+
+        A command id seen before returns the original result, as with `act`.
+        """
+        fields = dict(fields or {})
+        target = queue_id(outlet)
+        payload = fingerprint(
+            command=f"queue_{command}",
+            incident_id=target,
+            actor=actor,
+            occurred_at=occurred_at,
+            fields=fields,
+        )
+        try:
+            with self._incident_locks[target.int % INCIDENT_LOCK_STRIPES]:
+                return self._act_on_queue_in_turn(
+                    outlet, command, actor, occurred_at, fields, command_id, payload
+                )
+        except DomainError:
+            replay = self._replay(command_id, payload) if command_id is not None else None
+            if replay is not None:
+                return replay
+            raise
+
+    def _act_on_queue_in_turn(
+        self,
+        outlet: str,
+        command: str,
+        actor: Actor,
+        occurred_at: datetime | None,
+        fields: dict[str, Any],
+        command_id: str | None,
+        payload: str,
+    ) -> CommandResult:
+        target = queue_id(outlet)
+        if command not in OutletQueue.COMMANDS:
+            raise UnknownCommandError(command, target, OutletQueue.COMMANDS)
+        _check_fields(getattr(OutletQueue, command), fields, target, skip=("stamp",))
+        for _ in range(MAX_ATTEMPTS):
+            stamp = self._stamp(actor, occurred_at)
+            try:
+                queue = cast(OutletQueue, self.repository.get(target, deepcopy_from_cache=False))
+            except AggregateNotFoundError:
+                queue = OutletQueue.open(stamp, outlet=outlet)
+            getattr(queue, command)(stamp, **fields)
+            receipt = CommandReceipt(command_id, payload, target, queue.version) if command_id else None
+            try:
+                return self._save(queue, receipt)
+            except IntegrityError:
+                self._forget(target)
+                if command_id is not None:
+                    replay = self._replay(command_id, payload)
+                    if replay is not None:
+                        return replay
+            except BaseException:
+                self._forget(target)
+                raise
+        raise VersionConflictError(target, None, None)
+
     def _load_for_command(self, incident_id: UUID) -> Incident:
         # The caller holds the incident's lock: it may change the cached copy in place, and
         # forgets it if the change is not stored. Deep-copying would cost more than the command.
@@ -252,11 +326,18 @@ class IncidentDesk(Application[UUID]):
 
     def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:
         """A copy of the incident as it stands (or stood at a version), safe to read at leisure."""
+        if version is not None:
+            # Rebuilt from the store, not the cache: no lock, so a reader that holds a database
+            # write lock (a board) never waits on a command that waits on that database.
+            return self._read(incident_id, version)
         with self._incident_locks[incident_id.int % INCIDENT_LOCK_STRIPES]:
-            try:
-                return cast(Incident, self.repository.get(incident_id, version=version))
-            except AggregateNotFoundError:
-                raise IncidentNotFoundError(incident_id) from None
+            return self._read(incident_id, None)
+
+    def _read(self, incident_id: UUID, version: int | None) -> Incident:
+        try:
+            return cast(Incident, self.repository.get(incident_id, version=version))
+        except AggregateNotFoundError:
+            raise IncidentNotFoundError(incident_id) from None
 
     def history(self, incident_id: UUID) -> list[DomainEventProtocol[UUID]]:
         """Every stored event of one incident, oldest first."""
@@ -276,7 +357,7 @@ class IncidentDesk(Application[UUID]):
         recorded_at = self.clock()
         return Stamp(actor=actor, occurred_at=occurred_at or recorded_at, recorded_at=recorded_at)
 
-    def _save(self, incident: Incident, receipt: CommandReceipt | None) -> CommandResult:
+    def _save(self, incident: Incident | OutletQueue, receipt: CommandReceipt | None) -> CommandResult:
         # Application.save() minus its runtime-protocol isinstance checks (a tenth of a command's
         # CPU on Python 3.11): the desk only ever saves one aggregate, whose type it knows.
         processing: ProcessingEvent[UUID] = ProcessingEvent()

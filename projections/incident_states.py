@@ -18,7 +18,8 @@ Loader = Callable[[UUID, int], Incident]
 class IncidentStates:
     """The latest state of recently active incidents, built by the events themselves (LRU).
 
-    Boards fed the same batches may share one: the second to see an event finds it applied.
+    Each board keeps its own: a board applies a batch's events in order, so a shared copy would be
+    ahead of the next board's first event.
     """
 
     def __init__(self, loader: Loader, capacity: int = 20_000) -> None:
@@ -31,9 +32,7 @@ class IncidentStates:
         incident_id: UUID = event.originator_id
         version: int = event.originator_version
         state = self._states.pop(incident_id, None)
-        if state is not None and state.version == version:
-            pass  # another board sharing these states applied this event already
-        elif state is not None and state.version == version - 1:
+        if state is not None and state.version == version - 1:
             state = event.mutate(state)
         elif state is None and version == 1:
             state = event.mutate(None)

@@ -38,6 +38,7 @@ class BoardRunner:
             board.create(engine)
         self._stopped = threading.Event()
         self._moved = threading.Condition()
+        self._positions: dict[str, int] | None = None
         self._position = self.tracked()
         self._thread: threading.Thread | None = None
         self._tail: LogTail | None = None
@@ -45,6 +46,12 @@ class BoardRunner:
     def position(self) -> int:
         """The last log position every board has processed."""
         return self._position
+
+    def _board_positions(self) -> dict[str, int]:
+        if self._positions is None:
+            with self._engine.connect() as conn:
+                self._positions = {b.name: tracked_position(conn, b.name) for b in self._boards}
+        return self._positions
 
     def tracked(self) -> int:
         """The position every board has reached (the lowest of theirs)."""
@@ -101,6 +108,7 @@ class BoardRunner:
                 self._stopped.wait(RETRY_SECONDS)
 
     def _follow(self) -> None:
+        self._positions = None
         for board in self._boards:
             board.forget()  # memory may be ahead of a batch that rolled back
         self._tail = tail = LogTail(self._desk, after=self.tracked())
@@ -131,13 +139,21 @@ class BoardRunner:
             tail.stop()
 
     def _apply(self, batch: list[LoggedEvent]) -> None:
-        with self._engine.begin() as conn:
-            for board in self._boards:
-                since = tracked_position(conn, board.name)
-                fresh = [logged for logged in batch if logged.position > since]
-                if fresh:
-                    board.apply(fresh, conn)
-                    advance(conn, board.name, fresh[-1].position)
+        # The transaction's first statement is a write, so SQLite takes its write lock at once
+        # (waiting its turn) instead of failing to upgrade a read snapshot that went stale.
+        positions = self._board_positions()
+        try:
+            with self._engine.begin() as conn:
+                for board in self._boards:
+                    fresh = [logged for logged in batch if logged.position > positions[board.name]]
+                    if fresh:
+                        board.apply(fresh, conn)
+                        advance(conn, board.name, fresh[-1].position)
+        except BaseException:
+            self._positions = None  # re-read from the database after a rollback
+            raise
+        for board in self._boards:
+            positions[board.name] = max(positions[board.name], batch[-1].position)
         with self._moved:
             self._position = batch[-1].position
             self._moved.notify_all()

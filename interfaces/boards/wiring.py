@@ -20,8 +20,7 @@ def make_boards(desk: IncidentDesk) -> list[Board]:
     def load(incident_id: UUID, version: int) -> Incident:
         return desk.get_incident(incident_id, version=version)
 
-    states = IncidentStates(load)  # shared: each event moves an incident's state once
-    return [OfficeBoard(states), TimelineBoard(), ComplaintFactsBoard(states)]
+    return [OfficeBoard(IncidentStates(load)), TimelineBoard(), ComplaintFactsBoard(IncidentStates(load))]
 
 
 def make_runner(desk: IncidentDesk, engine: Engine, database_url: str) -> BoardRunner:
