@@ -1,0 +1,444 @@
+"""The branch client's sub-commands of `incident`: report, act, show, history, sync, outbox."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from domain.values import Category, Channel, EmergencyKind, Level, Subcategory
+from interfaces.client import output
+from interfaces.client.api import (
+    ApiClient,
+    Body,
+    ClientError,
+    Reply,
+    ServerUnreachableError,
+    act_path,
+    report_path,
+)
+from interfaces.client.outbox import Outbox
+from interfaces.client.settings import ClientSettings, MissingTokenError
+from interfaces.client.sync import SyncResult, drain
+
+
+class ExitCode(IntEnum):
+    """What the client's exit status means to a script."""
+
+    OK = 0  # done, or safely queued in the outbox
+    REFUSED = 1  # the server refused (or failed) the request
+    USAGE = 2  # bad arguments or settings
+    UNREACHABLE = 3  # a read, or a sync, that could not reach the server
+
+
+UNREACHABLE = ("服务器无法连接，已存入待发队列", "Server unreachable")
+BEHIND = ("前面的指令尚未送达，本指令已排在其后", "Earlier commands are still waiting")
+SERVER_FAILED = ("服务器暂时出错，已存入待发队列", "The server failed to answer")
+NOT_SENT = "本指令未发送，也未排队 / This command was neither sent nor queued."
+NOT_RECORDED = "本指令未被记录 / Nothing was recorded."
+COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the server's JSON, for scripts.")]
+IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The incident's id (UUID) 事件编号.")]
+IdOption = Annotated[str | None, typer.Option("--id", help="Report under this UUID (default: a new one).")]
+OccurredAtOption = Annotated[
+    str | None, typer.Option(help="When it happened, ISO 8601 with offset (default: now).")
+]
+
+report_app = typer.Typer(help="Report a new complaint or emergency 登记投诉或突发事件.", no_args_is_help=True)
+
+
+@dataclass(frozen=True)
+class Write:
+    """A write request as the client will send it, or queue it: ids and time fixed once, up front."""
+
+    what: str
+    path: str
+    body: Body
+    incident_id: str
+    if_match: int | None = None
+
+    @property
+    def command_id(self) -> str:
+        return str(self.body["command_id"])
+
+
+# -- report ---------------------------------------------------------------------------------------
+
+
+@report_app.command("complaint")
+def report_complaint(
+    outlet: Annotated[str, typer.Option(help="Outlet unit code 网点代码, e.g. BJ-HD-01.")],
+    channel: Annotated[Channel, typer.Option(help="How it reached the bank 投诉渠道.")],
+    category: Annotated[Category, typer.Option(help="What it is about 投诉分类.")],
+    summary: Annotated[str, typer.Option(help="What the customer says 投诉内容.")],
+    subcategory: Annotated[Subcategory | None, typer.Option(help="Finer kind 细分类.")] = None,
+    customer_reference: Annotated[str | None, typer.Option(help="Customer or account reference.")] = None,
+    contact_name: Annotated[str | None, typer.Option(help="Complainant's name 联系人.")] = None,
+    contact_phone: Annotated[str | None, typer.Option(help="Complainant's phone 电话.")] = None,
+    contact_email: Annotated[str | None, typer.Option(help="Complainant's e-mail 邮箱.")] = None,
+    level: Annotated[Level | None, typer.Option(help="Warning level 预警级别 (default blue).")] = None,
+    exercise: Annotated[bool, typer.Option("--exercise", help="A drill 演练, not a real complaint.")] = False,
+    incident_id: IdOption = None,
+    occurred_at: OccurredAtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Report a complaint 登记投诉 (queued in the outbox if the server cannot be reached)."""
+    contact = {"name": contact_name, "phone": contact_phone, "email": contact_email}
+    fields: Body = {
+        "outlet": outlet,
+        "channel": channel.value,
+        "category": category.value,
+        "summary": summary,
+        "subcategory": subcategory.value if subcategory else None,
+        "customer_reference": customer_reference,
+        "contact": {k: v for k, v in contact.items() if v} or None,
+        "level": level.value if level else None,
+        "exercise": exercise or None,
+    }
+    _write(_report("complaint", "已登记投诉 / Complaint reported", incident_id, occurred_at, fields), as_json)
+
+
+@report_app.command("emergency")
+def report_emergency(
+    outlet: Annotated[str, typer.Option(help="Outlet unit code 网点代码, e.g. BJ-HD-01.")],
+    kind: Annotated[EmergencyKind, typer.Option(help="What is happening 事件类型.")],
+    level: Annotated[Level, typer.Option(help="Warning level 预警级别.")],
+    summary: Annotated[str, typer.Option(help="What is happening, in a sentence 情况简述.")],
+    exercise: Annotated[bool, typer.Option("--exercise", help="A drill 演练, not a real emergency.")] = False,
+    incident_id: IdOption = None,
+    occurred_at: OccurredAtOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Report a branch emergency 上报突发事件 (queued in the outbox if the server cannot be reached)."""
+    fields: Body = {
+        "outlet": outlet,
+        "kind": kind.value,
+        "level": level.value,
+        "summary": summary,
+        "exercise": exercise or None,
+    }
+    what = "已上报突发事件 / Emergency reported"
+    _write(_report("emergency", what, incident_id, occurred_at, fields), as_json)
+
+
+def _report(kind: str, what: str, incident_id: str | None, occurred_at: str | None, fields: Body) -> Write:
+    chosen = _incident_id(incident_id) if incident_id else str(uuid.uuid4())
+    body: Body = {
+        "incident_id": chosen,
+        "occurred_at": _occurred_at(occurred_at),
+        "command_id": uuid.uuid4().hex,
+        **{name: value for name, value in fields.items() if value is not None},
+    }
+    return Write(what, report_path(kind), body, chosen)
+
+
+# -- act ------------------------------------------------------------------------------------------
+
+
+def act(
+    ctx: typer.Context,
+    incident_id: IdArgument,
+    command: Annotated[str, typer.Argument(help="The command, e.g. acknowledge, apologise, check_facts.")],
+    if_match: Annotated[
+        int | None, typer.Option("--if-match", metavar="VERSION", help="Only if still at this version.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Act on an incident 处理事件: `incident act ID check_facts --founded --findings "..."`.
+
+    Fields follow the command as `--name value` (`--name=value` if the value starts with --); a `--flag`
+    alone means true; dashes become underscores. Queued in the outbox if the server cannot be reached.
+    """
+    chosen = _incident_id(incident_id)
+    name = command.strip().replace("-", "_")
+    if not COMMAND_NAME.fullmatch(name):
+        raise typer.BadParameter(f"{command!r} is not a command name", param_hint="COMMAND")
+    body = parse_fields(ctx.args)
+    body["occurred_at"] = _occurred_at(body.get("occurred_at"))
+    body.setdefault("command_id", uuid.uuid4().hex)
+    _write(Write(f"已执行 {name} / Done: {name}", act_path(chosen, name), body, chosen, if_match), as_json)
+
+
+def parse_fields(args: list[str]) -> Body:
+    """`--name value`, `--name=value` and bare `--flag` (true) pairs, names with dashes as underscores."""
+    fields: Body = {}
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if not arg.startswith("--") or len(arg) == 2:
+            raise typer.BadParameter(f"unexpected {arg!r}: give fields as --name value", param_hint="fields")
+        name, has_value, value = arg[2:].partition("=")
+        key = name.replace("-", "_")
+        if not key.isidentifier():
+            raise typer.BadParameter(f"{arg!r} is not a field name", param_hint="fields")
+        if key in fields:
+            raise typer.BadParameter(f"--{name} is given twice", param_hint="fields")
+        if has_value:
+            fields[key] = value
+        elif rest and not rest[0].startswith("--"):
+            fields[key] = rest.pop(0)
+        else:
+            fields[key] = True
+    return fields
+
+
+# -- show, history ----------------------------------------------------------------------------------
+
+
+def show(incident_id: IdArgument, as_json: JsonOption = False) -> None:
+    """Show where an incident stands 查看事件: status, level, next step, open actions, deadline."""
+    chosen = _incident_id(incident_id)
+    _read(lambda api: api.incident(chosen), output.incident, as_json)
+
+
+def history(incident_id: IdArgument, as_json: JsonOption = False) -> None:
+    """Show every event of an incident, oldest first 事件历史."""
+    chosen = _incident_id(incident_id)
+    _read(lambda api: api.history(chosen), output.history, as_json)
+
+
+# -- sync, outbox ----------------------------------------------------------------------------------
+
+
+def sync(as_json: JsonOption = False) -> None:
+    """Send the outbox now, oldest first 发送待发队列."""
+    settings = ClientSettings.from_env(os.environ)
+    with Outbox(settings.outbox_path) as outbox:
+        if len(outbox) == 0:
+            _echo(output.as_json(_sync_json(SyncResult())) if as_json else output.outbox([]))
+            return
+        with _api(settings, as_json) as api:
+            result = drain(outbox, api)
+    if as_json:
+        _echo(output.as_json(_sync_json(result)))
+    else:
+        _echo("\n".join(_sync_lines(result)))
+    if isinstance(result.stopped_by, ServerUnreachableError):
+        raise typer.Exit(ExitCode.UNREACHABLE)
+    if result.stopped_by is not None or result.rejected:
+        raise typer.Exit(ExitCode.REFUSED)
+
+
+def outbox(
+    rejected: Annotated[bool, typer.Option("--rejected", help="List what the server refused.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """List what is waiting in the outbox 待发队列 (or, with --rejected, what the server refused)."""
+    settings = ClientSettings.from_env(os.environ)
+    with Outbox(settings.outbox_path) as box:
+        if rejected:
+            entries = box.rejected()
+            text = output.rejected(entries)
+            data: Body = {"rejected": [output.rejected_json(entry) for entry in entries]}
+        else:
+            requests = box.pending()
+            text = output.outbox(requests)
+            data = {"outbox": [output.request_json(request) for request in requests]}
+    _echo(output.as_json(data) if as_json else text)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add the branch client's commands to the `incident` command."""
+    cli.add_typer(report_app, name="report")
+    extra = {"allow_extra_args": True, "ignore_unknown_options": True}
+    cli.command("act", context_settings=extra)(act)
+    cli.command("show")(show)
+    cli.command("history")(history)
+    cli.command("sync")(sync)
+    cli.command("outbox")(outbox)
+
+
+# -- the two paths every call takes ----------------------------------------------------------------
+
+
+def _write(write: Write, as_json: bool) -> None:
+    """Queue the write first, so that nothing is lost whatever happens next; then send what was queued
+    before it, then it. It leaves the outbox once the server has answered it."""
+    settings = ClientSettings.from_env(os.environ)
+    with Outbox(settings.outbox_path) as box, _api(settings, as_json) as api:
+        own = box.put(
+            "POST",
+            write.path,
+            write.body,
+            command_id=write.command_id,
+            incident_id=write.incident_id,
+            if_match=write.if_match,
+        )
+        before = _drain_first(box, api, until=own.seq)
+        if isinstance(before.stopped_by, ClientError) and before.stopped_by.is_auth:
+            # The token is wrong: nothing queued before is discarded, and this command is withdrawn.
+            box.remove(own.seq)
+            _refused(before.stopped_by, as_json, NOT_SENT)
+        if before.is_clear:
+            try:
+                reply = api.send("POST", write.path, write.body, write.if_match)
+            except ServerUnreachableError:
+                reason = UNREACHABLE
+            except ClientError as error:
+                if error.is_final or error.is_auth:
+                    box.remove(own.seq)
+                    _refused(error, as_json, NOT_RECORDED)
+                # A 5xx (or 408/429) leaves it unknown whether the command was applied: it stays queued
+                # under its command id, so that sending it again is safe.
+                reason = (SERVER_FAILED[0], f"{SERVER_FAILED[1]} ({error.status} {error.code})")
+            else:
+                box.remove(own.seq)
+                _echo(output.as_json(reply.body) if as_json else output.written(write.what, reply.body))
+                return
+        else:
+            reason = UNREACHABLE if isinstance(before.stopped_by, ServerUnreachableError) else BEHIND
+        waiting = len(box)
+    _echo(output.queued_json(own, waiting) if as_json else output.queued(own, waiting, *reason))
+
+
+def _read(fetch: Callable[[ApiClient], Reply], render: Callable[[Body], str], as_json: bool) -> None:
+    """Send the outbox first, then read; a read is never queued."""
+    settings = ClientSettings.from_env(os.environ)
+    with Outbox(settings.outbox_path) as box, _api(settings, as_json) as api:
+        before = _drain_first(box, api)
+        try:
+            if before.stopped_by is not None and not _is_server_failure(before.stopped_by):
+                raise before.stopped_by  # the same would happen to the read
+            reply = fetch(api)
+        except ServerUnreachableError as error:
+            _unreachable(error, as_json)
+        except ClientError as error:
+            _refused(error, as_json)
+    _echo(output.as_json(reply.body) if as_json else render(reply.body))
+    if before.left:
+        _echo(
+            f"注意：{before.left} 条指令仍在待发队列，未反映在上面 / Note: {before.left} queued command(s) "
+            "are not in what is shown yet.",
+            err=True,
+        )
+
+
+def _drain_first(box: Outbox, api: ApiClient, until: int | None = None) -> SyncResult:
+    """Send what is queued (before `until`), telling on stderr what became of it."""
+    result = drain(box, api, before=until)
+    if result.answered or isinstance(result.stopped_by, ClientError):
+        _echo("\n".join(_sync_lines(result)), err=True)
+    return result
+
+
+def _sync_lines(result: SyncResult) -> Iterator[str]:
+    total = len(result.answered) + result.left
+    yield f"发送待发队列 / Sending the outbox ({total} waiting, oldest first):"
+    for request, answer in result.answered:
+        if isinstance(answer, Reply):
+            yield output.sent_line(request, answer.body)
+        else:
+            yield output.rejected_line(request, answer)
+    stop = result.stopped_by
+    if isinstance(stop, ServerUnreachableError):
+        yield (
+            f"网络再次中断，已停止；其余 {result.left} 条按原顺序保留 / The server is unreachable again: "
+            f"sync stopped, {result.left} still queued in order. ({stop})"
+        )
+    elif isinstance(stop, ClientError) and stop.is_auth:
+        yield (
+            f"令牌被拒绝，已停止，未丢弃任何指令 / The server refused the token ({stop.status} {stop.code}: "
+            f"{stop.message}): sync stopped, nothing discarded, {result.left} still queued."
+        )
+    elif stop is not None:
+        yield (
+            f"服务器暂时无法处理，已停止 / The server could not take it now ({stop.status} {stop.code}: "
+            f"{stop.message}): sync stopped, {result.left} still queued in order."
+        )
+    else:
+        yield "待发指令均已送达 / Every queued command was answered."
+
+
+def _sync_json(result: SyncResult) -> Body:
+    stop = result.stopped_by
+    stopped: Body | None = None
+    if isinstance(stop, ServerUnreachableError):
+        stopped = {"reason": "unreachable", "message": str(stop)}
+    elif stop is not None:
+        reason = "token_refused" if stop.is_auth else "server_failed"
+        stopped = {"reason": reason, "status": stop.status, "code": stop.code, "message": stop.message}
+    return {
+        "sent": [{**output.request_json(r), "reply": reply.body} for r, reply in result.sent],
+        "rejected": [{**output.request_json(r), "error": _error_body(error)} for r, error in result.rejected],
+        "left": result.left,
+        "stopped": stopped,
+    }
+
+
+# -- small helpers --------------------------------------------------------------------------------
+
+
+@contextmanager
+def _api(settings: ClientSettings, as_json: bool) -> Iterator[ApiClient]:
+    try:
+        token = settings.require_token()
+    except MissingTokenError as error:
+        _fail(ExitCode.USAGE, as_json, None, "missing_token", str(error))
+    with ApiClient(settings.url, token) as api:
+        yield api
+
+
+def _is_server_failure(error: Exception) -> bool:
+    return isinstance(error, ClientError) and not (error.is_final or error.is_auth)
+
+
+def _incident_id(text: str) -> str:
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an incident id (a UUID)", param_hint="ID") from None
+
+
+def _occurred_at(text: Any) -> str:
+    """Now, in local time with its offset: a command synced later keeps the time it was given."""
+    if text is None:
+        return datetime.now().astimezone().isoformat(timespec="milliseconds")
+    try:
+        moment = datetime.fromisoformat(str(text))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint="--occurred-at") from None
+    if moment.utcoffset() is None:
+        raise typer.BadParameter("give the time with its offset, e.g. +08:00", param_hint="--occurred-at")
+    return moment.isoformat()
+
+
+def _error_body(error: ClientError) -> Body:
+    return {"status": error.status, "code": error.code, "message": error.message, "field": error.field}
+
+
+def _refused(error: ClientError, as_json: bool, outcome: str = "") -> NoReturn:
+    if as_json:
+        _fail(ExitCode.REFUSED, True, error.status, error.code, error.message, error.field)
+    message = f"{output.refused(error)}\n{outcome}" if outcome else output.refused(error)
+    _fail(ExitCode.REFUSED, False, error.status, error.code, message)
+
+
+def _unreachable(error: ServerUnreachableError, as_json: bool) -> NoReturn:
+    message = (
+        f"服务器无法连接，无法读取（查询不会排队）/ Server unreachable: cannot read now "
+        f"(reads are never queued). ({error})"
+    )
+    _fail(ExitCode.UNREACHABLE, as_json, None, "server_unreachable", message)
+
+
+def _fail(
+    code: ExitCode, as_json: bool, status: int | None, error: str, message: str, field: str | None = None
+) -> NoReturn:
+    if as_json:
+        _echo(output.error_json(status, error, message, field))
+    else:
+        _echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def _echo(text: str, err: bool = False) -> None:
+    typer.echo(text, err=err)

@@ -1,0 +1,241 @@
+"""What the branch client prints: short bilingual text for people, the server's own JSON for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from domain.labelled import Labelled
+from domain.values import EmergencyKind, IncidentStatus, Level
+from interfaces.client.api import ClientError
+from interfaces.client.outbox import QueuedRequest, RejectedRequest
+
+KIND_LABELS = {"complaint": "投诉 Complaint", "emergency": "突发事件 Emergency"}
+# Fields `show` prints in its own lines; the rest of the view (and `details`) is left to --json.
+SHOWN_FIELDS = frozenset(
+    {
+        "incident_id", "type", "outlet", "outlet_path", "status", "level", "version", "summary", "kind",
+        "current_step", "next_expected_step", "open_actions", "done_actions", "due_at", "overdue",
+        "exercise", "opened_at", "last_event_at", "details", "contact",
+    }
+)  # fmt: skip
+PERSONAL_FIELDS = frozenset({"contact"})
+
+
+def as_json(body: Mapping[str, Any]) -> str:
+    """One line of JSON, Chinese left readable."""
+    return json.dumps(body, ensure_ascii=False)
+
+
+def labelled(value: Any, vocabulary: type[Labelled]) -> str:
+    """A stored value with its Chinese and English labels, when it is one the client knows."""
+    if isinstance(value, Mapping):
+        return _step(value)
+    try:
+        member = vocabulary(value)
+    except ValueError:
+        return str(value)
+    return f"{member.zh} {member.en}"
+
+
+def written(what: str, body: Mapping[str, Any]) -> str:
+    """A report or command the server recorded (or had already recorded: a replay)."""
+    lines = [f"{what}", f"  事件编号 Incident: {body.get('incident_id')}"]
+    lines.append(f"  版本 Version: {body.get('version')}   日志位置 Position: {body.get('position')}")
+    if body.get("replayed"):
+        lines.append("  服务器已有此记录，未重复执行 / Already recorded earlier: nothing was applied twice.")
+    return "\n".join(lines)
+
+
+def queued(request: QueuedRequest, waiting: int, reason_zh: str, reason_en: str) -> str:
+    """A write the server did not get: where it is now and what to do."""
+    return "\n".join(
+        [
+            f"{reason_zh} / {reason_en}: queued in the outbox ({waiting} waiting).",
+            f"  操作 Command: {request.command}   事件编号 Incident: {request.incident_id}",
+            f"  指令编号 Command id: {request.command_id}",
+            "  网络恢复后请运行 `incident sync` / Run `incident sync` when the network is back.",
+        ]
+    )
+
+
+def queued_json(request: QueuedRequest, waiting: int) -> str:
+    return as_json(
+        {
+            "queued": True,
+            "incident_id": request.incident_id,
+            "command_id": request.command_id,
+            "outbox_size": waiting,
+        }
+    )
+
+
+def refused(error: ClientError) -> str:
+    """The server's refusal, as it said it."""
+    field = f" (字段 field: {error.field})" if error.field else ""
+    return f"服务器拒绝 / Refused by the server: {error.message}{field}  [{error.status} {error.code}]"
+
+
+def error_json(status: int | None, code: str, message: str, field: str | None = None) -> str:
+    return as_json({"error": {"status": status, "code": code, "message": message, "field": field}})
+
+
+def incident(body: Mapping[str, Any]) -> str:
+    """One incident as it stands: where, how bad, what next, what is still open."""
+    kind = str(body.get("type", ""))
+    title = f"{KIND_LABELS.get(kind, kind)} {body.get('incident_id')}"
+    if body.get("exercise"):
+        title += "   【演练 EXERCISE】"
+    lines = [title]
+    if body.get("kind"):
+        label = "类别 Category" if kind == "complaint" else "类型 Kind"
+        lines.append(f"  {label}: {labelled(body['kind'], EmergencyKind)}")
+    lines += [
+        f"  网点 Outlet: {_outlet(body)}",
+        f"  状态 Status: {labelled(body.get('status'), IncidentStatus)}   "
+        f"级别 Level: {labelled(body.get('level'), Level)}   版本 Version: {body.get('version')}",
+        f"  摘要 Summary: {body.get('summary')}",
+        f"  开始 Opened: {_when(body.get('opened_at'))}   "
+        f"最近 Last event: {_when(body.get('last_event_at'))}",
+    ]
+    for name, label in (("current_step", "当前 Current step"), ("next_expected_step", "下一步 Next step")):
+        if body.get(name):
+            lines.append(f"  {label}: {_plain(body[name])}")
+    if kind == "complaint":
+        lines.append(f"  期限 Due: {_due(body)}")
+    open_actions = list(body.get("open_actions") or [])
+    if open_actions:
+        lines.append(f"  待办 Open actions ({len(open_actions)}):")
+        lines += [f"    - {_plain(action)}" for action in open_actions]
+    if body.get("done_actions"):
+        lines.append(f"  已办 Done actions: {len(body['done_actions'])}")
+    lines += [
+        f"  {name}: {_plain(value)}"
+        for name, value in body.items()
+        if name not in SHOWN_FIELDS and not isinstance(value, (Mapping, list))
+    ]
+    return "\n".join(lines)
+
+
+def history(body: Mapping[str, Any]) -> str:
+    """Every event of an incident, oldest first: version, when, what, who."""
+    events: list[Mapping[str, Any]] = list(body.get("events") or [])
+    lines = [f"事件历史 History of {body.get('incident_id')} ({len(events)} events)"]
+    for event in events:
+        actor = event.get("actor") or {}
+        who = actor.get("name") or actor.get("id") or "?"
+        lines.append(
+            f"  v{event.get('version')}  {_when(event.get('occurred_at'))}  {event.get('event')}"
+            f"  — {who} ({actor.get('role')}, {actor.get('unit')})"
+        )
+        data = {k: v for k, v in (event.get("data") or {}).items() if k not in PERSONAL_FIELDS}
+        shown = [f"{k}={_plain(v)}" for k, v in data.items() if v not in (None, "")]
+        if shown:
+            lines.append("       " + ", ".join(shown))
+    return "\n".join(lines)
+
+
+def outbox(requests: Iterable[QueuedRequest]) -> str:
+    """The queue as it stands, oldest first."""
+    requests = list(requests)
+    if not requests:
+        return "待发队列为空 / The outbox is empty."
+    lines = [f"待发队列 Outbox: {len(requests)} waiting, oldest first (按顺序发送 sent in this order)"]
+    lines += [
+        f"  #{r.seq}  {_when(r.created_at)}  {r.command:<24} incident {r.incident_id}  command id {r.command_id}"
+        for r in requests
+    ]
+    return "\n".join(lines)
+
+
+def rejected(entries: Iterable[RejectedRequest]) -> str:
+    """The requests the server refused for good, with its reasons."""
+    entries = list(entries)
+    if not entries:
+        return "没有被拒绝的指令 / Nothing was rejected."
+    lines = [f"被服务器拒绝 Rejected by the server: {len(entries)}"]
+    for entry in entries:
+        r = entry.request
+        lines.append(f"  #{r.seq}  {r.command:<24} incident {r.incident_id}  command id {r.command_id}")
+        lines.append(
+            f"     {entry.status} {entry.code}: {entry.message}  (rejected at {_when(entry.rejected_at)})"
+        )
+    return "\n".join(lines)
+
+
+def request_json(request: QueuedRequest) -> dict[str, Any]:
+    return {
+        "seq": request.seq,
+        "method": request.method,
+        "path": request.path,
+        "body": request.body,
+        "command_id": request.command_id,
+        "incident_id": request.incident_id,
+        "if_match": request.if_match,
+        "created_at": request.created_at,
+    }
+
+
+def rejected_json(entry: RejectedRequest) -> dict[str, Any]:
+    return {
+        **request_json(entry.request),
+        "rejected_at": entry.rejected_at,
+        "error": {"status": entry.status, "code": entry.code, "message": entry.message, "field": entry.field},
+    }
+
+
+def sent_line(request: QueuedRequest, body: Mapping[str, Any]) -> str:
+    again = "  (已有记录，未重复 already recorded)" if body.get("replayed") else ""
+    return (
+        f"  已发送 sent      #{request.seq} {request.command:<24} incident {request.incident_id}"
+        f" → version {body.get('version')}, position {body.get('position')}{again}"
+    )
+
+
+def rejected_line(request: QueuedRequest, error: ClientError) -> str:
+    return (
+        f"  被拒绝 REFUSED   #{request.seq} {request.command:<24} incident {request.incident_id}"
+        f" → {error.status} {error.code}: {error.message}\n"
+        "                   已移入被拒列表 moved to the rejected list (`incident outbox --rejected`)"
+    )
+
+
+def _step(step: Mapping[str, Any]) -> str:
+    return f"{step.get('zh', '')} {step.get('en', '')} ({step.get('code')})".strip()
+
+
+def _due(body: Mapping[str, Any]) -> str:
+    due = body.get("due_at")
+    if due is None:
+        return "计时暂停 clock paused"
+    return f"{_when(due)}   【已超时 OVERDUE】" if body.get("overdue") else _when(due)
+
+
+def _outlet(body: Mapping[str, Any]) -> str:
+    path = body.get("outlet_path") or []
+    unit = path[-1] if path and isinstance(path[-1], Mapping) else {}
+    names = " ".join(str(unit[key]) for key in ("name_zh", "name_en") if unit.get(key))
+    return f"{body.get('outlet')} {names}".strip()
+
+
+def _when(value: Any) -> str:
+    """An ISO time from the server, shown in the branch's local time to the second."""
+    if not isinstance(value, str):
+        return "-" if value is None else str(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.utcoffset() is None:
+        return value
+    return moment.astimezone().isoformat(sep=" ", timespec="seconds")
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Mapping) and {"zh", "en"} <= value.keys():
+        return _step(value)
+    if isinstance(value, (Mapping, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
