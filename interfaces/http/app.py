@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from application.incident_desk import Clock, utc_now
+from interfaces.feed import endpoint as feed_endpoint
+from interfaces.feed.hub import FeedHub
 from interfaces.http import boards, health, home, incidents
 from interfaces.http.body_limit import BodyLimit
 from interfaces.http.errors import install_error_handlers
@@ -21,15 +24,19 @@ an idempotency key (`Idempotency-Key` header or `command_id`) and the version it
 Errors have one shape: `{"error": {"code", "message", "field"}}`."""
 
 
-def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
+def create_app(settings: Settings, clock: Clock = utc_now, heartbeat_seconds: float = 5.0) -> FastAPI:
     """The product's HTTP application; the store opens at startup and closes at shutdown."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = build_services(settings, clock)
+        app.state.feed = FeedHub(app.state.services.desk)
+        app.state.heartbeat_seconds = heartbeat_seconds
+        app.state.feed.start(asyncio.get_running_loop())
         try:
             yield
         finally:
+            app.state.feed.stop()  # readers of the log stop before the store closes
             app.state.services.close()
 
     app = FastAPI(
@@ -42,4 +49,5 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(incidents.router)
     app.include_router(boards.timeline_router)
     app.include_router(boards.router)
+    app.include_router(feed_endpoint.router)
     return app
