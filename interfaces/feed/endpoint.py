@@ -63,6 +63,7 @@ async def feed(websocket: WebSocket) -> None:
             outlets=frozenset(visible_outlets(principal, app.organisation, params.get("unit") or None)),
             types=_types(principal, params.get("type") or None),
             min_rank=level.rank,
+            queue=asyncio.Queue(websocket.app.state.watcher_queue),
         )
     except HTTPException as refused:
         code = FORBIDDEN if refused.status_code == 403 else INVALID

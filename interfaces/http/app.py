@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from application.incident_desk import Clock, utc_now
 from interfaces.feed import endpoint as feed_endpoint
-from interfaces.feed.hub import FeedHub
-from interfaces.http import boards, health, home, incidents
+from interfaces.feed.hub import WATCHER_QUEUE, FeedHub
+from interfaces.http import boards, health, incidents, web
 from interfaces.http.body_limit import BodyLimit
 from interfaces.http.errors import install_error_handlers
 from interfaces.settings import Settings
@@ -24,7 +24,12 @@ an idempotency key (`Idempotency-Key` header or `command_id`) and the version it
 Errors have one shape: `{"error": {"code", "message", "field"}}`."""
 
 
-def create_app(settings: Settings, clock: Clock = utc_now, heartbeat_seconds: float = 5.0) -> FastAPI:
+def create_app(
+    settings: Settings,
+    clock: Clock = utc_now,
+    heartbeat_seconds: float = 5.0,
+    watcher_queue: int = WATCHER_QUEUE,
+) -> FastAPI:
     """The product's HTTP application; the store opens at startup and closes at shutdown."""
 
     @asynccontextmanager
@@ -32,6 +37,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, heartbeat_seconds: fl
         app.state.services = build_services(settings, clock)
         app.state.feed = FeedHub(app.state.services.desk)
         app.state.heartbeat_seconds = heartbeat_seconds
+        app.state.watcher_queue = watcher_queue
         app.state.feed.start(asyncio.get_running_loop())
         try:
             yield
@@ -45,7 +51,7 @@ def create_app(settings: Settings, clock: Clock = utc_now, heartbeat_seconds: fl
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     app.include_router(health.router)
-    app.include_router(home.router)
+    app.include_router(web.router)
     app.include_router(incidents.router)
     app.include_router(boards.timeline_router)
     app.include_router(boards.router)

@@ -14,6 +14,7 @@ from application.access.policy import check_read
 from application.access.principal import Principal
 from domain.complaint_terms import Category
 from domain.emergency_terms import EmergencyKind
+from domain.errors import InvalidInputError
 from domain.level import Level
 from domain.organisation import Organisation
 from domain.playbooks import PLAYBOOKS
@@ -27,7 +28,13 @@ from projections.complaint_facts import complaint_stats
 from projections.office_board import is_overdue, office_board
 from projections.timeline import timeline
 
-router = APIRouter(prefix="/api/v1/boards", tags=["boards"])
+READ_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, unknown or revoked token"},
+    403: {"description": "Outside the token's role or scope"},
+    422: {"description": "Invalid input; `field` names it"},
+    503: {"description": "The boards did not reach `after` in time; try again"},
+}
+router = APIRouter(prefix="/api/v1/boards", tags=["boards"], responses=READ_ERRORS)
 App = Annotated[Services, Depends(services)]
 After = Annotated[
     int | None,
@@ -54,6 +61,9 @@ def _step_label(incident_kind: str, code: str) -> dict[str, str] | None:
 
 
 def _wait(app: Services, after: int | None) -> int:
+    # A position the log has not reached was never handed to a client: refuse it now, not after the wait.
+    if after is not None and after > (app.desk.recorder.max_notification_id() or 0):
+        raise InvalidInputError(f"position {after} is beyond the end of the log", field="after")
     if after is not None and not app.boards.wait_for(after, WAIT_SECONDS):
         raise HTTPException(503, f"the boards have not reached position {after} yet; try again")
     return app.boards.position()
@@ -209,7 +219,11 @@ def stats(
     return {"position": position, "group_by": group_by, "groups": [vars(g) for g in groups]}
 
 
-timeline_router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+timeline_router = APIRouter(
+    prefix="/api/v1/incidents",
+    tags=["incidents"],
+    responses={**READ_ERRORS, 404: {"description": "No such incident"}},
+)
 
 
 @timeline_router.get("/{incident_id}/timeline")

@@ -20,6 +20,10 @@ from domain.incident import Incident
 
 TEXT_LIMIT = 2000
 Text = Annotated[str, Field(max_length=TEXT_LIMIT)]
+# Both stores keep integers in signed 64-bit columns: anything wider is bad input, not a crash.
+Integer = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+# An idempotency key (body or header) is an opaque printable token: PostgreSQL text cannot hold NUL.
+COMMAND_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 INCIDENT_TYPES: dict[str, type[Complaint] | type[Emergency]] = {
     "complaint": Complaint,
     "emergency": Emergency,
@@ -35,7 +39,11 @@ class Envelope(BaseModel):
         None, description="When it happened at the branch (ISO 8601 with offset); default: now."
     )
     command_id: str | None = Field(
-        None, min_length=1, max_length=200, description="Idempotency key: a replay returns the first result."
+        None,
+        min_length=1,
+        max_length=200,
+        pattern=COMMAND_ID_PATTERN,
+        description="Idempotency key: a replay returns the first result.",
     )
 
 
@@ -46,11 +54,13 @@ class ReportEnvelope(Envelope):
 
 
 def _api_type(annotation: Any) -> Any:
-    """Domain annotation -> request type: aware datetimes, bounded texts."""
+    """Domain annotation -> request type: aware datetimes, bounded texts and integers."""
     if annotation is datetime:
         return AwareDatetime
     if annotation is str:
         return Text
+    if annotation is int:
+        return Integer
     origin = typing.get_origin(annotation)
     if origin in (Union, types.UnionType):
         return Union[tuple(_api_type(a) for a in typing.get_args(annotation))]  # noqa: UP007

@@ -30,6 +30,7 @@ STATUS_CODES = {
     413: "body_too_large",
     415: "unsupported_media_type",
     422: "invalid_input",
+    503: "unavailable",
 }
 
 

@@ -13,7 +13,13 @@ from domain.errors import InvalidInputError
 from domain.organisation import UnitKind
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
-from interfaces.http.command_models import COMMAND_MODELS, INCIDENT_TYPES, REPORT_MODELS, command_fields
+from interfaces.http.command_models import (
+    COMMAND_ID_PATTERN,
+    COMMAND_MODELS,
+    INCIDENT_TYPES,
+    REPORT_MODELS,
+    command_fields,
+)
 from interfaces.http.services import Services, services
 from interfaces.http.views import (
     CommandOut,
@@ -28,11 +34,16 @@ router = APIRouter(prefix="/api/v1", tags=["incidents"])
 App = Annotated[Services, Depends(services)]
 IdempotencyKey = Annotated[
     str | None,
-    Header(max_length=200, description="Same as the body's command_id: a replay returns the first result."),
+    Header(
+        max_length=200,
+        pattern=COMMAND_ID_PATTERN,
+        description="Same as the body's command_id: a replay returns the first result.",
+    ),
 ]
 IfMatch = Annotated[
     str | None, Header(description='The version the command expects, e.g. "5" (from the ETag).')
 ]
+VERSION_DIGITS = 18
 PLURAL = {"complaint": "complaints", "emergency": "emergencies"}
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, unknown or revoked token"},
@@ -52,7 +63,9 @@ def _expected_version(if_match: str | None) -> int | None:
     if if_match is None:
         return None
     text = if_match.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    # ASCII digits only ("²" is a digit to str.isdigit but not to int()), and few enough to be a
+    # version a 64-bit store column can hold (and far below int()'s 4300-digit limit).
+    if not (text.isascii() and text.isdigit() and len(text) <= VERSION_DIGITS):
         raise InvalidInputError(f'If-Match must be a version such as "5", not {if_match!r}', field="If-Match")
     return int(text)
 

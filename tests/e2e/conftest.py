@@ -22,5 +22,6 @@ def sqlite_settings(sqlite_url: str) -> Settings:
 
 @pytest.fixture
 def server(settings: Settings) -> Iterator[str]:
-    with running_server(settings) as url:
+    # Heartbeats every half second: feed tests wait for the head position, not for a timer.
+    with running_server(settings, heartbeat_seconds=0.5) as url:
         yield url

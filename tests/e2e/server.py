@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 import uvicorn
 
@@ -25,10 +26,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(settings: Settings, clock: Clock = utc_now, port: int | None = None) -> Iterator[str]:
+def running_server(
+    settings: Settings, clock: Clock = utc_now, port: int | None = None, **app_options: Any
+) -> Iterator[str]:
     """Serve the real app on a real socket until the block ends; yields its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(create_app(settings, clock), host="127.0.0.1", port=port, log_level="warning")
+    config = uvicorn.Config(
+        create_app(settings, clock, **app_options), host="127.0.0.1", port=port, log_level="warning"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -46,5 +51,7 @@ def running_server(settings: Settings, clock: Clock = utc_now, port: int | None 
 
 def issue_token(settings: Settings, role: Role, unit: str = "", name: str = "") -> str:
     """A real token in the server's own registry."""
-    _, token = token_registry(settings).issue(role=role, unit=unit, name=name or role.value, now=datetime.now(UTC))
+    _, token = token_registry(settings).issue(
+        role=role, unit=unit, name=name or role.value, now=datetime.now(UTC)
+    )
     return token
