@@ -103,6 +103,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def runners(desk: IncidentDesk, engine: Engine, database_url: str) -> Iterator[list[BoardRunner]]:
     """Board runners for a test, always stopped before the desk closes."""
+    del desk, engine, database_url  # requested only so that they are torn down after the runners
     started: list[BoardRunner] = []
     yield started
     for runner in started:
