@@ -314,9 +314,10 @@ class IncidentDesk(Application[UUID]):
         # The caller holds the incident's lock: it may change the cached copy in place, and
         # forgets it if the change is not stored. Deep-copying would cost more than the command.
         try:
-            return cast(Incident, self.repository.get(incident_id, deepcopy_from_cache=False))
+            found: object = self.repository.get(incident_id, deepcopy_from_cache=False)
         except AggregateNotFoundError:
             raise IncidentNotFoundError(incident_id) from None
+        return _incident(found, incident_id)
 
     def _forget(self, incident_id: UUID) -> None:
         """Drop a cached incident that another process moved on, so the next load reads the store."""
@@ -326,18 +327,23 @@ class IncidentDesk(Application[UUID]):
 
     def get_incident(self, incident_id: UUID, version: int | None = None) -> Incident:
         """A copy of the incident as it stands (or stood at a version), safe to read at leisure."""
+        return _incident(self.get_aggregate(incident_id, version), incident_id)
+
+    def get_aggregate(self, aggregate_id: UUID, version: int | None = None) -> object:
+        """A copy of any aggregate in the log (an incident or an outlet queue)."""
         if version is not None:
             # Rebuilt from the store, not the cache: no lock, so a reader that holds a database
             # write lock (a board) never waits on a command that waits on that database.
-            return self._read(incident_id, version)
-        with self._incident_locks[incident_id.int % INCIDENT_LOCK_STRIPES]:
-            return self._read(incident_id, None)
+            return self._read(aggregate_id, version)
+        with self._incident_locks[aggregate_id.int % INCIDENT_LOCK_STRIPES]:
+            return self._read(aggregate_id, None)
 
-    def _read(self, incident_id: UUID, version: int | None) -> Incident:
+    def _read(self, aggregate_id: UUID, version: int | None) -> object:
         try:
-            return cast(Incident, self.repository.get(incident_id, version=version))
+            found: object = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
-            raise IncidentNotFoundError(incident_id) from None
+            raise IncidentNotFoundError(aggregate_id) from None
+        return found
 
     def history(self, incident_id: UUID) -> list[DomainEventProtocol[UUID]]:
         """Every stored event of one incident, oldest first."""
@@ -379,6 +385,13 @@ class IncidentDesk(Application[UUID]):
         position = self.receipts.position_of(receipt.incident_id, receipt.version)
         assert position is not None, "a receipt is written with its events"
         return CommandResult(receipt.incident_id, receipt.version, position, replayed=True)
+
+
+def _incident(found: object, incident_id: UUID) -> Incident:
+    # The log also holds outlet queues: their ids are not incident ids.
+    if not isinstance(found, Complaint | Emergency):
+        raise IncidentNotFoundError(incident_id)
+    return found
 
 
 def _check_fields(

@@ -46,7 +46,12 @@ class Complaint(Incident):
         "reopen",
         "add_note",
         "correct_entry",
+        "warn_deadline",
+        "flag_idle",
     )
+    # The due time the owner was last warned of. A class default, so that snapshots taken before
+    # warnings existed still load.
+    warned_for_due_at: datetime | None = None
 
     class Reported(Incident.Reported):
         """A complaint was recorded in the complaint log (记录投诉日志)."""
@@ -134,6 +139,7 @@ class Complaint(Incident):
             aggregate.times_escalated += 1
             if self.level is not None:
                 aggregate.level = self.level
+                aggregate.level_reason = self.reason
 
     class DeadlineExtended(Incident.Event):
         """The time limit was extended (complex case: 30 days; particularly complex: 60)."""
@@ -208,6 +214,17 @@ class Complaint(Incident):
     class EntryCorrected(Incident.EntryCorrected):
         """An earlier complaint event was corrected."""
 
+    class DeadlineWarned(Incident.Event):
+        """The owner was warned that the complaint falls due at `due_at` (时限预警)."""
+
+        due_at: datetime
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.warned_for_due_at = self.due_at
+
+    class IdleFlagged(Incident.IdleFlagged):
+        """Nobody worked the complaint for too long: passive waiting (被动等待)."""
+
     def __init__(
         self,
         *,
@@ -254,6 +271,7 @@ class Complaint(Incident):
         self.retention_attempts = 0
         self.retained: bool | None = None
         self.outcome: ComplaintOutcome | None = None
+        self.warned_for_due_at = None
 
     @classmethod
     def report(
@@ -544,6 +562,30 @@ class Complaint(Incident):
             retained=retained,
             second_contact=self._optional(second_contact, "second_contact"),
         )
+
+    def warn_deadline(self, stamp: Stamp, *, due_at: datetime) -> None:
+        """Warn the owner that the complaint falls due at `due_at`, its current due time.
+
+        How early to warn is the caller's rule (a policy's setting). One warning per due time:
+        an extension, new facts or a pause that moves the due time allow a new one.
+        """
+        self._check_stamp(stamp)
+        self._refuse_if_closed("warn_deadline")
+        if due_at.utcoffset() is None:
+            raise InvalidInputError("due_at must be timezone-aware", field="due_at", incident_id=self.id)
+        current = self.due_at
+        if current is None:
+            raise ClockStateError("the clock is paused: there is no due time to warn of", incident_id=self.id)
+        if due_at != current:
+            raise ClockStateError(
+                f"the complaint falls due at {current.isoformat()}, not at {due_at.isoformat()}",
+                incident_id=self.id,
+            )
+        if self.warned_for_due_at == due_at:
+            raise AlreadyDoneError(
+                f"the owner was already warned of the due time {due_at.isoformat()}", incident_id=self.id
+            )
+        self._record(self.DeadlineWarned, stamp, due_at=due_at)
 
     def close(self, stamp: Stamp, *, outcome: ComplaintOutcome, summary: str) -> None:
         """Close with an outcome once the handling it needs is done."""

@@ -44,6 +44,7 @@ class Emergency(Incident):
         "reopen",
         "add_note",
         "correct_entry",
+        "flag_idle",
     )
 
     class Reported(Incident.Reported):
@@ -60,6 +61,7 @@ class Emergency(Incident):
 
         def apply(self, aggregate: "Emergency") -> None:
             aggregate.level = self.level
+            aggregate.level_reason = self.reason
 
     class AuthorityNotified(Incident.Event):
         """An authority was told (110, 119, 120, superior office, central bank, regulator)."""
@@ -150,6 +152,9 @@ class Emergency(Incident):
 
     class EntryCorrected(Incident.EntryCorrected):
         """An earlier emergency event was corrected."""
+
+    class IdleFlagged(Incident.IdleFlagged):
+        """Nobody worked the open emergency for too long: passive waiting (被动等待)."""
 
     def __init__(
         self,

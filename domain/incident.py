@@ -5,8 +5,15 @@ from typing import Any, ClassVar, cast
 
 from eventsourcing.domain import Aggregate
 
-from domain.actors import Actor, Stamp
-from domain.errors import CorrectionTargetError, IncidentClosedError, IncidentNotClosedError
+from domain.actors import Actor, Role, Stamp
+from domain.errors import (
+    AlreadyDoneError,
+    CorrectionTargetError,
+    IncidentClosedError,
+    IncidentNotClosedError,
+    InvalidInputError,
+    RuleBrokenError,
+)
 from domain.level import Level
 from domain.status import IncidentStatus
 from domain.texts import optional_text, required_text
@@ -19,6 +26,11 @@ class Incident(Aggregate):
     # under the same name, so a stored topic (`domain.complaint:Complaint.NoteAdded`) says which
     # kind of incident the event belongs to. Incident itself is never reported.
     NOUN: ClassVar[str] = "incident"
+    # Set while the incident is flagged for passive waiting (被动等待): the last activity it was
+    # idle since. A class default, so that snapshots taken before the flag existed still load.
+    idle_flagged_since: datetime | None = None
+    # Why the level is what it is, when an event raised or changed it (shown on the boards).
+    level_reason: str = ""
 
     class Event(Aggregate.Event):
         """An incident event: who did it and when it happened at the branch."""
@@ -29,10 +41,22 @@ class Incident(Aggregate):
         def mutate(self, aggregate: Any) -> Any:
             # Both the created and the later events' mutate return the incident they applied to.
             incident = cast("Incident", super().mutate(aggregate))
-            # Every event, new or replayed, moves the activity marks that reveal passive waiting.
-            incident.last_actor = self.actor
-            incident.last_event_at = max(incident.last_event_at, self.occurred_at)
+            # Every event of a person, new or replayed, moves the activity marks that reveal
+            # passive waiting, and ends any flag for it.
+            if self.is_activity:
+                incident.last_actor = self.actor
+                incident.last_event_at = max(incident.last_event_at, self.occurred_at)
+                incident.idle_flagged_since = None
             return incident
+
+        @property
+        def is_activity(self) -> bool:
+            """True when the event shows someone working the incident.
+
+            What the system records by itself (a deadline warning, an idle flag, an escalation by
+            a policy) is no work on the incident: it must not hide passive waiting (五大禁忌).
+            """
+            return self.actor.role is not Role.SYSTEM and not isinstance(self, Incident.IdleFlagged)
 
     class Reported(Event, Aggregate.Created):
         """The incident was reported (its kind adds its own fields)."""
@@ -107,6 +131,15 @@ class Incident(Aggregate):
             incident.closing_summary = ""
             incident.times_reopened += 1
 
+    class IdleFlagged(Event):
+        """Nobody worked the incident since `idle_since`: passive waiting (被动等待, 五大禁忌)."""
+
+        idle_since: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.idle_flagged_since = self.idle_since
+
     def __init__(
         self,
         *,
@@ -178,6 +211,31 @@ class Incident(Aggregate):
                 incident_id=self.id,
             )
         self._record(self.Reopened, stamp, reason=self._required(reason, "reason"))
+
+    def flag_idle(self, stamp: Stamp, *, idle_since: datetime) -> None:
+        """Flag passive waiting: nobody worked the incident since its last activity, `idle_since`.
+
+        How long is too long is the caller's rule (a policy's setting); the incident checks that
+        `idle_since` is its last activity and that this stretch was not flagged already.
+        """
+        self._check_stamp(stamp)
+        self._refuse_if_closed("flag_idle")
+        if idle_since.utcoffset() is None:
+            raise InvalidInputError(
+                "idle_since must be timezone-aware", field="idle_since", incident_id=self.id
+            )
+        if self.idle_flagged_since == idle_since:
+            raise AlreadyDoneError(
+                f"{self.NOUN} {self.id} is already flagged idle since {idle_since.isoformat()}",
+                incident_id=self.id,
+            )
+        if idle_since != self.last_event_at:
+            raise RuleBrokenError(
+                f"{self.NOUN} {self.id} was last worked at {self.last_event_at.isoformat()}, "
+                f"not at {idle_since.isoformat()}: it is not idle since then",
+                incident_id=self.id,
+            )
+        self._record(self.IdleFlagged, stamp, idle_since=idle_since)
 
     def isolate_customer(self, stamp: Stamp, *, place: str = "") -> None:
         """Record that the customer was taken to a quiet room so the scene does not spread."""

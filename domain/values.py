@@ -9,6 +9,7 @@ from domain.contact import CustomerContact
 from domain.emergency_terms import Audience, Authority, EmergencyKind
 from domain.labelled import Labelled
 from domain.level import Level
+from domain.outlet_queue import QueueReading
 from domain.status import IncidentStatus
 
 # Every Enum that appears in an event or in an aggregate's state (snapshots store __dict__).
@@ -30,6 +31,7 @@ VALUE_TYPES: tuple[type, ...] = (
     Actor,
     CustomerContact,
     ComplaintClock,
+    QueueReading,
 )
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "IncidentStatus",
     "Labelled",
     "Level",
+    "QueueReading",
     "Role",
     "Stamp",
     "Subcategory",

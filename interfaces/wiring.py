@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from application.access.tokens import TokenRegistry
 from application.incident_desk import Clock, IncidentDesk, utc_now
+from application.policies import standard_policies
+from application.policies.runner import PolicyRunner
+from application.policies.settings import PolicySettings
 from application.store.database_url import store_env
+from domain.organisation import Organisation
 from interfaces.boards.waiting import PositionWaiter, TrackingWaiter
 from interfaces.boards.wiring import make_boards, make_runner
 from interfaces.http.services import Services
@@ -27,6 +31,18 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     tokens = TokenRegistry(engine, organisation)
     runner = make_runner(desk, engine, settings.database_url) if settings.run_boards else None
     boards: PositionWaiter = runner or TrackingWaiter(engine, [b.name for b in make_boards(desk)])
+    policies = make_policy_runner(desk, organisation, settings) if settings.run_boards else None
     if runner is not None:
         runner.start()
-    return Services(desk, tokens, organisation, clock, engine, boards, runner)
+    if policies is not None:
+        policies.start()
+    return Services(desk, tokens, organisation, clock, engine, boards, runner, policies)
+
+
+def make_policy_runner(desk: IncidentDesk, organisation: Organisation, settings: Settings) -> PolicyRunner:
+    """The policies, where the boards run: in the server on the embedded default, else in the worker.
+
+    Two of them on one log record nothing twice (their command ids are deterministic).
+    """
+    policies = standard_policies(desk, organisation, PolicySettings())
+    return PolicyRunner(desk, policies, tick_seconds=settings.policy_tick_seconds)

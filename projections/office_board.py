@@ -39,6 +39,10 @@ office_board = Table(
     Column("clock_paused", Boolean, nullable=False),
     Column("open_actions", JSON, nullable=False),
     Column("exercise", Boolean, nullable=False),
+    Column("summary", String(2000), nullable=False),
+    Column("level_reason", String(2000), nullable=False),
+    Column("idle_since", UTCDateTime()),
+    Column("deadline_warned", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
     Column("position", Integer, nullable=False),
 )
@@ -73,6 +77,13 @@ def office_row(incident: Incident, logged: Logged) -> dict[str, Any]:
         "clock_paused": isinstance(incident, Complaint) and incident.clock.is_paused,
         "open_actions": [] if is_complaint else [a.code for a in incident.open_actions],  # type: ignore[union-attr]
         "exercise": incident.exercise,
+        "summary": incident.summary,
+        "level_reason": incident.level_reason,
+        # Passive waiting (被动等待) flagged by the policy, until the next real activity.
+        "idle_since": incident.idle_flagged_since,
+        "deadline_warned": isinstance(incident, Complaint)
+        and incident.warned_for_due_at is not None
+        and incident.warned_for_due_at == incident.due_at,
         "version": incident.version,
         "position": logged.position,
     }

@@ -19,8 +19,10 @@ from domain.values import Role
 
 COMPLAINT, EMERGENCY = "complaint", "emergency"
 
-# Decisions the seeds and the brief leave to the emergency office, never to the branch itself.
-OFFICE_DECISIONS = frozenset({"close", "reopen", "change_level"})
+# Decisions the seeds and the brief leave to the emergency office, never to the branch itself,
+# and the policies' own marks (deadline warnings, passive-waiting flags), which only the office
+# (or the policies themselves, acting as the system) records.
+OFFICE_DECISIONS = frozenset({"close", "reopen", "change_level", "warn_deadline", "flag_idle"})
 # The call centre takes complaints in, records, dispatches, chases (督办) and keeps the log.
 CALL_CENTRE_COMMANDS = frozenset(
     {"acknowledge", "add_note", "correct_entry", "escalate", "receive_new_facts"}

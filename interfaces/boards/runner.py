@@ -7,13 +7,13 @@ import queue
 import threading
 from collections.abc import Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete
 
 from application.incident_desk import IncidentDesk
 from application.log_tail import LoggedEvent, LogTail
 from interfaces.boards.leader import LeaderLock
 from projections.board import Board
-from projections.tracking import advance, tracked_position
+from projections.tracking import advance, board_tracking, tracked_position
 from projections.tracking import metadata as tracking_metadata
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,10 @@ class BoardRunner:
         self._desk, self._engine, self._boards, self._leader = desk, engine, list(boards), leader
         tracking_metadata.create_all(engine)
         for board in self._boards:
-            board.create(engine)
+            if board.create(engine):
+                # Its rows were of an older shape and are gone: replay the log into it.
+                with engine.begin() as conn:
+                    conn.execute(delete(board_tracking).where(board_tracking.c.board == board.name))
         self._stopped = threading.Event()
         self._moved = threading.Condition()
         self._positions: dict[str, int] | None = None

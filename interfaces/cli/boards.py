@@ -12,12 +12,14 @@ from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
 from interfaces.boards.rebuild import ProjectorRunningError, rebuild_boards
 from interfaces.boards.wiring import make_runner
+from interfaces.organisation_file import load_organisation
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
+from interfaces.wiring import make_policy_runner
 
 
 def project() -> None:
-    """Project the boards in this process until stopped (run the servers with INCIDENT_RUN_BOARDS=no).
+    """Project the boards and run the policies until stopped (servers then run with INCIDENT_RUN_BOARDS=no).
 
     Start as many as you like: one holds the projector lock and works, the others wait to take over.
     """
@@ -26,12 +28,17 @@ def project() -> None:
     desk = IncidentDesk(store_env(settings.database_url))
     engine = engine_for(settings.database_url)
     runner = make_runner(desk, engine, settings.database_url)
+    policies = make_policy_runner(desk, load_organisation(settings.organisation_file), settings)
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     runner.start()
-    typer.echo(f"projecting boards from position {runner.position()} (store: {settings.database_url})")
+    policies.start()
+    typer.echo(
+        f"projecting boards and running policies from position {runner.position()} ({settings.database_url})"
+    )
     stopping.wait()
+    policies.stop()
     runner.stop()
     desk.close()
     typer.echo(f"stopped at position {runner.position()}")

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from application.incident_desk import Clock, utc_now
 from interfaces.feed import endpoint as feed_endpoint
 from interfaces.feed.hub import WATCHER_QUEUE, FeedHub
-from interfaces.http import boards, health, incidents, web
+from interfaces.http import boards, health, incidents, outlets, web
 from interfaces.http.body_limit import BodyLimit
 from interfaces.http.errors import install_error_handlers
 from interfaces.settings import Settings
@@ -55,5 +55,6 @@ def create_app(
     app.include_router(incidents.router)
     app.include_router(boards.timeline_router)
     app.include_router(boards.router)
+    app.include_router(outlets.router)
     app.include_router(feed_endpoint.router)
     return app

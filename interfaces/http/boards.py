@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from application.access.policy import check_read
 from application.access.principal import Principal
+from application.outlet_queues import queue_state
 from domain.complaint_terms import Category
 from domain.emergency_terms import EmergencyKind
 from domain.errors import InvalidInputError
@@ -22,6 +23,7 @@ from domain.status import IncidentStatus
 from domain.steps import ComplaintStep
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
+from interfaces.http.outlets import queue_view
 from interfaces.http.services import Services, services
 from interfaces.http.views import EMERGENCY_STEPS, incident_type
 from projections.complaint_facts import complaint_stats
@@ -45,19 +47,24 @@ After = Annotated[
     ),
 ]
 WAIT_SECONDS = 10.0
-ACTION_LABELS = {a.code: (a.zh, a.en) for actions in PLAYBOOKS.values() for a in actions}
+# Per kind: the same code (report_superior, call_police, ...) reads differently in each playbook.
+ACTION_LABELS = {(kind.value, a.code): (a.zh, a.en) for kind, actions in PLAYBOOKS.items() for a in actions}
 
 
 def _label(code: str | None, zh: str, en: str) -> dict[str, str] | None:
     return None if code is None else {"code": code, "zh": zh, "en": en}
 
 
-def _step_label(incident_kind: str, code: str) -> dict[str, str] | None:
-    if incident_kind == "complaint":
+def _step_label(row: dict[str, Any], code: str) -> dict[str, str] | None:
+    if row["type"] == "complaint":
         step = ComplaintStep(code)
         return _label(code, step.zh, step.en)
-    zh, en = EMERGENCY_STEPS.get(code) or ACTION_LABELS.get(code, (code, code))
+    zh, en = EMERGENCY_STEPS.get(code) or _action_label(row, code)
     return _label(code, zh, en)
+
+
+def _action_label(row: dict[str, Any], code: str) -> tuple[str, str]:
+    return ACTION_LABELS.get((row["kind"], code), (code, code))
 
 
 def _wait(app: Services, after: int | None) -> int:
@@ -96,11 +103,9 @@ def _office_row(row: dict[str, Any], organisation: Organisation, now: datetime) 
         "level": _label(level.value, level.zh, level.en),
         "kind": _label(kind.value, kind.zh, kind.en),
         "status": _label(status.value, status.zh, status.en),
-        "current_step": _step_label(row["type"], row["current_step"]) if row["current_step"] else None,
-        "next_step": _step_label(row["type"], row["next_step"]),
-        "open_actions": [
-            _label(code, *ACTION_LABELS.get(code, (code, code))) for code in row["open_actions"]
-        ],
+        "current_step": _step_label(row, row["current_step"]) if row["current_step"] else None,
+        "next_step": _step_label(row, row["next_step"]),
+        "open_actions": [_label(code, *_action_label(row, code)) for code in row["open_actions"]],
         "outlet_name": {"zh": outlet.name_zh, "en": outlet.name_en} if outlet else None,
         "outlet_path": [u.code for u in organisation.path(row["outlet"])] if outlet else [],
         "overdue": is_overdue(row, now),
@@ -134,6 +139,10 @@ def office(
     now = app.clock()
     with app.engine.connect() as conn:
         rows = [_office_row(dict(r), app.organisation, now) for r in conn.execute(query).mappings()]
+    for row in rows:
+        if row["kind"]["code"] == EmergencyKind.CUSTOMER_SURGE.value:
+            # A surge shows its outlet's queue readings until it is stood down (二次分流).
+            row["queue"] = queue_view(queue_state(app.desk, row["outlet"]))
     counts = Counter(r["level"]["code"] for r in rows)
     return {
         "position": position,

@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from application.access.tokens import TokenRegistry
 from application.incident_desk import Clock, IncidentDesk
+from application.policies.runner import PolicyRunner
 from domain.organisation import Organisation
 from interfaces.boards.runner import BoardRunner
 from interfaces.boards.waiting import PositionWaiter
@@ -25,9 +26,12 @@ class Services:
     engine: Engine
     boards: PositionWaiter
     runner: BoardRunner | None  # None when the boards run in a separate `incident project` worker
+    policies: PolicyRunner | None  # likewise
 
     def close(self) -> None:
         # Stop readers of the log before the store closes under them.
+        if self.policies is not None:
+            self.policies.stop()
         if self.runner is not None:
             self.runner.stop()
         self.desk.close()

@@ -21,6 +21,8 @@ from domain.values import (
 from tests.integration.desk_fixtures import OFFICE, T0, TELLER, complaint_fields, emergency_fields, fresh_desk
 
 COMPLAINT_JOURNEY: list[tuple[str, dict[str, Any]]] = [
+    ("flag_idle", {"idle_since": T0}),
+    ("warn_deadline", {"due_at": T0 + timedelta(days=15)}),
     ("acknowledge", {}),
     ("isolate_customer", {"place": "贵宾室 VIP room"}),
     ("apologise", {"note": "充分道歉"}),
@@ -45,6 +47,7 @@ COMPLAINT_JOURNEY: list[tuple[str, dict[str, Any]]] = [
 ]
 
 EMERGENCY_JOURNEY: list[tuple[str, dict[str, Any]]] = [
+    ("flag_idle", {"idle_since": T0}),
     ("change_level", {"level": Level.RED, "reason": "火势蔓延到营业厅"}),
     ("notify_authority", {"authority": Authority.FIRE_119, "reference": "119-接警-0421"}),
     ("complete_playbook_action", {"action": "fight_fire", "note": "灭火器两具"}),

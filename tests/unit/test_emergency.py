@@ -279,6 +279,7 @@ def test_a_closed_emergency_allows_only_notes_corrections_and_reopening() -> Non
         "follow_up": lambda: emergency.follow_up(s, note="x"),
         "stand_down": lambda: emergency.stand_down(s, summary="x"),
         "close": lambda: emergency.close(s, summary="x"),
+        "flag_idle": lambda: emergency.flag_idle(s, idle_since=emergency.last_event_at),
     }
     assert set(attempts) == set(Emergency.COMMANDS) - {"add_note", "correct_entry", "reopen"}
     for name, attempt in attempts.items():
@@ -307,7 +308,7 @@ def test_only_a_closed_emergency_can_be_reopened() -> None:
 
 
 def test_the_commands_list_names_exactly_the_command_methods() -> None:
-    assert len(set(Emergency.COMMANDS)) == len(Emergency.COMMANDS) == 13
+    assert len(set(Emergency.COMMANDS)) == len(Emergency.COMMANDS) == 14
     for name in Emergency.COMMANDS:
         assert callable(getattr(Emergency, name))
 

@@ -28,10 +28,12 @@ COMPLAINT_TOPICS = [
     "domain.complaint:Complaint.CustomerIsolated",
     "domain.complaint:Complaint.CustomerResponded",
     "domain.complaint:Complaint.DeadlineExtended",
+    "domain.complaint:Complaint.DeadlineWarned",
     "domain.complaint:Complaint.EntryCorrected",
     "domain.complaint:Complaint.Escalated",
     "domain.complaint:Complaint.FactsChecked",
     "domain.complaint:Complaint.FollowedUp",
+    "domain.complaint:Complaint.IdleFlagged",
     "domain.complaint:Complaint.NewFactsReceived",
     "domain.complaint:Complaint.NoteAdded",
     "domain.complaint:Complaint.Reopened",
@@ -49,6 +51,7 @@ EMERGENCY_TOPICS = [
     "domain.emergency:Emergency.CustomerIsolated",
     "domain.emergency:Emergency.EntryCorrected",
     "domain.emergency:Emergency.FollowedUp",
+    "domain.emergency:Emergency.IdleFlagged",
     "domain.emergency:Emergency.LevelChanged",
     "domain.emergency:Emergency.NoteAdded",
     "domain.emergency:Emergency.PlaybookActionDone",
@@ -80,6 +83,8 @@ def test_the_stored_topics_of_emergency_events_are_frozen() -> None:
 
 def a_complaint_with_every_event() -> Complaint:
     complaint = reported_complaint(level=Level.YELLOW)
+    complaint.flag_idle(stamp(minutes(1)), idle_since=complaint.last_event_at)
+    complaint.warn_deadline(stamp(minutes(1)), due_at=complaint.clock.started_at + 15 * DAY)
     complaint.acknowledge(stamp(minutes(1)))
     complaint.isolate_customer(stamp(minutes(2)), place="理财室")
     complaint.apologise(stamp(minutes(3)))
@@ -111,6 +116,7 @@ def an_emergency_with_every_event() -> Emergency:
         summary="持刀抢劫",
         exercise=True,
     )
+    emergency.flag_idle(stamp(minutes(1)), idle_since=emergency.last_event_at)
     emergency.notify_authority(stamp(minutes(1)), authority=Authority.POLICE_110, reference="J1")
     emergency.complete_playbook_action(stamp(minutes(2)), action="evacuate_customers")
     emergency.change_level(stamp(minutes(3), actor=OFFICE), level=Level.ORANGE, reason="已控制")

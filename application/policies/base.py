@@ -1,0 +1,126 @@
+"""What every policy shares: its system actor, acting through the desk, and the open incidents it watches."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, cast
+from uuid import UUID
+
+from application.errors import CommandIdReusedError
+from application.incident_desk import CommandResult, IncidentDesk
+from application.log_tail import LoggedEvent
+from application.policies.settings import PolicySettings
+from domain.complaint import Complaint
+from domain.emergency import Emergency
+from domain.errors import DomainError
+from domain.incident import Incident as IncidentBase
+from domain.values import Actor, Role
+
+log = logging.getLogger(__name__)
+
+Incident = Complaint | Emergency
+
+
+class Policy:
+    """Watches the log and records events through the desk, idempotently.
+
+    `handle` is fed every logged event in order, from position 0; the policy keeps in memory what it
+    needs. Time-based policies also act on `tick(now)`. Every act carries a command id derived only
+    from what triggered it, so a replay of the log, or a second worker, records nothing twice.
+    """
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+
+    def __init__(self, desk: IncidentDesk, settings: PolicySettings) -> None:
+        self.desk = desk
+        self.settings = settings
+        self.actor = Actor(id=f"policy:{self.name}", role=Role.SYSTEM, unit="HQ", name=self.title)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything learnt from the log (the runner feeds it again from position 0)."""
+
+    def handle(self, logged: LoggedEvent) -> None:
+        """Learn from one logged event, acting on it if the policy's rule says so."""
+
+    def tick(self, now: datetime) -> None:
+        """Act on what time alone changes (only time-based policies do anything)."""
+
+    def is_own(self, event: Any) -> bool:
+        """True when this policy recorded `event`."""
+        actor = getattr(event, "actor", None)
+        return isinstance(actor, Actor) and actor.id == self.actor.id
+
+    def act(
+        self, incident_id: UUID, command: str, fields: Mapping[str, Any], command_id: str
+    ) -> CommandResult | None:
+        """Run a command as this policy; a refusal is expected (the incident moved on) and yields None."""
+        try:
+            return self.desk.act(
+                incident_id, command, actor=self.actor, occurred_at=None, fields=fields, command_id=command_id
+            )
+        except DomainError as error:
+            self.refused(command_id, error)
+            return None
+
+    def refused(self, command_id: str, error: DomainError) -> None:
+        """Note a refusal: routine for a rule, a warning for a reused command id (a non-deterministic act)."""
+        if isinstance(error, CommandIdReusedError):
+            log.warning("policy %s: %s", self.name, error.message)
+        else:
+            log.debug("policy %s: %s refused: %s", self.name, command_id, error.message)
+
+
+def stable(moment: datetime) -> str:
+    """A time as it goes into a command id: the same instant always gives the same text."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def is_event_of(kind: type[Complaint] | type[Emergency], event: Any) -> bool:
+    """True when `event` is one of `kind`'s own event classes (Complaint.NoteAdded, not Emergency's)."""
+    return getattr(kind, type(event).__name__, None) is type(event)
+
+
+class OpenIncidents:
+    """The incidents not closed, as they stand, moved on by each of their logged events in order.
+
+    A closed incident is dropped (only notes and corrections can follow, until a reopening, which
+    loads it back from the store).
+    """
+
+    def __init__(self, desk: IncidentDesk, kinds: tuple[type[Complaint] | type[Emergency], ...]) -> None:
+        self._desk = desk
+        self._kinds = kinds
+        self._states: dict[UUID, Incident] = {}
+
+    def __iter__(self) -> Iterator[Incident]:
+        return iter(list(self._states.values()))
+
+    def __len__(self) -> int:
+        return len(self._states)
+
+    def get(self, incident_id: UUID) -> Incident | None:
+        return self._states.get(incident_id)
+
+    def apply(self, event: Any) -> Incident | None:
+        """The incident after `event` if it is one of the watched kinds and still open, else None."""
+        if not isinstance(event, IncidentBase.Event) or not any(is_event_of(k, event) for k in self._kinds):
+            return None
+        incident_id: UUID = event.originator_id
+        version: int = event.originator_version
+        state = self._states.pop(incident_id, None)
+        if state is not None and state.version == version - 1:
+            state = cast(Incident, event.mutate(state))
+        elif state is None and version == 1:
+            state = cast(Incident, event.mutate(None))
+        elif state is not None or isinstance(event, IncidentBase.Reopened):
+            state = self._desk.get_incident(incident_id, version=version)
+        else:
+            return None  # an event after the close: a note or a correction
+        if state.is_closed:
+            return None
+        self._states[incident_id] = state
+        return state

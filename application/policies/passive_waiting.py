@@ -1,0 +1,54 @@
+"""Passive waiting (被动等待, the first of the five taboos): flag an open incident nobody works."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from application.log_tail import LoggedEvent
+from application.policies.base import Incident, OpenIncidents, Policy, stable
+from domain.complaint import Complaint
+from domain.emergency import Emergency
+
+
+class PassiveWaitingPolicy(Policy):
+    """Flags an incident once per idle stretch: no activity for `complaint_idle_after` (a complaint)
+    or `emergency_idle_after` (an emergency still open, not stood down).
+
+    Drills are watched too: an exercise left waiting is a lesson of the exercise. The flag goes as
+    soon as someone records anything on the incident; what the system records does not count.
+    """
+
+    name = "passive-waiting"
+    title = "被动等待 Passive waiting"
+
+    def reset(self) -> None:
+        self._open = OpenIncidents(self.desk, (Complaint, Emergency))
+        self._flagged: dict[UUID, datetime] = {}
+
+    def handle(self, logged: LoggedEvent) -> None:
+        if self._open.apply(logged.event) is None:
+            self._flagged.pop(logged.event.originator_id, None)
+
+    def tick(self, now: datetime) -> None:
+        for incident in self._open:
+            threshold = self._threshold(incident)
+            idle_since = incident.last_event_at
+            if threshold is None or now - idle_since < threshold:
+                continue
+            if idle_since in (incident.idle_flagged_since, self._flagged.get(incident.id)):
+                continue
+            # The incident refuses an idle_since that is no longer its last activity.
+            done = self.act(
+                incident.id,
+                "flag_idle",
+                {"idle_since": idle_since},
+                f"policy:{self.name}:{incident.id}:{stable(idle_since)}",
+            )
+            if done is not None:
+                self._flagged[incident.id] = idle_since
+
+    def _threshold(self, incident: Incident) -> timedelta | None:
+        if isinstance(incident, Complaint):
+            return self.settings.complaint_idle_after
+        return self.settings.emergency_idle_after if incident.is_open else None

@@ -1,0 +1,104 @@
+"""Outlet queue readings (网点客流): branches post them; the surge policy and the board read them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from application.access.principal import Principal
+from application.outlet_queues import post_queue_reading, queue_state
+from domain.organisation import Organisation, UnitKind
+from domain.outlet_queue import OutletQueue
+from domain.values import Role
+from interfaces.http.auth import CurrentPrincipal
+from interfaces.http.command_models import COMMAND_ID_PATTERN
+from interfaces.http.services import Services, services
+from interfaces.http.views import CommandOut, jsonable
+
+router = APIRouter(
+    prefix="/api/v1/outlets",
+    tags=["outlets"],
+    responses={
+        401: {"description": "Missing, unknown or revoked token"},
+        403: {"description": "Outside the token's role or scope"},
+        404: {"description": "No such outlet"},
+        409: {"description": "A command-id conflict"},
+        413: {"description": "Body too large"},
+        422: {"description": "Invalid input; `field` names it"},
+    },
+)
+App = Annotated[Services, Depends(services)]
+
+
+class QueueReadingIn(BaseModel):
+    """How many customers wait at the outlet, and the longest wait so far."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    waiting: int = Field(ge=0, le=100_000, description="People waiting now.")
+    longest_wait_minutes: float = Field(ge=0, le=24 * 60, description="The longest wait, in minutes.")
+    occurred_at: AwareDatetime | None = None
+    command_id: str | None = Field(None, min_length=1, max_length=200, pattern=COMMAND_ID_PATTERN)
+
+
+def _outlet_in_scope(principal: Principal, organisation: Organisation, outlet: str, *, write: bool) -> None:
+    unit = organisation.get(outlet)
+    if unit is None or unit.kind is not UnitKind.OUTLET:
+        raise HTTPException(404, f"{outlet!r} is not an outlet of the organisation")
+    allowed = (
+        (principal.role is Role.BRANCH and principal.unit == outlet)
+        or (principal.role is Role.OFFICE and organisation.contains(principal.unit, outlet))
+        or (not write and principal.role is Role.AUDITOR)
+    )
+    if not allowed:
+        raise HTTPException(
+            403, f"token {principal.name!r} may not {'post' if write else 'read'} queue readings of {outlet}"
+        )
+
+
+def queue_view(queue: OutletQueue | None) -> dict[str, Any]:
+    if queue is None:
+        return {"latest_reading": None, "surge_emergency_id": None, "episode_readings": []}
+    return {
+        "latest_reading": jsonable(queue.latest_reading, reveal_personal=False),
+        "surge_emergency_id": str(queue.surge_emergency_id) if queue.surge_emergency_id else None,
+        "episode_readings": jsonable(queue.episode_readings, reveal_personal=False),
+    }
+
+
+@router.post("/{outlet}/queue-readings", response_model=CommandOut)
+def post_reading(
+    outlet: str,
+    body: QueueReadingIn,
+    principal: CurrentPrincipal,
+    app: App,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200, pattern=COMMAND_ID_PATTERN)] = None,
+) -> CommandOut:
+    """Post a queue reading; 15 or more waiting for 10 minutes or more opens a customer-surge emergency."""
+    _outlet_in_scope(principal, app.organisation, outlet, write=True)
+    result = post_queue_reading(
+        app.desk,
+        outlet,
+        body.waiting,
+        body.longest_wait_minutes,
+        actor=principal.actor,
+        occurred_at=body.occurred_at,
+        command_id=body.command_id or idempotency_key,
+    )
+    response.headers["ETag"] = f'"{result.version}"'
+    return CommandOut(
+        incident_id=result.incident_id,
+        version=result.version,
+        position=result.position,
+        replayed=result.replayed,
+    )
+
+
+@router.get("/{outlet}/queue")
+def read_queue(outlet: str, principal: CurrentPrincipal, app: App) -> dict[str, Any]:
+    """The outlet's latest reading and, during a surge, the readings since it began."""
+    _outlet_in_scope(principal, app.organisation, outlet, write=False)
+    return {"outlet": outlet, **queue_view(queue_state(app.desk, outlet))}

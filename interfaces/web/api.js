@@ -1,0 +1,43 @@
+// The token and the read API. The token lives in sessionStorage only: never in a URL, never logged.
+
+const TOKEN_KEY = "incident.token";
+const RETRIES_WHILE_BEHIND = 5; // 503: the boards have not reached `after` yet
+
+export class AuthError extends Error {
+  constructor(status) {
+    super(status === 401 ? "unauthorised" : "forbidden");
+    this.status = status;
+  }
+}
+
+export const token = () => sessionStorage.getItem(TOKEN_KEY);
+export const saveToken = (value) => sessionStorage.setItem(TOKEN_KEY, value);
+export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function url(path, params) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(params || {})) {
+    if (value !== undefined && value !== null && value !== "") query.set(name, String(value));
+  }
+  const text = query.toString();
+  return text ? `${path}?${text}` : path;
+}
+
+/** GET a JSON resource; throws AuthError on 401/403 so the caller can return to sign-in. */
+export async function get(path, params) {
+  for (let attempt = 0; ; attempt += 1) {
+    const response = await fetch(url(path, params), {
+      headers: { Authorization: `Bearer ${token()}`, Accept: "application/json" },
+      cache: "no-store",
+    });
+    if (response.status === 401 || response.status === 403) throw new AuthError(response.status);
+    if (response.status === 503 && attempt < RETRIES_WHILE_BEHIND) {
+      await pause(300 * (attempt + 1));
+      continue;
+    }
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  }
+}

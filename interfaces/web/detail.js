@@ -1,0 +1,99 @@
+// The detail view of one incident: where it stands, what is next, the playbook, and its timeline.
+
+import { exerciseMark, fill, h, levelBadge, overdueMark } from "./dom.js";
+import { clock, eventLabel, fieldLabel, levelLabel, pick, roleLabel, t, untilText } from "./i18n.js";
+
+const LEVEL_FIELDS = new Set(["level", "previous"]);
+const ACTION_FIELDS = new Set(["action", "completes", "waived_actions"]);
+const CODE_FIELDS = new Set(["outlet", "kind", "category"]);
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
+
+/** Words for the codes an incident's events carry, from the incident's own labels. */
+function codeNames(incident) {
+  const names = new Map();
+  for (const action of [...incident.open_actions, ...incident.done_actions]) names.set(action.code, pick(action));
+  for (const unit of incident.outlet_path) names.set(unit.code, pick(unit));
+  if (incident.kind) names.set(incident.kind.code, pick(incident.kind));
+  return names;
+}
+
+/** One value of an event's data, in words where the page knows them. */
+function value(name, raw, names) {
+  if (typeof raw === "boolean") return raw ? t("yes") : t("no");
+  if (LEVEL_FIELDS.has(name)) return levelBadge(raw, levelLabel(raw));
+  if (ACTION_FIELDS.has(name)) return [raw].flat().map((code) => names.get(code) || code).join(t("comma"));
+  if (CODE_FIELDS.has(name) && names.has(raw)) return names.get(raw);
+  if (typeof raw === "string" && ISO_TIME.test(raw)) return clock(raw);
+  if (Array.isArray(raw)) return raw.join(", ");
+  if (raw && typeof raw === "object") return JSON.stringify(raw);
+  return String(raw);
+}
+
+function eventData(data, names) {
+  const shown = Object.entries(data || {}).filter(([, raw]) => raw !== null && raw !== "" && !(Array.isArray(raw) && !raw.length));
+  if (!shown.length) return null;
+  return h("dl", { class: "event-data" }, shown.map(([name, raw]) => [h("dt", {}, fieldLabel(name)), h("dd", {}, value(name, raw, names))]));
+}
+
+function timelineEntry(event, names) {
+  return h(
+    "li",
+    { "data-position": event.position },
+    h("time", { datetime: event.occurred_at }, clock(event.occurred_at)),
+    h("strong", { class: "event-name" }, eventLabel(event.event)),
+    h("span", { class: "muted" }, `${event.actor_name} · ${roleLabel(event.actor_role)} · ${event.actor_unit}`),
+    eventData(event.data, names),
+  );
+}
+
+function actionList(actions, done) {
+  if (!actions.length) return h("p", { class: "muted" }, t("noActions"));
+  return h("ul", { class: `actions ${done ? "done" : "open"}` }, actions.map((action) => h("li", { "data-code": action.code }, pick(action))));
+}
+
+function playbook(incident) {
+  const done = incident.done_actions;
+  return [
+    h("h3", {}, `${t("openActions")} (${incident.open_actions.length})`),
+    actionList(incident.open_actions, false),
+    done.length ? [h("h3", {}, `${t("doneActions")} (${done.length})`), actionList(done, true)] : null,
+  ];
+}
+
+function facts(incident, nowMs) {
+  const rows = [
+    [t("status"), pick(incident.status)],
+    [t("path"), incident.outlet_path.map(pick).join(" › ")],
+    [t("openedAt"), clock(incident.opened_at)],
+    [t("lastEventAt"), clock(incident.last_event_at)],
+  ];
+  if (incident.type === "complaint") {
+    const due = incident.due_at ? clock(incident.due_at) + t("aside")(untilText(incident.due_at, nowMs)) : t("clockPaused");
+    rows.push([t("dueAt"), due]);
+  }
+  rows.push([t("summary"), incident.summary]);
+  return h("dl", { class: "facts" }, rows.map(([name, text]) => [h("dt", {}, name), h("dd", {}, text)]));
+}
+
+/** Fill the dialog's title and body; the timeline is shown newest first, where attention goes. */
+export function renderDetail(title, body, incident, timeline, nowMs) {
+  const kind = `${t(incident.type)} · ${pick(incident.kind)}`;
+  const place = pick(incident.outlet_path.at(-1));
+  fill(title, levelBadge(incident.level.code, pick(incident.level)), " ", incident.exercise ? [exerciseMark(), " "] : null, kind, " · ", place);
+  const names = codeNames(incident);
+  fill(
+    body,
+    incident.exercise ? h("p", { class: "exercise-banner" }, exerciseMark(), " ", t("exerciseBanner")) : null,
+    incident.overdue ? h("p", { class: "overdue-banner" }, overdueMark(), " ", untilText(incident.due_at, nowMs)) : null,
+    facts(incident, nowMs),
+    h(
+      "div",
+      { class: "steps" },
+      incident.current_step ? h("p", {}, h("span", { class: "muted" }, t("current") + t("colon")), pick(incident.current_step)) : null,
+      h("p", { class: "next-step" }, h("span", {}, t("next") + t("colon")), h("strong", {}, pick(incident.next_expected_step))),
+    ),
+    incident.type === "emergency" ? playbook(incident) : null, // a complaint's checklist is its steps
+    h("h3", {}, t("timeline")),
+    h("ol", { class: "timeline", reversed: true }, [...timeline.events].reverse().map((event) => timelineEntry(event, names))),
+  );
+}
