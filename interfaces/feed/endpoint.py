@@ -90,6 +90,8 @@ async def _serve(websocket: WebSocket, hub: Any, watch: Watch, after: int, heart
                     await websocket.send_text(message.text)
                     last_sent = message.position
         cutoff = max(after, registered_at)
+        # An immediate heartbeat marks the end of the replay: what follows is live.
+        await websocket.send_text(heartbeat(hub.head, last_sent))
         closed = asyncio.ensure_future(_until_closed(websocket))
         overflow = asyncio.ensure_future(watch.overflowed.wait())
         pending += [closed, overflow]
