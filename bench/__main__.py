@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import board_bench, store_bench
+from bench import board_bench, fanout_bench, store_bench
 
-BENCHES = {"store": store_bench.main, "boards": board_bench.main}
+BENCHES = {"store": store_bench.main, "boards": board_bench.main, "fanout": fanout_bench.main}
 
 
 def main(argv: list[str]) -> None:

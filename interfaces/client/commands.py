@@ -1,4 +1,4 @@
-"""The branch client's sub-commands of `incident`: report, act, show, history, sync, outbox."""
+"""The branch client's sub-commands of `incident`: report, act, show, history, sync, outbox, watch."""
 
 from __future__ import annotations
 
@@ -248,6 +248,8 @@ def outbox(
 
 def register(cli: typer.Typer) -> None:
     """Add the branch client's commands to the `incident` command."""
+    from interfaces.client.watch import watch  # it imports this module's ExitCode
+
     cli.add_typer(report_app, name="report")
     extra = {"allow_extra_args": True, "ignore_unknown_options": True}
     cli.command("act", context_settings=extra)(act)
@@ -255,6 +257,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("history")(history)
     cli.command("sync")(sync)
     cli.command("outbox")(outbox)
+    cli.command("watch")(watch)
 
 
 # -- the two paths every call takes ----------------------------------------------------------------

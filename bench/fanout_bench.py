@@ -1,0 +1,552 @@
+"""Fan-out: append-to-delivery latency and deliveries/s of the feed, against bare `websockets.broadcast`.
+
+Both measured in one run, every part in a process of its own, so that the watchers, the writer and
+each server do not share a GIL:
+
+- the feed: the real app (`running_server`, an SQLite file in a temporary folder), unchanged; a writer
+  process appends `add_note` commands through `IncidentDesk` to the same file at a fixed rate (durable
+  commits; the app's log tail finds another process's commits by its 50 ms poll, which is in the
+  latency); one run posts them over HTTP instead, at a rate one server process answers here, to
+  measure the whole path; N watchers, all in one asyncio process, each on its own WebSocket with
+  `?after=` the head before the run (it resumes after a 4001 from its last position, as a real one does);
+- the baseline: a bare `websockets` server process that calls `broadcast()` at the same rate, with
+  messages of the same size and shape (a real feed message, its position changed), to the same pool.
+
+Latency is when a watcher got a message minus when the message existed: when the writer had the
+append's answer (over HTTP it can be negative: the feed may beat the answer), or the `broadcast()` call.
+CLOCK_MONOTONIC is one clock for every process on the machine. The watchers offer permessage-deflate,
+as browsers and `incident watch` do, so both servers compress for each connection.
+Child processes import this module: the app's packages are imported inside the functions that need
+them, so that a watcher pool starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from array import array
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+# Runs as `watchers x events/s`; `http:` appends over HTTP instead of from a writer process. 100 × 200/s
+# is the aim's load; 1,000 × 20/s offers the same deliveries/s over ten times the connections; 100 × 20/s
+# shows the latency of a load the feed keeps up with.
+RUNS = os.environ.get("BENCH_FANOUT_RUNS", "100x200,100x20,1000x20,http:100x50").split(",")
+SECONDS = float(os.environ.get("BENCH_FANOUT_SECONDS", "4"))
+DRAIN_SECONDS = float(os.environ.get("BENCH_FANOUT_DRAIN_SECONDS", "25"))
+INCIDENTS = 20  # the writer spreads its notes over these, so that commands rarely wait for each other
+ROOT = Path(__file__).resolve().parents[1]
+EVENT_PREFIX = '{"kind": "event", "position": '
+
+Reply = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One configuration's figures, as the watcher pool reported them."""
+
+    name: str
+    watchers: int
+    offered_rate: float
+    achieved_rate: float
+    report: Reply
+
+    @property
+    def deliveries_per_second(self) -> float:
+        return float(self.report["deliveries"]) / max(1e-9, float(self.report["window"]))
+
+
+# -- the child processes, talking JSON lines over stdin and stdout ----------------------------------
+
+
+class Child:
+    """`python -m bench.fanout_bench <role> ...` in its own process: one JSON line asked, one answered."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bench.fanout_bench", *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def ask(self, **command: Any) -> Reply:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        return self.answer()
+
+    def answer(self) -> Reply:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.process.args!r} exited with {self.process.wait()}")
+        reply: Reply = json.loads(line)
+        return reply
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            assert self.process.stdin is not None
+            self.process.stdin.close()
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _say(reply: Reply) -> None:
+    sys.stdout.write(json.dumps(reply) + "\n")
+    sys.stdout.flush()
+
+
+async def _commands() -> AsyncIterator[Reply]:
+    """The parent's commands, one per line of stdin, until it closes it."""
+    loop = asyncio.get_running_loop()
+    while line := await loop.run_in_executor(None, sys.stdin.readline):
+        yield json.loads(line)
+
+
+def _raise_file_limit(wanted: int) -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        ceiling = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (ceiling, hard))
+
+
+# -- the watcher pool -------------------------------------------------------------------------------
+
+
+@dataclass
+class Watcher:
+    """One connection's record: every position it got, when, and how often it had to come back."""
+
+    last: int
+    positions: array[int] = field(default_factory=lambda: array("q"))
+    times: array[float] = field(default_factory=lambda: array("d"))
+    out_of_order: int = 0
+    resumed: int = 0
+    dropped: int = 0
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def got(self, text: str, now: float) -> None:
+        if not text.startswith(EVENT_PREFIX):
+            return  # a heartbeat
+        end = text.find(",", len(EVENT_PREFIX))
+        position = int(text[len(EVENT_PREFIX) : end])
+        if position <= self.last:
+            self.out_of_order += 1
+            return
+        self.last = position
+        self.positions.append(position)
+        self.times.append(now)
+
+
+async def _watch(url: str, headers: dict[str, str], watcher: Watcher, gate: asyncio.Semaphore) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed
+
+    while True:
+        try:
+            async with gate:
+                websocket = await connect(
+                    f"{url}{watcher.last}", additional_headers=headers, open_timeout=120
+                )
+            watcher.opened.set()
+            async with websocket:
+                async for text in websocket:
+                    watcher.got(str(text), time.monotonic())
+        except ConnectionClosed as closed:
+            if closed.rcvd is not None and closed.rcvd.code == 4001:
+                watcher.resumed += 1
+                continue
+            watcher.dropped += 1
+        except OSError:
+            watcher.dropped += 1
+        await asyncio.sleep(0.2)
+
+
+async def _pool(url: str, token: str, count: int, after: int) -> None:
+    """N watchers on the feed at `url` (which ends in `after=`) from `after` on; answers `wait` and `report`."""
+    _raise_file_limit(count + 256)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    watchers = [Watcher(after) for _ in range(count)]
+    gate = asyncio.Semaphore(50)  # handshakes at once: a thousand at one go would only queue up anyway
+    started = time.monotonic()
+    tasks = [asyncio.create_task(_watch(url, headers, w, gate)) for w in watchers]
+    await asyncio.gather(*(w.opened.wait() for w in watchers))
+    _say({"connected": count, "seconds": time.monotonic() - started})
+    async for command in _commands():
+        if command["do"] == "wait":
+            _say(await _wait_for(watchers, int(command["position"]), float(command["timeout"])))
+        elif command["do"] == "report":
+            _say(_report(watchers, {int(p): t for p, t in command["born"].items()}))
+    for task in tasks:
+        task.cancel()
+
+
+async def _wait_for(watchers: list[Watcher], position: int, timeout: float) -> Reply:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        behind = sum(1 for w in watchers if w.last < position)
+        if not behind:
+            break
+        await asyncio.sleep(0.05)
+    return {"behind": sum(1 for w in watchers if w.last < position), "seconds": time.monotonic() - started}
+
+
+def _report(watchers: list[Watcher], born: dict[int, float]) -> Reply:
+    """Latency and deliveries of the positions in `born` (position → when it existed), over all watchers.
+
+    A position a watcher skipped is lost; one after the last it got is undelivered (the drain timed out).
+    """
+    latencies: list[float] = []
+    lost = undelivered = 0
+    first_born, last_delivery = min(born.values()), 0.0
+    for watcher in watchers:
+        seen = 0
+        for position, when in zip(watcher.positions, watcher.times, strict=True):
+            made = born.get(position)
+            if made is not None:
+                seen += 1
+                latencies.append(when - made)
+                last_delivery = max(last_delivery, when)
+        late = sum(1 for position in born if position > watcher.last)
+        undelivered += late
+        lost += len(born) - seen - late
+    latencies.sort()
+    return {
+        "deliveries": len(latencies),
+        "lost": lost,
+        "undelivered": undelivered,
+        "window": last_delivery - first_born,
+        "p50": _quantile(latencies, 0.50),
+        "p99": _quantile(latencies, 0.99),
+        "max": latencies[-1] if latencies else float("nan"),
+        "resumed": sum(w.resumed for w in watchers),
+        "dropped": sum(w.dropped for w in watchers),
+        "out_of_order": sum(w.out_of_order for w in watchers),
+    }
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+# -- the baseline: a bare websockets server ------------------------------------------------------
+
+
+async def _bare(port: int) -> None:
+    """Accepts watchers and, when asked, broadcasts numbered messages at a fixed rate to all of them."""
+    from websockets.asyncio.server import ServerConnection, broadcast, serve
+
+    _raise_file_limit(4096)
+    connections: set[ServerConnection] = set()
+
+    async def handler(websocket: ServerConnection) -> None:
+        connections.add(websocket)
+        try:
+            await websocket.wait_closed()
+        finally:
+            connections.discard(websocket)
+
+    async with serve(handler, "127.0.0.1", port, backlog=2048):
+        _say({"listening": port})
+        async for command in _commands():
+            if command["do"] == "count":
+                _say({"connections": len(connections)})
+            elif command["do"] == "broadcast":
+                sample: Reply = command["sample"]
+                born: dict[int, float] = {}
+                started = time.monotonic()
+                first, total = int(command["first"]), int(command["count"])
+                for n in range(total):
+                    await asyncio.sleep(max(0.0, started + n / float(command["rate"]) - time.monotonic()))
+                    text = json.dumps({**sample, "position": first + n}, ensure_ascii=False)
+                    born[first + n] = time.monotonic()
+                    broadcast(connections, text)
+                _say({"born": born, "seconds": time.monotonic() - started})
+
+
+# -- the real app ---------------------------------------------------------------------------------
+
+
+def _app(database_url: str, port: int) -> None:
+    """The real app on `port` until stdin closes."""
+    from interfaces.settings import Settings
+    from tests.e2e.server import running_server
+
+    _raise_file_limit(4096)
+    with running_server(Settings(database_url=database_url), port=port):
+        _say({"listening": port})
+        sys.stdin.read()
+
+
+def _writer(database_url: str) -> None:
+    """Appends notes to the app's log through `IncidentDesk`, at the rate asked, from its own process."""
+    from application.incident_desk import IncidentDesk
+    from application.store.database_url import store_env
+    from domain.values import Actor, Role
+
+    actor = Actor(id="bench-writer", role=Role.OFFICE, unit="HQ", name="bench writer")
+    desk = IncidentDesk(store_env(database_url))
+    _say({"ready": True})
+    for line in sys.stdin:
+        command = json.loads(line)
+        incidents, rate = [uuid.UUID(i) for i in command["incidents"]], float(command["rate"])
+        born: dict[int, float] = {}
+        started = time.monotonic()
+        for n in range(int(command["count"])):
+            time.sleep(max(0.0, started + n / rate - time.monotonic()))
+            incident = incidents[n % len(incidents)]
+            result = desk.act(incident, "add_note", actor=actor, occurred_at=None, fields={"text": _note(n)})
+            born[result.position] = time.monotonic()
+        _say({"born": born, "seconds": time.monotonic() - started})
+    desk.close()
+
+
+async def _post_at_rate(url: str, token: str, incidents: list[str], rate: float, total: int) -> Reply:
+    """Posts `total` notes, one every 1/rate s whatever the answers' pace; when each was answered."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+
+        async def note(n: int) -> tuple[int, float]:
+            path = f"/api/v1/incidents/{incidents[n % len(incidents)]}/commands/add_note"
+            answer = await client.post(path, json={"text": _note(n)})
+            answer.raise_for_status()
+            return int(answer.json()["position"]), time.monotonic()
+
+        started = time.monotonic()
+        tasks = []
+        for n in range(total):
+            await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
+            tasks.append(asyncio.create_task(note(n)))
+        acked = await asyncio.gather(*tasks)
+    return {"born": dict(acked), "seconds": time.monotonic() - started}
+
+
+def _note(n: int) -> str:
+    return f"巡查记录 patrol note {n}: 大堂秩序正常，客户情绪稳定 lobby calm, customers settled"
+
+
+# -- the two sides, as the run sees them ----------------------------------------------------------
+
+
+class Side(Protocol):
+    """Something that watchers connect to and that makes numbered messages at a rate."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def pool_url(self) -> str: ...  # ends in `after=`
+    @property
+    def token(self) -> str: ...
+    def head(self) -> int: ...
+    def ready(self, watchers: int) -> None: ...
+    def append(self, count: int, rate: float) -> Reply: ...
+
+
+@dataclass
+class Feed:
+    """The real app's port and token, the incidents the notes go to, and the writer (None: over HTTP)."""
+
+    port: int
+    token: str
+    incidents: list[str]
+    writer: Child | None
+
+    @property
+    def name(self) -> str:
+        return "feed, appended by a writer process" if self.writer else "feed, appended over HTTP"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pool_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/api/v1/feed?after="
+
+    def head(self) -> int:
+        import httpx
+
+        return int(httpx.get(f"{self.url}/readyz").json()["position"])
+
+    def ready(self, watchers: int) -> None:
+        pass  # a feed watcher replays what it missed: the warm-up message reaches all of them anyway
+
+    def append(self, count: int, rate: float) -> Reply:
+        if self.writer is None:
+            return asyncio.run(_post_at_rate(self.url, self.token, self.incidents, rate, count))
+        return self.writer.ask(incidents=self.incidents, rate=rate, count=count)
+
+    def sample(self, after: int) -> Reply:
+        """The first feed message after `after`, to give the baseline's messages the same shape and size."""
+        from websockets.sync.client import connect
+
+        url = self.pool_url.replace("?after=", f"?after={after}")
+        with connect(url, additional_headers={"Authorization": f"Bearer {self.token}"}) as websocket:
+            while True:
+                message: Reply = json.loads(websocket.recv(timeout=10))
+                if message["kind"] == "event":
+                    return message
+
+
+@dataclass
+class Bare:
+    """The baseline server's process and the feed message its broadcasts copy."""
+
+    child: Child
+    port: int
+    sample: Reply
+    name: str = "bare websockets.broadcast"
+    token: str = ""
+    position: int = 0
+
+    @property
+    def pool_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/?after="
+
+    def head(self) -> int:
+        return self.position
+
+    def ready(self, watchers: int) -> None:
+        """Waits until the server has every watcher: it keeps nothing for one that comes late."""
+        deadline = time.monotonic() + 60
+        while self.child.ask(do="count")["connections"] < watchers and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def append(self, count: int, rate: float) -> Reply:
+        reply = self.child.ask(
+            do="broadcast", sample=self.sample, first=self.position + 1, count=count, rate=rate
+        )
+        self.position += count
+        return reply
+
+
+# -- the run --------------------------------------------------------------------------------------
+
+
+def _measure(side: Side, watchers: int, rate: float, seconds: float) -> Outcome:
+    """N watchers from the head on; a warm-up message all of them got; then the run, drained and counted."""
+    pool = Child("pool", side.pool_url, side.token, str(watchers), str(side.head()))
+    try:
+        connected = pool.answer()
+        side.ready(watchers)
+        warm_up = max(int(p) for p in side.append(1, rate)["born"])
+        if pool.ask(do="wait", position=warm_up, timeout=60)["behind"]:
+            raise RuntimeError(f"{side.name}: some of {watchers} watchers never got the warm-up message")
+        ran = side.append(int(rate * seconds), rate)
+        born: dict[str, float] = {str(p): t for p, t in ran["born"].items()}
+        drained = pool.ask(do="wait", position=max(int(p) for p in born), timeout=DRAIN_SECONDS)
+        report = pool.ask(do="report", born=born)
+    finally:
+        pool.close()
+    report |= {"connect_seconds": connected["seconds"], "drain": drained["seconds"]}
+    return Outcome(side.name, watchers, rate, len(born) / float(ran["seconds"]), report)
+
+
+def main() -> None:
+    from domain.values import Role
+    from interfaces.settings import Settings
+    from tests.e2e.server import free_port, issue_token
+
+    outcomes: list[Outcome] = []
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as processes:
+        settings = Settings(database_url=f"sqlite:///{folder}/fanout.db")
+        token = issue_token(settings, Role.OFFICE, "HQ", "bench writer")
+        app_port, bare_port = free_port(), free_port()
+        app = processes.enter_context(closing(Child("app", settings.database_url, str(app_port))))
+        app.answer()  # the app has created the tables before the writer opens the same file
+        server = processes.enter_context(closing(Child("bare", str(bare_port))))
+        writer = processes.enter_context(closing(Child("writer", settings.database_url)))
+        server.answer(), writer.answer()
+        feed = Feed(app_port, token, [], writer)
+        feed.incidents = _report_incidents(feed.url, token)
+        bare = Bare(server, bare_port, feed.sample(feed.head() - 1))
+        for run in RUNS:
+            over_http, _, load = run.rpartition(":")
+            watchers, rate = (float(n) for n in load.split("x"))
+            side = Feed(app_port, token, feed.incidents, writer=None) if over_http else feed
+            outcomes.append(_measure(side, int(watchers), rate, SECONDS))
+            outcomes.append(_measure(bare, int(watchers), rate, SECONDS))
+    print(_table(outcomes, len(json.dumps(bare.sample, ensure_ascii=False).encode())))
+
+
+def _report_incidents(url: str, token: str) -> list[str]:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    outlets = ["BJ-HD-01", "BJ-HD-02", "SH-PD-01", "GD-TH-03", "SC-JJ-01"]
+    incidents = []
+    for n in range(INCIDENTS):
+        body = {
+            "outlet": outlets[n % len(outlets)],
+            "kind": "fire",
+            "level": "orange",
+            "summary": "营业厅冒烟",
+        }
+        answer = httpx.post(f"{url}/api/v1/emergencies", json=body, headers=headers)
+        answer.raise_for_status()
+        incidents.append(str(answer.json()["incident_id"]))
+    # One note, so that a real note message is there to copy for the baseline.
+    note = httpx.post(
+        f"{url}/api/v1/incidents/{incidents[0]}/commands/add_note", json={"text": _note(0)}, headers=headers
+    )
+    note.raise_for_status()
+    return incidents
+
+
+def _table(outcomes: list[Outcome], size: int) -> str:
+    lines = [
+        f"\n### Fan-out of {size:,}-byte messages to N watchers, {SECONDS:g} s per run\n",
+        "Latency: from the append's answer (feed) or the `broadcast()` call (baseline) to the watcher's",
+        "receipt. Deliveries/s: over the time from the first message to the last delivery. Lost: skipped",
+        f"by a watcher; late: not there {DRAIN_SECONDS:g} s after the run.\n",
+        "| what | watchers | events/s | p50 ms | p99 ms | max ms | deliveries/s | lost | late | 4001 "
+        "| × baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    baselines = {(o.watchers, o.offered_rate): o for o in outcomes if o.name.startswith("bare")}
+    for o in outcomes:
+        r, base = o.report, baselines[(o.watchers, o.offered_rate)]
+        lines.append(
+            f"| {o.name} | {o.watchers:,} | {o.achieved_rate:,.0f} | {r['p50'] * 1000:,.1f} "
+            f"| {r['p99'] * 1000:,.1f} | {r['max'] * 1000:,.0f} | {o.deliveries_per_second:,.0f} "
+            f"| {r['lost']:,} | {r['undelivered']:,} | {r['resumed']:,} "
+            f"| {o.deliveries_per_second / base.deliveries_per_second:.2f} |"
+        )
+    dropped = sum(int(o.report["dropped"]) for o in outcomes)
+    repeated = sum(int(o.report["out_of_order"]) for o in outcomes)
+    lines.append(f"\nOther closes (not 4001): {dropped:,}. Messages repeated or out of order: {repeated:,}.")
+    return "\n".join(lines)
+
+
+def _child(role: str, *args: str) -> None:
+    if role == "pool":
+        url, token, count, after = args
+        asyncio.run(_pool(url, token, int(count), int(after)))
+    elif role == "bare":
+        asyncio.run(_bare(int(args[0])))
+    elif role == "app":
+        _app(args[0], int(args[1]))
+    elif role == "writer":
+        _writer(args[0])
+
+
+if __name__ == "__main__":
+    _child(*sys.argv[1:])

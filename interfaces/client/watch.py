@@ -1,0 +1,478 @@
+"""`incident watch`: the live feed as a table updated in place, resumed from its last position on any drop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlencode, urlsplit
+
+import typer
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from domain.values import Level
+from interfaces.client import output
+from interfaces.client.api import API, ApiClient, ClientError, ServerUnreachableError
+from interfaces.client.commands import ExitCode
+from interfaces.client.settings import ClientSettings, MissingTokenError
+
+# The feed's close codes: 4001 "resume from your last position"; the others refuse the watcher itself.
+RESUME = 4001
+REFUSALS = {4401: 401, 4403: 403, 4422: 422}
+# A heartbeat comes every few seconds; pings find a dead link (a half-open TCP connection) sooner.
+PING_SECONDS = 10.0
+OPEN_TIMEOUT = 10.0
+# `--once` is for scripts: it gives up when the server has been unreachable this long.
+ONCE_GIVES_UP_AFTER = 10.0
+LEVEL_STYLES = {
+    Level.BLUE: "bold blue",
+    Level.YELLOW: "bold yellow",
+    Level.ORANGE: "bold dark_orange",
+    Level.RED: "bold white on red",
+}
+CLOSING_EVENTS = frozenset({"Closed"})
+
+Message = dict[str, Any]
+
+
+class IncidentType(StrEnum):
+    """The kinds of incident the feed can be narrowed to."""
+
+    COMPLAINT = "complaint"
+    EMERGENCY = "emergency"
+
+
+class Connection(Enum):
+    """Where the watcher stands with the server, as the status line says it."""
+
+    CONNECTING = "连接中", "connecting", "yellow"
+    CONNECTED = "已连接", "connected", "green"
+    RECONNECTING = "重新连接中", "reconnecting", "yellow"
+    OFFLINE = "离线", "offline", "red"
+
+    def __init__(self, zh: str, en: str, colour: str) -> None:
+        self.zh, self.en, self.colour = zh, en, colour
+
+
+class FeedRefusedError(Exception):
+    """The server refused this watcher (its token, its scope or its filter): retrying cannot help."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+
+
+class FeedUnreachableError(Exception):
+    """`--once` gave up: the server stayed unreachable."""
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    """What the watcher asks the feed for, besides the position to resume from."""
+
+    unit: str | None = None
+    incident_type: IncidentType | None = None
+    min_level: Level | None = None
+
+    def url(self, base_url: str, after: int) -> str:
+        parts = urlsplit(base_url)
+        scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+        params = {"after": after, "unit": self.unit}
+        params["type"] = self.incident_type.value if self.incident_type else None
+        params["min_level"] = self.min_level.value if self.min_level else None
+        query = urlencode({k: v for k, v in params.items() if v is not None})
+        return f"{scheme}://{parts.netloc}{parts.path.rstrip('/')}{API}/feed?{query}"
+
+
+@dataclass
+class Row:
+    """One open incident as its latest event left it."""
+
+    incident_id: str
+    incident_type: str
+    unit: str
+    level: Level
+    exercise: bool
+    event: str
+    version: int
+    actor: str
+    occurred_at: str
+    position: int
+
+
+@dataclass
+class WatchState:
+    """What the watcher knows: the open incidents, how far it has read, and its connection."""
+
+    position: int = 0
+    head: int | None = None
+    received: int = 0
+    connection: Connection = Connection.CONNECTING
+    retry_in: float | None = None
+    reconnections: int = 0
+    rows: dict[str, Row] = field(default_factory=dict)
+    # The head of a heartbeat not yet followed by an event on this connection (see `caught_up`).
+    _idle_head: int | None = None
+    _started_at: int = 0
+
+    def take(self, message: Message) -> bool:
+        """Learns from one message; True when it was an event not seen before."""
+        if message.get("kind") == "heartbeat":
+            self.head = int(message["head"])
+            return False
+        position = int(message.get("position", 0))
+        if message.get("kind") != "event" or position <= self.position:
+            return False  # never counted twice, whatever a resumed connection sends
+        self.position = position
+        self.received += 1
+        self._idle_head = None
+        self._apply(message)
+        return True
+
+    def caught_up(self, heartbeat: Message) -> bool:
+        """True once everything up to a head has arrived.
+
+        A heartbeat's head is the last position the server's feed has offered to its watchers. Right
+        after the replay it can be ahead of what was sent; later, the feed beats only after a quiet
+        spell with nothing for this watcher, so a second heartbeat with no event between proves the
+        first one's head was reached, even when the last events of the log are outside the filter.
+        A head behind where this connection started is a server still reading its log after a
+        restart: it proves nothing.
+        """
+        head = int(heartbeat["head"])
+        if head < self._started_at:
+            self._idle_head = None
+            return False
+        reached = head <= self.position or self._idle_head is not None
+        self._idle_head = head
+        return reached
+
+    def connected(self) -> None:
+        self.connection, self.retry_in, self._idle_head = Connection.CONNECTED, None, None
+        self._started_at = self.position
+
+    def lost(self, reachable: bool, retry_in: float) -> None:
+        if self.connection is Connection.CONNECTED:
+            self.reconnections += 1
+        self.connection = Connection.RECONNECTING if reachable else Connection.OFFLINE
+        self.retry_in = retry_in
+
+    def _apply(self, message: Message) -> None:
+        incident_id = str(message.get("incident_id"))
+        if message.get("event") in CLOSING_EVENTS:
+            self.rows.pop(incident_id, None)
+            return
+        actor = message.get("actor") or {}
+        self.rows[incident_id] = Row(
+            incident_id=incident_id,
+            incident_type=str(message.get("incident_type", "")),
+            unit=str(message.get("unit", "")),
+            level=_level(message.get("level")),
+            exercise=bool(message.get("exercise")),
+            event=str(message.get("event", "")),
+            version=int(message.get("version") or 0),
+            actor=f"{actor.get('name') or actor.get('id') or '?'} ({actor.get('role', '?')})",
+            occurred_at=str(message.get("occurred_at", "")),
+            position=self.position,
+        )
+
+
+@dataclass
+class Backoff:
+    """Delays between attempts: doubling from `first` to `most`, jittered so branches do not stampede."""
+
+    first: float = 0.25
+    most: float = 10.0
+    _next: float = 0.0
+
+    def __post_init__(self) -> None:
+        self._next = self.first
+
+    def next(self) -> float:
+        delay = self._next * random.uniform(0.75, 1.0)
+        self._next = min(self.most, self._next * 2)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+async def follow(
+    base_url: str,
+    token: str,
+    query: FeedQuery,
+    state: WatchState,
+    on_message: Callable[[str, Message], bool],
+    on_change: Callable[[WatchState], None] = lambda _: None,
+    give_up_after: float | None = None,
+    backoff: Backoff | None = None,
+) -> None:
+    """Follows the feed from `state.position` until `on_message` returns True, reconnecting after any
+    drop or 4001 with `after=` the last position received, so that nothing is missed or repeated."""
+    backoff = backoff or Backoff()
+    headers = {"Authorization": f"Bearer {token}"}
+    offline_since: float | None = None
+    while True:
+        reachable = False
+        try:
+            async with connect(
+                query.url(base_url, state.position),
+                additional_headers=headers,
+                open_timeout=OPEN_TIMEOUT,
+                ping_interval=PING_SECONDS,
+                ping_timeout=PING_SECONDS,
+            ) as websocket:
+                reachable, offline_since = True, None
+                state.connected()
+                on_change(state)
+                async for text in websocket:
+                    backoff.reset()  # only a server that says something is up: one that drops at once is not
+                    if on_message(str(text), json.loads(text)):
+                        return
+        except InvalidStatus as refused:
+            status = refused.response.status_code
+            if status < 500 and status not in (408, 429):
+                raise FeedRefusedError(status, refused.response.body.decode(errors="replace")) from None
+        except ConnectionClosed as closed:
+            code = closed.rcvd.code if closed.rcvd else None
+            if code in REFUSALS:
+                raise FeedRefusedError(REFUSALS[code], closed.rcvd.reason if closed.rcvd else "") from None
+            if code == RESUME:
+                backoff.reset()  # the server asked for it: no reason to wait long
+        except (OSError, TimeoutError, InvalidHandshake):
+            pass
+        now = time.monotonic()
+        if not reachable:
+            offline_since = offline_since or now
+            if give_up_after is not None and now - offline_since > give_up_after:
+                raise FeedUnreachableError(f"no answer from {base_url} for {now - offline_since:.0f} s")
+        delay = backoff.next()
+        state.lost(reachable, delay)
+        on_change(state)
+        await asyncio.sleep(delay)
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+def watch(
+    unit: Annotated[
+        str | None, typer.Option(help="Only this unit's subtree 仅此机构, e.g. BJ or BJ-HD-01.")
+    ] = None,
+    incident_type: Annotated[
+        IncidentType | None, typer.Option("--type", help="Only complaints or only emergencies 事件类别.")
+    ] = None,
+    min_level: Annotated[Level | None, typer.Option(help="Only this level and worse 最低级别.")] = None,
+    after: Annotated[
+        int, typer.Option(min=0, help="Start after this log position (default: the beginning).")
+    ] = 0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Exit once caught up with the head of the log (3: unreachable).")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print each event as one JSON line, no table.")
+    ] = False,
+) -> None:
+    """Watch the live feed 实时监控: open incidents in a table updated in place, resumed after any drop."""
+    settings = ClientSettings.from_env(os.environ)
+    try:
+        token = settings.require_token()
+    except MissingTokenError as error:
+        _fail(ExitCode.USAGE, as_json, None, "missing_token", str(error))
+    if urlsplit(settings.url).scheme not in ("http", "https"):
+        _fail(
+            ExitCode.USAGE,
+            as_json,
+            None,
+            "bad_url",
+            f"INCIDENT_URL must be http:// or https://, not {settings.url!r}",
+        )
+    query = FeedQuery(unit, incident_type, min_level)
+    state = WatchState(position=after)
+    run = _print_json if as_json else _show_table
+    try:
+        asyncio.run(run(settings.url, token, query, state, once))
+    except KeyboardInterrupt:
+        return
+    except FeedRefusedError as refused:
+        _refused(settings, query, refused, as_json)
+    except FeedUnreachableError as error:
+        message = f"服务器无法连接 / Server unreachable: {error}"
+        _fail(ExitCode.UNREACHABLE, as_json, None, "server_unreachable", message)
+    except InvalidURI as error:
+        _fail(ExitCode.USAGE, as_json, None, "bad_url", f"INCIDENT_URL is not a usable address: {error}")
+
+
+async def _print_json(base_url: str, token: str, query: FeedQuery, state: WatchState, once: bool) -> None:
+    def on_message(text: str, message: Message) -> bool:
+        if state.take(message):
+            typer.echo(text)
+        return once and message.get("kind") == "heartbeat" and state.caught_up(message)
+
+    def on_change(state: WatchState) -> None:
+        # Said on stderr, so that stdout stays one event per line; the first connection goes unsaid.
+        if state.connection is not Connection.CONNECTED or state.reconnections:
+            typer.echo(_status_line(state).plain, err=True)
+
+    await follow(base_url, token, query, state, on_message, on_change, ONCE_GIVES_UP_AFTER if once else None)
+
+
+async def _show_table(base_url: str, token: str, query: FeedQuery, state: WatchState, once: bool) -> None:
+    console = Console()
+
+    def on_message(_: str, message: Message) -> bool:
+        state.take(message)
+        return once and message.get("kind") == "heartbeat" and state.caught_up(message)
+
+    def view() -> Group:
+        shown = max(3, console.height - 8) if console.is_terminal else None
+        return Group(_status_line(state), _table(state, query, base_url, shown))
+
+    live = Live(get_renderable=view, console=console, refresh_per_second=4)
+
+    def on_change(_: WatchState) -> None:
+        # Started on the first news, so that a refused token leaves no empty table behind.
+        if not live.is_started:
+            live.start()
+
+    # The level is filtered here, not by the feed: the feed judges each event by its own level, so a
+    # table fed by it would never hear of an incident lowered below the level, nor of its closing.
+    everything = replace(query, min_level=None)
+    try:
+        await follow(
+            base_url, token, everything, state, on_message, on_change, ONCE_GIVES_UP_AFTER if once else None
+        )
+    finally:
+        if live.is_started:
+            live.stop()
+
+
+# -- what it shows ------------------------------------------------------------------------------
+
+
+def _status_line(state: WatchState) -> Text:
+    connection = state.connection
+    line = Text.assemble(("● ", connection.colour), (f"{connection.zh} {connection.en}", connection.colour))
+    if state.retry_in is not None:
+        line.append(f" (下次尝试 retry in {state.retry_in:.1f} s)")
+    head = "-" if state.head is None else str(state.head)
+    line.append(
+        f"   位置 position {state.position}   日志头 head {head}   "
+        f"已收 received {state.received} events   重连 reconnects {state.reconnections}"
+    )
+    return line
+
+
+def _table(state: WatchState, query: FeedQuery, base_url: str, shown: int | None) -> Table:
+    lowest = query.min_level.rank if query.min_level else 0
+    rows = sorted(
+        (r for r in state.rows.values() if r.level.rank >= lowest), key=lambda r: (-r.level.rank, -r.position)
+    )
+    title = Text(f"未结事件 Open incidents: {len(rows)}   {_describe(query)}  {base_url}")
+    table = Table(title=title, title_justify="left")
+    for name in ("级别 Level", "网点 Outlet", "类别 Type", "最新事件 Latest event", "演练 Drill"):
+        table.add_column(name, no_wrap=True)
+    table.add_column("操作人 Actor", overflow="fold")
+    table.add_column("时间 Time", no_wrap=True)
+    table.add_column("编号 ID", no_wrap=True)
+    for row in rows[:shown]:
+        table.add_row(
+            Text(f"{row.level.zh} {row.level.en}", style=LEVEL_STYLES[row.level]),
+            row.unit,
+            output.KIND_LABELS.get(row.incident_type, row.incident_type),
+            f"{row.event} (v{row.version})",
+            Text("演练 EXERCISE", style="bold magenta") if row.exercise else "",
+            row.actor,
+            _local_time(row.occurred_at),
+            row.incident_id[:8],
+        )
+    if shown is not None and len(rows) > shown:
+        table.caption = f"另有 {len(rows) - shown} 个 / {len(rows) - shown} more not shown"
+    return table
+
+
+def _describe(query: FeedQuery) -> str:
+    parts = [f"unit={query.unit}"] if query.unit else []
+    if query.incident_type:
+        parts.append(f"type={query.incident_type.value}")
+    if query.min_level:
+        parts.append(f"min_level={query.min_level.value}")
+    return f"[{' '.join(parts)}]" if parts else ""
+
+
+def _local_time(text: str) -> str:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return moment.astimezone().strftime("%m-%d %H:%M:%S") if moment.utcoffset() is not None else text
+
+
+def _level(value: Any) -> Level:
+    try:
+        return Level(value)
+    except ValueError:
+        return Level.BLUE
+
+
+# -- refusals -----------------------------------------------------------------------------------
+
+
+def _refused(
+    settings: ClientSettings, query: FeedQuery, refused: FeedRefusedError, as_json: bool
+) -> NoReturn:
+    """Says why: a refused WebSocket handshake is a bare 403, so the same question is put over HTTP."""
+    explained = _explain(settings, query) if refused.status in REFUSALS.values() else None
+    error = explained or ClientError(refused.status, "feed_refused", _generic(refused))
+    if as_json:
+        _fail(ExitCode.REFUSED, True, error.status, error.code, error.message, error.field)
+    _fail(
+        ExitCode.REFUSED,
+        False,
+        error.status,
+        error.code,
+        f"实时推送被拒绝 / The feed was refused.\n{output.refused(error)}",
+    )
+
+
+def _explain(settings: ClientSettings, query: FeedQuery) -> ClientError | None:
+    """The board of the same scope and filter, read over HTTP, answers with the reason (or None)."""
+    params = {"unit": query.unit, "type": query.incident_type.value if query.incident_type else None}
+    path = f"{API}/boards/office?" + urlencode({k: v for k, v in params.items() if v} | {"level": "red"})
+    try:
+        with ApiClient(settings.url, settings.token) as api:
+            api.send("GET", path)
+    except ClientError as error:
+        return error
+    except ServerUnreachableError:
+        return None
+    return None
+
+
+def _generic(refused: FeedRefusedError) -> str:
+    if refused.status in (401, 403):
+        return "the token is unknown or revoked, or may not watch this unit (令牌无效或无权查看)"
+    return f"the server answered {refused.status}: {refused.detail.strip()[:200] or 'no reason given'}"
+
+
+def _fail(
+    code: ExitCode, as_json: bool, status: int | None, error: str, message: str, field: str | None = None
+) -> NoReturn:
+    if as_json:
+        typer.echo(output.error_json(status, error, message, field))
+    else:
+        typer.echo(message, err=True)
+    raise typer.Exit(code)
