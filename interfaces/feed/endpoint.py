@@ -110,10 +110,14 @@ async def _serve(websocket: WebSocket, hub: Any, watch: Watch, after: int, heart
                 await websocket.close(code=RESUME, reason=f"resume from your last position ({last_sent})")
                 return
             if next_message in done:
-                message = next_message.result()
-                if message.position > cutoff:
-                    await websocket.send_text(message.text)
-                    last_sent = message.position
+                # Send everything already queued before waiting again: one wake-up, many messages.
+                batch = [next_message.result()]
+                while not watch.queue.empty():
+                    batch.append(watch.queue.get_nowait())
+                for message in batch:
+                    if message.position > cutoff:
+                        await websocket.send_text(message.text)
+                        last_sent = message.position
             else:
                 next_message.cancel()
                 await websocket.send_text(heartbeat(hub.head, last_sent))
