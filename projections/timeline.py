@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
-from enum import Enum
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import JSON, BigInteger, Column, Connection, Integer, MetaData, String, Table, insert
 
-from domain.values import CustomerContact
+from domain.plain import event_data
 from projections.board import Board
 from projections.columns import UTCDateTime
 from projections.logged import Logged, incident_events
@@ -32,24 +28,6 @@ timeline = Table(
     Column("actor_unit", String(64), nullable=False),
     Column("data", JSON, nullable=False),
 )
-ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at", "originator_topic"}
-
-
-def plain(value: Any) -> Any:
-    """JSON-ready values; personal data never reaches a board."""
-    if isinstance(value, CustomerContact):
-        return "<personal>"
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 def timeline_row(logged: Logged) -> dict[str, Any]:
@@ -65,7 +43,8 @@ def timeline_row(logged: Logged) -> dict[str, Any]:
         "actor_name": event.actor.display_name,
         "actor_role": event.actor.role.value,
         "actor_unit": event.actor.unit,
-        "data": {k: plain(v) for k, v in vars(event).items() if k not in ENVELOPE},
+        # Personal data never reaches a board.
+        "data": event_data(event, reveal_personal=False),
     }
 
 

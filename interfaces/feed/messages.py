@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.log_tail import LoggedEvent
+from domain.plain import event_data
 from interfaces.feed.incident_index import IncidentIndex
 from interfaces.http.views import jsonable
-
-ENVELOPE = {"originator_id", "originator_version", "timestamp", "actor", "occurred_at", "originator_topic"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ def feed_message(logged: LoggedEvent, index: IncidentIndex) -> FeedMessage | Non
         "recorded_at": event.timestamp.isoformat(),
         "actor": jsonable(event.actor, reveal_personal=True),
         # Personal data never goes out on the feed: watchers open the incident to see it.
-        "data": {k: jsonable(v, reveal_personal=False) for k, v in vars(event).items() if k not in ENVELOPE},
+        "data": event_data(event, reveal_personal=False),
     }
     return FeedMessage(
         logged.position, facts.outlet, facts.incident_type, level.rank, json.dumps(body, ensure_ascii=False)

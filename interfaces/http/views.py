@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
-from enum import Enum
 from typing import Any, Literal
 from uuid import UUID
 
@@ -15,8 +13,8 @@ from domain.emergency import Emergency
 from domain.incident import Incident
 from domain.labelled import Labelled
 from domain.organisation import Organisation
+from domain.plain import event_data, plain
 from domain.playbooks import PlaybookAction
-from domain.values import CustomerContact
 
 # The emergency's steps after its playbook (the domain names them by code only).
 EMERGENCY_STEPS = {
@@ -24,15 +22,6 @@ EMERGENCY_STEPS = {
     "close": ("办结", "Close"),
     "done": ("已办结", "Done"),
 }
-EVENT_ENVELOPE = {
-    "originator_id",
-    "originator_version",
-    "timestamp",
-    "actor",
-    "occurred_at",
-    "originator_topic",
-}
-MASKED = "<personal>"
 
 
 class Label(BaseModel):
@@ -109,23 +98,8 @@ def incident_type(incident: Incident) -> Literal["complaint", "emergency"]:
 
 
 def jsonable(value: Any, *, reveal_personal: bool) -> Any:
-    """Plain JSON values: enums by value, datetimes in ISO, value objects as objects."""
-    if isinstance(value, CustomerContact) and not reveal_personal:
-        return MASKED
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, datetime | UUID):
-        return value.isoformat() if isinstance(value, datetime) else str(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: jsonable(getattr(value, f.name), reveal_personal=reveal_personal)
-            for f in dataclasses.fields(value)
-        }
-    if isinstance(value, list | tuple):
-        return [jsonable(v, reveal_personal=reveal_personal) for v in value]
-    if isinstance(value, dict):
-        return {str(k): jsonable(v, reveal_personal=reveal_personal) for k, v in value.items()}
-    return value
+    """Plain JSON values (see domain.plain)."""
+    return plain(value, reveal_personal=reveal_personal)
 
 
 def _label(member: Labelled) -> Label:
@@ -193,11 +167,7 @@ def history_view(
                 occurred_at=e.occurred_at,
                 recorded_at=e.timestamp,
                 actor=jsonable(e.actor, reveal_personal=True),
-                data={
-                    k: jsonable(v, reveal_personal=reveal_personal)
-                    for k, v in vars(e).items()
-                    if k not in EVENT_ENVELOPE
-                },
+                data=event_data(e, reveal_personal=reveal_personal),
             )
             for e in events
         ],
