@@ -22,6 +22,8 @@ class Settings:
     port: int = 8000
     # The embedded default projects its boards in the server; scaled out, `incident project` does.
     run_boards: bool = True
+    # The policies (complaint clock, passive waiting, risk grading, customer surge) run beside the boards.
+    run_policies: bool = True
     # How often the time-based policies (complaint clock, passive waiting) look at the clock.
     policy_tick_seconds: float = 30.0
 
@@ -34,6 +36,8 @@ class Settings:
             host=environ.get("INCIDENT_HOST") or cls.host,
             port=int(environ.get("INCIDENT_PORT") or cls.port),
             run_boards=(environ.get("INCIDENT_RUN_BOARDS") or "yes").lower() not in ("0", "no", "false", "n"),
+            run_policies=(environ.get("INCIDENT_RUN_POLICIES") or "yes").lower()
+            not in ("0", "no", "false", "n"),
             policy_tick_seconds=float(environ.get("INCIDENT_POLICY_TICK_SECONDS") or cls.policy_tick_seconds),
         )
 

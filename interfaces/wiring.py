@@ -31,7 +31,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     tokens = TokenRegistry(engine, organisation)
     runner = make_runner(desk, engine, settings.database_url) if settings.run_boards else None
     boards: PositionWaiter = runner or TrackingWaiter(engine, [b.name for b in make_boards(desk)])
-    policies = make_policy_runner(desk, organisation, settings) if settings.run_boards else None
+    run_policies = settings.run_boards and settings.run_policies
+    policies = make_policy_runner(desk, organisation, settings) if run_policies else None
     if runner is not None:
         runner.start()
     if policies is not None:

@@ -28,17 +28,20 @@ def project() -> None:
     desk = IncidentDesk(store_env(settings.database_url))
     engine = engine_for(settings.database_url)
     runner = make_runner(desk, engine, settings.database_url)
-    policies = make_policy_runner(desk, load_organisation(settings.organisation_file), settings)
+    organisation = load_organisation(settings.organisation_file)
+    policies = make_policy_runner(desk, organisation, settings) if settings.run_policies else None
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     runner.start()
-    policies.start()
+    if policies is not None:
+        policies.start()
     typer.echo(
         f"projecting boards and running policies from position {runner.position()} ({settings.database_url})"
     )
     stopping.wait()
-    policies.stop()
+    if policies is not None:
+        policies.stop()
     runner.stop()
     desk.close()
     typer.echo(f"stopped at position {runner.position()}")

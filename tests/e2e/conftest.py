@@ -10,14 +10,16 @@ from interfaces.settings import Settings
 from tests.e2e.server import running_server
 
 
+# The policies act on their own (a risk raise after three related complaints): tests that count what
+# a request stored run without them; tests/e2e/test_policies_in_server.py runs them.
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+    return Settings(database_url=database_url, run_policies=False)
 
 
 @pytest.fixture
 def sqlite_settings(sqlite_url: str) -> Settings:
-    return Settings(database_url=sqlite_url)
+    return Settings(database_url=sqlite_url, run_policies=False)
 
 
 @pytest.fixture
