@@ -15,11 +15,12 @@ from domain.errors import (
     RuleBrokenError,
 )
 from domain.level import Level
+from domain.stamped import Stamped
 from domain.status import IncidentStatus
 from domain.texts import optional_text, required_text
 
 
-class Incident(Aggregate):
+class Incident(Stamped, Aggregate):
     """What every incident shares; Complaint and Emergency each declare their own event classes."""
 
     # The shared event classes below carry the shared appliers. Each kind subclasses every one
@@ -265,13 +266,3 @@ class Incident(Aggregate):
 
     def _optional(self, value: str, field: str) -> str:
         return optional_text(value, field, self.id)
-
-    def _record(self, event_class: type[Event], stamp: Stamp, **fields: Any) -> None:
-        """Trigger `event_class` stamped with who did it and when (rules already checked)."""
-        self.trigger_event(
-            event_class,
-            timestamp=stamp.recorded_at,
-            actor=stamp.actor,
-            occurred_at=stamp.occurred_at,
-            **fields,
-        )

@@ -12,6 +12,7 @@ from domain.actors import Actor, Stamp
 from domain.errors import AlreadyDoneError, InvalidInputError, StepOutOfOrderError
 from domain.immutable import Immutable
 from domain.playbooks import needs_second_diversion
+from domain.stamped import Stamped
 from domain.texts import required_text
 
 # Queue ids are derived from the outlet code, so every process finds the same queue without a lookup.
@@ -44,7 +45,7 @@ class QueueReading(Immutable):
         return calls_for_surge(self.waiting, self.longest_wait_minutes)
 
 
-class OutletQueue(Aggregate):
+class OutletQueue(Stamped, Aggregate):
     """One outlet's queue: its latest reading and, during a surge, the episode's emergency and readings."""
 
     COMMANDS: ClassVar[tuple[str, ...]] = ("post_reading", "open_surge", "end_surge")
@@ -172,12 +173,3 @@ class OutletQueue(Aggregate):
                 incident_id=self.id,
             )
         self._record(self.SurgeEnded, stamp, emergency_id=emergency_id)
-
-    def _record(self, event_class: type[Event], stamp: Stamp, **fields: Any) -> None:
-        self.trigger_event(
-            event_class,
-            timestamp=stamp.recorded_at,
-            actor=stamp.actor,
-            occurred_at=stamp.occurred_at,
-            **fields,
-        )

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.log_tail import LoggedEvent
-from domain.plain import event_data
+from domain.plain import event_data, plain
 from interfaces.feed.incident_index import IncidentIndex
-from interfaces.http.views import jsonable
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,7 @@ def feed_message(logged: LoggedEvent, index: IncidentIndex) -> FeedMessage | Non
         "exercise": facts.exercise,
         "occurred_at": event.occurred_at.isoformat(),
         "recorded_at": event.timestamp.isoformat(),
-        "actor": jsonable(event.actor, reveal_personal=True),
+        "actor": plain(event.actor, reveal_personal=True),
         # Personal data never goes out on the feed: watchers open the incident to see it.
         "data": event_data(event, reveal_personal=False),
     }

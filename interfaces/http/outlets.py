@@ -11,11 +11,12 @@ from application.access.principal import Principal
 from application.outlet_queues import post_queue_reading, queue_state
 from domain.organisation import Organisation, UnitKind
 from domain.outlet_queue import OutletQueue
+from domain.plain import plain
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.command_models import COMMAND_ID_PATTERN
 from interfaces.http.services import Services, services
-from interfaces.http.views import CommandOut, jsonable
+from interfaces.http.views import CommandOut
 
 router = APIRouter(
     prefix="/api/v1/outlets",
@@ -62,9 +63,9 @@ def queue_view(queue: OutletQueue | None) -> dict[str, Any]:
     if queue is None:
         return {"latest_reading": None, "surge_emergency_id": None, "episode_readings": []}
     return {
-        "latest_reading": jsonable(queue.latest_reading, reveal_personal=False),
+        "latest_reading": plain(queue.latest_reading, reveal_personal=False),
         "surge_emergency_id": str(queue.surge_emergency_id) if queue.surge_emergency_id else None,
-        "episode_readings": jsonable(queue.episode_readings, reveal_personal=False),
+        "episode_readings": plain(queue.episode_readings, reveal_personal=False),
     }
 
 

@@ -97,11 +97,6 @@ def incident_type(incident: Incident) -> Literal["complaint", "emergency"]:
     return "complaint" if isinstance(incident, Complaint) else "emergency"
 
 
-def jsonable(value: Any, *, reveal_personal: bool) -> Any:
-    """Plain JSON values (see domain.plain)."""
-    return plain(value, reveal_personal=reveal_personal)
-
-
 def _label(member: Labelled) -> Label:
     return Label(code=member.value, zh=member.zh, en=member.en)
 
@@ -149,7 +144,7 @@ def incident_view(
         done_actions=[] if is_complaint else [_action(a) for a in incident.done_actions],  # type: ignore[attr-defined]
         due_at=incident.due_at if isinstance(incident, Complaint) else None,
         overdue=incident.is_overdue(now) if isinstance(incident, Complaint) else False,
-        details=jsonable(state, reveal_personal=reveal_personal),
+        details=plain(state, reveal_personal=reveal_personal),
     )
 
 
@@ -166,7 +161,7 @@ def history_view(
                 event=type(e).__name__,
                 occurred_at=e.occurred_at,
                 recorded_at=e.timestamp,
-                actor=jsonable(e.actor, reveal_personal=True),
+                actor=plain(e.actor, reveal_personal=True),
                 data=event_data(e, reveal_personal=reveal_personal),
             )
             for e in events
