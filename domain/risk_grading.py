@@ -74,7 +74,9 @@ class Nearest:
     after: datetime | None = None
 
 
-def related_at_outlet(new: datetime, neighbours: Sequence[datetime], needed: int, window: timedelta) -> Span | None:
+def related_at_outlet(
+    new: datetime, neighbours: Sequence[datetime], needed: int, window: timedelta
+) -> Span | None:
     """关联性: the span of windows holding `new` with `needed` related complaints at its outlet, if any.
 
     `neighbours` are the outlet's related reports in time order, `new` among them, with at least the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from domain.level import Level
@@ -30,7 +30,7 @@ class PolicySettings:
     emergency_idle_after: timedelta = timedelta(minutes=30)
 
     # Risk grading (舆情): the domain's rule, with its own thresholds and their arguments.
-    risk: RiskThresholds = RiskThresholds()
+    risk: RiskThresholds = field(default_factory=RiskThresholds)
 
     # Customer surge: the level of the emergency the policy opens. One outlet's crowd is single and
     # isolated (单一性, blue, handled quietly); surges at several outlets of a sub-branch are raised

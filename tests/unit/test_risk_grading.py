@@ -63,7 +63,9 @@ def test_related_at_an_outlet_needs_only_the_neighbours_either_side(
     times = sorted([at(m) for m in others] + [at(new)])
     place = times.index(at(new))
     near = times[max(0, place - needed + 1) : place + needed]
-    assert related_at_outlet(at(new), near, needed, WINDOW) == related_at_outlet(at(new), times, needed, WINDOW)
+    assert related_at_outlet(at(new), near, needed, WINDOW) == related_at_outlet(
+        at(new), times, needed, WINDOW
+    )
 
 
 reports = st.lists(st.tuples(minutes, st.sampled_from(["A", "B", "C", "D", "E"])), max_size=30)
