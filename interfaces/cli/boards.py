@@ -9,7 +9,7 @@ import threading
 import typer
 
 from application.incident_desk import IncidentDesk
-from application.store.database_url import store_env
+from application.store.database_url import redacted, store_env
 from interfaces.boards.rebuild import ProjectorRunningError, rebuild_boards
 from interfaces.boards.wiring import make_runner
 from interfaces.organisation_file import load_organisation
@@ -37,7 +37,7 @@ def project() -> None:
     if policies is not None:
         policies.start()
     typer.echo(
-        f"projecting boards and running policies from position {runner.position()} ({settings.database_url})"
+        f"projecting boards and running policies from position {runner.position()} ({redacted(settings.database_url)})"
     )
     stopping.wait()
     if policies is not None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import typer
 import uvicorn
 
+from application.store.database_url import redacted
 from domain.values import Role
 from interfaces.cli import boards
 from interfaces.cli.tokens import tokens
@@ -47,7 +48,7 @@ def serve(
         typer.echo(
             "  (roles: branch, call_centre, office, auditor, admin; list / revoke with `incident token`)\n"
         )
-    typer.echo(f"Serving on {url}  (store: {settings.database_url})")
+    typer.echo(f"Serving on {url}  (store: {redacted(settings.database_url)})")
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from application.incident_desk import IncidentDesk
-from application.store.errors import RECOVERABLE_STORE_ERRORS
+from interfaces.http.errors import RETRY_AFTER_SECONDS
+from interfaces.http.store_errors import STORE_ERRORS, describe, store_unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -17,12 +18,21 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def store_head(desk: IncidentDesk) -> int | str:
+    """The log's head position, or why the store cannot be reached (within the store's wait, ~2 s)."""
+    try:
+        return desk.recorder.max_notification_id() or 0
+    except STORE_ERRORS as error:
+        if not store_unavailable(error):
+            raise
+        return describe(error)
+
+
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
     """The store answers; the log's head position is included."""
-    desk: IncidentDesk = request.app.state.services.desk
-    try:
-        head = desk.recorder.max_notification_id() or 0
-    except RECOVERABLE_STORE_ERRORS as error:
-        return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503)
+    head = store_head(request.app.state.services.desk)
+    if isinstance(head, str):
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse({"status": "unavailable", "detail": head}, status_code=503, headers=retry)
     return JSONResponse({"status": "ready", "position": head})
