@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 REFUSAL = "append-only: stored events are never updated or deleted"
@@ -71,3 +72,30 @@ def postgres_triggers(schema: str, table: str) -> list[str]:
         f"FOR EACH STATEMENT EXECUTE FUNCTION {function}",
     ]
 
+
+def append_lock_key(schema: str, table: str) -> int:
+    """The advisory lock (a signed 64-bit key) every append to one table holds until it commits."""
+    digest = hashlib.sha256(f"incident-append:{schema}.{table}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def postgres_serialising_function(schema: str) -> str:
+    """A statement trigger function that takes the table's append lock (its key is the argument)."""
+    return (
+        f'CREATE OR REPLACE FUNCTION "{schema}".incident_serialise_appends() RETURNS trigger '
+        "LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_advisory_xact_lock(TG_ARGV[0]::bigint); RETURN NULL; END $$"
+    )
+
+
+def postgres_serialising_trigger(schema: str, table: str) -> str:
+    """Every INSERT into the log takes its append lock before any row gets a notification id.
+
+    BEFORE STATEMENT triggers fire before the statement produces its first row, so before the
+    sequence hands out an id: a writer that does not take the lock itself (another program on the
+    same role) is serialised all the same, and cannot commit a lower id after a tailer has passed it.
+    """
+    key = append_lock_key(schema, table)
+    return (
+        f'CREATE OR REPLACE TRIGGER {table}_serialise_appends BEFORE INSERT ON "{schema}"."{table}" '
+        f"FOR EACH STATEMENT EXECUTE FUNCTION \"{schema}\".incident_serialise_appends('{key}')"
+    )
