@@ -223,3 +223,24 @@ def test_a_version_conflict_is_still_an_integrity_error(database_url: str) -> No
         assert app.repository.get(tally.id).count == 1
     finally:
         app.close()
+
+
+def test_an_sqlite_file_made_before_these_guards_gets_them_when_it_is_next_opened(
+    sqlite_history: str,
+) -> None:
+    with plain_connection(sqlite_history) as conn:
+        guards = conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND (name LIKE '%_no_replace' "
+            "OR name LIKE '%_only_at_end')"
+        ).fetchall()
+        for (name,) in guards:
+            conn.execute(f"DROP TRIGGER {name}")
+    assert len(guards) == 5  # replace: events, snapshots, receipts; at the end: events, receipts
+    ledger(sqlite_history).close()
+    before = every_row(sqlite_history, "stored_events")
+    with plain_connection(sqlite_history) as conn, pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute(
+            "INSERT OR REPLACE INTO stored_events SELECT originator_id, originator_version, 'forged', state "
+            "FROM stored_events LIMIT 1"
+        )
+    assert every_row(sqlite_history, "stored_events") == before
