@@ -22,10 +22,12 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
     SQLiteFactory,
 )
+from eventsourcing.utils import Environment, EnvType
 
 from application.store.append_only import EVENT_COLUMNS, RECEIPT_COLUMNS, sqlite_triggers
 from application.store.group_commit import GroupCommit, PendingWrite
 from application.store.receipts import CommandReceipt
+from application.store.sqlite_pool import StatementCachingPool
 
 RECEIPTS_TABLE = "command_receipts"
 # The library's primary key of the events and snapshots tables.
@@ -198,7 +200,13 @@ class SQLiteSubscription(ListenNotifySubscription[IncidentSQLiteRecorder]):
 
 
 class IncidentSQLiteFactory(SQLiteFactory):
-    """Builds the append-only, subscribable SQLite recorders."""
+    """Builds the append-only, subscribable SQLite recorders, on connections that keep statements prepared."""
 
     aggregate_recorder_class = AppendOnlySQLiteAggregateRecorder
     application_recorder_class = IncidentSQLiteRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        unused = self.datastore.pool  # no connection made yet
+        self.datastore.pool = StatementCachingPool(db_name=unused.db_name, lock_timeout=unused.lock_timeout)
+        unused.close()
