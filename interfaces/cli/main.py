@@ -11,6 +11,7 @@ import uvicorn
 from application.store.database_url import redacted
 from domain.values import Role
 from interfaces.cli import boards
+from interfaces.cli.migrate import migrate
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
 from interfaces.http.app import create_app
@@ -21,6 +22,7 @@ cli = typer.Typer(help="Incident command for a bank's branch network 网点应�
 cli.add_typer(tokens, name="token")
 cli.command()(boards.project)
 cli.command()(boards.rebuild)
+cli.command()(migrate)
 register(cli)
 
 
