@@ -106,6 +106,8 @@ class BoardRunner:
             return min((tracked_position(conn, b.name) for b in self._boards), default=0)
 
     def start(self) -> None:
+        # Take the lock now if it is free: until then this runner answers as a standby would.
+        self._leader.try_acquire()
         self._thread = threading.Thread(target=self._run, name="board-runner", daemon=True)
         self._thread.start()
 
@@ -287,7 +289,7 @@ class BoardRunner:
             self._backoff.reset()
         delay = self._backoff.next()
         self._failed_at = self._position
-        self._failure = failure = BoardFailure(
+        failure = BoardFailure(
             since=previous.since if previous else now,
             reason=failed.reason,
             stuck_at=failed.position,
@@ -303,15 +305,16 @@ class BoardRunner:
             # The root's own traceback, unchained: a statement error's text carries the SQL parameters.
             trace = "".join(traceback.format_exception(root, chain=False)).rstrip()
             log.error(
-                "the boards are stuck: %s; retrying with backoff (up to %.0f s) until it is fixed\n%s",
+                "the boards are stuck: %s; retrying with backoff (up to %g s) until it is fixed\n%s",
                 failed,
                 self._backoff.cap,
                 trace,
             )
         else:
             log.debug("the boards are still stuck (attempt %s): %s", failure.attempts, failed)
-        self._publish(failure)
+        self._publish(failure)  # first: whoever sees the failure here finds it in the database too
         with self._moved:
+            self._failure = failure
             self._moved.notify_all()  # readers waiting for a position past it are answered now
         return delay
 
