@@ -17,7 +17,9 @@ from sqlalchemy import Connection, Engine, MetaData, Table, delete, event, inser
 from interfaces.sql_engine import engine_for
 from projections.board import Board
 from projections.board_failure import clear_failure
+from projections.board_failure import metadata as failure_metadata
 from projections.tracking import board_tracking
+from projections.tracking import metadata as tracking_metadata
 
 ATTACHED = "rebuild"  # the shadow file's name while attached to the live database (SQLite)
 SUFFIX = "_rebuild"
@@ -61,6 +63,11 @@ class ShadowBoards:
     def swap_into_live(self, boards: Sequence[Board]) -> None:
         """Replace the live boards' rows and tracking with the shadow's, all in one transaction."""
         names = [board.name for board in boards]
+        # The live tracking and failure tables must exist before the shadow is attached: on SQLite
+        # an unqualified name that `main` lacks resolves to the attached file's table of that name.
+        tracking_metadata.create_all(self._live)
+        failure_metadata.create_all(self._live)
+        live_tracking = self._live_table(board_tracking)
         with self._live.connect() as conn:
             if self._sqlite:
                 conn.exec_driver_sql(f"ATTACH DATABASE ? AS {ATTACHED}", (str(self._path),))
@@ -68,13 +75,13 @@ class ShadowBoards:
             try:
                 with conn.begin():
                     # The first statement writes: SQLite takes its write lock now and holds it to the end.
-                    conn.execute(delete(board_tracking).where(board_tracking.c.board.in_(names)))
+                    conn.execute(delete(live_tracking).where(live_tracking.c.board.in_(names)))
                     for board in boards:
                         for table in board.metadata.sorted_tables:
                             self._replace(conn, table)
                     shadow_tracking = self._shadow(board_tracking)
                     conn.execute(
-                        insert(board_tracking).from_select(
+                        insert(live_tracking).from_select(
                             ["board", "position"],
                             select(shadow_tracking.c.board, shadow_tracking.c.position).where(
                                 shadow_tracking.c.board.in_(names)
@@ -88,9 +95,8 @@ class ShadowBoards:
                     conn.commit()
 
     def _replace(self, conn: Connection, table: Table) -> None:
-        # SQLite names the live database: an unqualified name could resolve to the attached shadow.
         schema = "main" if self._sqlite else None
-        live = table.to_metadata(MetaData(), schema="main") if self._sqlite else table
+        live = self._live_table(table)
         shadow = self._shadow(table)
         found = inspect(conn)
         if not found.has_table(table.name, schema=schema):
@@ -102,6 +108,10 @@ class ShadowBoards:
             conn.execute(delete(live))
         columns = list(table.columns.keys())
         conn.execute(insert(live).from_select(columns, select(*(shadow.c[name] for name in columns))))
+
+    def _live_table(self, table: Table) -> Table:
+        # SQLite: named in `main`, so that it can never resolve to the attached shadow's table.
+        return table.to_metadata(MetaData(), schema="main") if self._sqlite else table
 
     def _shadow(self, table: Table) -> Table:
         return table.to_metadata(MetaData(), schema=ATTACHED if self._sqlite else self._schema)

@@ -319,6 +319,24 @@ def test_a_rebuild_swaps_in_complete_boards_and_clears_the_reported_failure(
     assert not shadow_left(database_url)
 
 
+def test_a_rebuild_of_a_store_that_never_had_boards_leaves_a_runner_nothing_to_do_again(
+    desk: IncidentDesk, engine: Engine, database_url: str, runners: list[BoardRunner]
+) -> None:
+    for level in (Level.BLUE, Level.RED):
+        head = report(desk, level=level)
+
+    rebuild_boards(desk, engine, database_url)  # no board table, no tracking table before this
+
+    assert set(tracking(engine).values()) == {head}
+    rebuilt = board_rows(engine)
+    runner = start(runners, desk, engine, database_url)
+    assert runner.wait_for(head, timeout=10)
+    later = report(desk)
+    assert runner.wait_for(later, timeout=10)
+    assert runner.status(later).failure is None
+    assert len(board_rows(engine)["timeline"]) == len(rebuilt["timeline"]) + 1
+
+
 @pytest.mark.postgres
 def test_a_nul_in_a_summary_stops_the_boards_on_postgresql_with_the_reason(postgres_url: str) -> None:
     desk = IncidentDesk(store_env(postgres_url))
