@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from application.incident_desk import IncidentDesk
+from interfaces.http.board_status import boards_not_ready
 from interfaces.http.errors import RETRY_AFTER_SECONDS
 from interfaces.http.store_errors import STORE_ERRORS, describe, store_unavailable
 
@@ -30,9 +31,12 @@ def store_head(desk: IncidentDesk) -> int | str:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The store answers; the log's head position is included."""
+    """The store answers and the boards are not stuck; the log's head position is included."""
     head = store_head(request.app.state.services.desk)
     if isinstance(head, str):
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return JSONResponse({"status": "unavailable", "detail": head}, status_code=503, headers=retry)
+    stale = boards_not_ready(request.app.state.services, head)
+    if stale is not None:
+        return stale
     return JSONResponse({"status": "ready", "position": head})
