@@ -13,6 +13,7 @@ from application.store.migration import grant_server_role, migrate_log, refuse_r
 from interfaces.boards.wiring import make_boards, make_runner
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
+from projections.board_failure import metadata as failure_metadata
 from projections.tracking import metadata as tracking_metadata
 
 
@@ -27,7 +28,12 @@ class Migration:
 
 def read_model_metadata(desk: IncidentDesk) -> list[MetaData]:
     """Every table beside the log: a table added to the product belongs here, or no server may use it."""
-    return [tokens_metadata, tracking_metadata, *(board.metadata for board in make_boards(desk))]
+    return [
+        tokens_metadata,
+        tracking_metadata,
+        failure_metadata,
+        *(board.metadata for board in make_boards(desk)),
+    ]
 
 
 def migrate(settings: Settings, server_role: str | None = None) -> Migration:

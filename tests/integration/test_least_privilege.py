@@ -22,7 +22,7 @@ from interfaces.boards.wiring import make_runner
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH, load_organisation
 from interfaces.sql_engine import engine_for
 from tests.integration.desk_fixtures import OFFICE, T0, TELLER, complaint_fields, fresh_desk, report_complaint
-from tests.roles import Roles, migrated, run_migrate, separate_roles, superuser
+from tests.roles import READ_MODELS, Roles, migrated, run_migrate, separate_roles, superuser
 
 pytestmark = pytest.mark.postgres
 
@@ -33,7 +33,6 @@ LOG_TABLES = {
     SNAPSHOTS: ("topic", "originator_id, originator_version"),
     RECEIPTS: ("fingerprint", "command_id"),
 }
-READ_MODELS = {"access_tokens", "board_tracking", "office_board", "timeline", "complaint_facts"}
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ from __future__ import annotations
 from sqlalchemy import inspect
 
 from interfaces.sql_engine import engine_for
-from tests.roles import run_migrate
+from tests.roles import READ_MODELS, run_migrate
 
 # The embedded store's tables are not prefixed by the application's name (the library's choice).
 LOG_TABLES = {
     "sqlite": {"stored_events", "stored_snapshots", "command_receipts"},
     "postgresql": {"incidents_events", "incidents_snapshots", "incidents_command_receipts"},
 }
-READ_MODELS = {"access_tokens", "board_tracking", "office_board", "timeline", "complaint_facts"}
 
 
 def tables(database_url: str) -> set[str]:
