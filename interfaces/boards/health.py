@@ -10,6 +10,10 @@ from typing import Any
 
 from sqlalchemy.exc import StatementError
 
+from application.backoff import Backoff
+
+__all__ = ["Backoff", "BoardFailure", "BoardStatus", "StallWatch", "describe"]
+
 # Behind the log and not moving for this long: nobody is projecting (a stopped worker, a hung runner).
 # The same as a read's longest wait for `after`: by then a client would have been told 503 anyway.
 STALL_SECONDS = 10.0
@@ -86,22 +90,6 @@ def describe(error: BaseException) -> str:
     # A reason is stored and shown: control characters (a NUL, say) would fail where they go.
     printable = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
     return printable[:REASON_LENGTH]
-
-
-class Backoff:
-    """Delays between attempts: `first` seconds, doubling each time, never more than `cap`."""
-
-    def __init__(self, first: float = 1.0, cap: float = 60.0) -> None:
-        self.first, self.cap = first, cap
-        self._failures = 0
-
-    def next(self) -> float:
-        delay = min(self.cap, self.first * (1 << min(self._failures, 32)))
-        self._failures += 1
-        return delay
-
-    def reset(self) -> None:
-        self._failures = 0
 
 
 class StallWatch:

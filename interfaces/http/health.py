@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -36,7 +38,14 @@ def readyz(request: Request) -> JSONResponse:
     if isinstance(head, str):
         retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         return JSONResponse({"status": "unavailable", "detail": head}, status_code=503, headers=retry)
-    stale = boards_not_ready(request.app.state.services, head)
+    services = request.app.state.services
+    stale = boards_not_ready(services, head)
     if stale is not None:
         return stale
-    return JSONResponse({"status": "ready", "position": head})
+    body: dict[str, Any] = {"status": "ready", "position": head}
+    if services.policies is not None:
+        policies = services.policies.status()
+        # Ready (the policies are automation, not the service) but not silent about what they skipped.
+        if policies["passed_over"] or policies["failing"]:
+            body["policies"] = policies
+    return JSONResponse(body)
