@@ -24,7 +24,7 @@ class Stamped:
             timestamp=stamp.recorded_at,
             actor=stamp.actor,
             occurred_at=stamp.occurred_at,
-            **recordable_fields(fields, self.id),
+            **recordable_fields(fields, self.id, event_class),
         )
 
     @classmethod
@@ -37,6 +37,6 @@ class Stamped:
             timestamp=stamp.recorded_at,
             actor=stamp.actor,
             occurred_at=stamp.occurred_at,
-            **recordable_fields(fields, id),
+            **recordable_fields(fields, id, event_class),
         )
         return created

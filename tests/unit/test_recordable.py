@@ -3,6 +3,7 @@
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
+from uuid import uuid4
 
 import pytest
 from hypothesis import given
@@ -133,3 +134,26 @@ def test_numbers_no_store_column_holds_are_refused(number: float) -> None:
 def test_nested_texts_are_normalised_and_the_value_object_rebuilt() -> None:
     contact = recordable(CustomerContact(name="Jose\u0301"), "contact")
     assert contact.name == "Jos\u00e9"
+
+
+def test_a_value_of_the_wrong_type_is_refused_before_it_is_stored() -> None:
+    from domain.emergency import Emergency
+    from domain.values import EmergencyKind
+
+    with pytest.raises(InvalidInputError, match="level must be Level, not str") as refusal:
+        Emergency.report(
+            incident_id=uuid4(),
+            stamp=stamp(),
+            outlet="0101",
+            kind=EmergencyKind.FIRE,
+            level="red",  # type: ignore[arg-type]
+            summary="营业厅冒烟",
+        )
+    assert refusal.value.field == "level"
+
+
+def test_a_boolean_is_not_taken_for_a_number_nor_a_number_for_a_boolean() -> None:
+    complaint = reported_complaint()
+    complaint.acknowledge(stamp(timedelta(minutes=1)))
+    with pytest.raises(InvalidInputError, match="founded must be bool, not int"):
+        complaint.check_facts(stamp(timedelta(minutes=2)), founded=1, findings="属实")  # type: ignore[arg-type]
