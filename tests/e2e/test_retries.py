@@ -7,11 +7,6 @@ stored command was refused.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +16,8 @@ import pytest
 
 from domain.values import Role
 from interfaces.settings import Settings
-from tests.e2e.server import free_port, issue_token
+from tests.e2e.processes import ServerProcess
+from tests.e2e.server import issue_token
 
 OUTLET, OTHER_OUTLET = "BJ-HD-01", "BJ-HD-02"
 COMPLAINT = {"outlet": OUTLET, "channel": "walk_in", "category": "service_quality", "summary": "ATM 吞卡"}
@@ -92,47 +88,6 @@ def test_the_same_key_for_a_different_command_is_still_refused(lobby: httpx.Clie
 
 
 # -- after a crash --------------------------------------------------------------------------------
-
-
-class ServerProcess:
-    """`incident serve` as its own process, so that it can be killed with SIGKILL mid-flight."""
-
-    def __init__(self, database_url: str, cwd: Path) -> None:
-        self.port, self.database_url, self.cwd = free_port(), database_url, cwd
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "INCIDENT_PORT": str(self.port),
-            "INCIDENT_DATABASE_URL": self.database_url,
-            "INCIDENT_RUN_POLICIES": "no",
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-        }
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli.main", "serve"],
-            cwd=self.cwd,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=0.5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
 
 
 def test_commands_stored_before_a_kill_9_replay_after_the_restart_under_a_new_token(
