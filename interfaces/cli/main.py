@@ -13,6 +13,7 @@ from interfaces.cli import boards
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
 from interfaces.http.app import create_app
+from interfaces.serving import uvicorn_config
 from interfaces.settings import Settings
 from interfaces.wiring import token_registry
 
@@ -48,7 +49,7 @@ def serve(
             "  (roles: branch, call_centre, office, auditor, admin; list / revoke with `incident token`)\n"
         )
     typer.echo(f"Serving on {url}  (store: {settings.database_url})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.Server(uvicorn_config(create_app(settings), host, port)).run()
 
 
 @cli.command()

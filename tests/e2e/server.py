@@ -15,6 +15,7 @@ import uvicorn
 from application.incident_desk import Clock, utc_now
 from domain.values import Role
 from interfaces.http.app import create_app
+from interfaces.serving import uvicorn_config
 from interfaces.settings import Settings
 from interfaces.wiring import token_registry
 
@@ -31,9 +32,7 @@ def running_server(
 ) -> Iterator[str]:
     """Serve the real app on a real socket until the block ends; yields its base URL."""
     port = port or free_port()
-    config = uvicorn.Config(
-        create_app(settings, clock, **app_options), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn_config(create_app(settings, clock, **app_options), "127.0.0.1", port, "warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -1,0 +1,42 @@
+"""The feed's parts in one server process, started and stopped with the app."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from interfaces.feed.admission import Admission
+from interfaces.feed.hub import FeedHub
+from interfaces.feed.limits import FeedLimits
+from interfaces.feed.replay import Replays
+from interfaces.http.services import Services
+
+
+@dataclass(frozen=True)
+class Feed:
+    """The live fan-out, the replays, the door (limits, revocation), and the timings of every watcher."""
+
+    hub: FeedHub
+    replays: Replays
+    admission: Admission
+    limits: FeedLimits
+    heartbeat_seconds: float
+    watcher_queue: int
+
+    @classmethod
+    def build(
+        cls, services: Services, limits: FeedLimits, heartbeat_seconds: float, watcher_queue: int
+    ) -> Feed:
+        hub = FeedHub(services.desk)
+        replays = Replays(services.desk, services.engine, hub.index, limits.replay_threads)
+        return cls(hub, replays, Admission(limits, services.tokens), limits, heartbeat_seconds, watcher_queue)
+
+    def start(self) -> None:
+        self.hub.start(asyncio.get_running_loop())
+        self.admission.start()
+
+    def stop(self) -> None:
+        """Every reader of the store stops here, before the store closes."""
+        self.admission.stop()
+        self.replays.close()
+        self.hub.stop()
