@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
 
 from application.incident_desk import Clock, utc_now
 from domain.values import Role
@@ -31,9 +32,15 @@ def running_server(
     settings: Settings, clock: Clock = utc_now, port: int | None = None, **app_options: Any
 ) -> Iterator[str]:
     """Serve the real app on a real socket until the block ends; yields its base URL."""
+    with serving(create_app(settings, clock, **app_options), port) as url:
+        yield url
+
+
+@contextmanager
+def serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
+    """Serve an app built by the test (to look at its state) as `incident serve` would; yields its URL."""
     port = port or free_port()
-    config = uvicorn_config(create_app(settings, clock, **app_options), "127.0.0.1", port, "warning")
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, "warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -1,0 +1,77 @@
+"""A large log of real events, built fast: incidents made by the domain, many saved per transaction."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from application.incident_desk import IncidentDesk
+from application.store.database_url import store_env
+from domain.complaint import Complaint
+from domain.emergency import Emergency
+from domain.incident import Incident
+from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role, Stamp
+
+BUILDER = Actor(id="token:big-log", role=Role.OFFICE, unit="HQ", name="log builder")
+
+
+def build_log(
+    database_url: str,
+    events: int,
+    outlets: list[str],
+    *,
+    events_per_incident: int = 25,
+    note: str = "巡查记录 patrol note",
+    incidents_per_commit: int = 40,
+) -> int:
+    """Appends about `events` events (reports, a level change, notes) spread over `outlets`; returns the head.
+
+    Every event goes through the aggregates' own commands and the real store, as a command's would;
+    only the saving is batched (one transaction per `incidents_per_commit` incidents).
+    """
+    desk = IncidentDesk(store_env(database_url))
+    try:
+        made = 0
+        while made < events:
+            batch = []
+            for _ in range(incidents_per_commit):
+                incident = _incident(outlets[made // events_per_incident % len(outlets)], made)
+                for n in range(events_per_incident - 2):
+                    incident.add_note(_stamp(), text=f"{note} {n}")
+                batch.append(incident)
+                made += events_per_incident
+                if made >= events:
+                    break
+            desk.save(*batch)
+        return int(desk.recorder.max_notification_id() or 0)
+    finally:
+        desk.close()
+
+
+def _stamp() -> Stamp:
+    now = datetime.now(UTC)
+    return Stamp(actor=BUILDER, occurred_at=now, recorded_at=now)
+
+
+def _incident(outlet: str, n: int) -> Incident:
+    if n % 2:
+        emergency = Emergency.report(
+            incident_id=uuid.uuid4(),
+            stamp=_stamp(),
+            outlet=outlet,
+            kind=EmergencyKind.FIRE,
+            level=Level.YELLOW,
+            summary="配电箱冒烟",
+        )
+        emergency.change_level(_stamp(), level=Level.ORANGE, reason="蔓延")
+        return emergency
+    complaint = Complaint.report(
+        incident_id=uuid.uuid4(),
+        stamp=_stamp(),
+        outlet=outlet,
+        channel=Channel.WALK_IN,
+        category=Category.SERVICE_QUALITY,
+        summary="排队太久",
+    )
+    complaint.add_note(_stamp(), text="已致电客户")
+    return complaint
