@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
+from contextlib import aclosing, suppress
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
@@ -154,9 +154,11 @@ async def _replay_then_live(
     # Replay what was stored before the watch was registered; live messages cover the rest, so
     # the hand-over has no gap, and the cut at `registered_at` means no duplicate.
     if after < registered_at:
-        async for page in parts.replays.stream(watch.scope, after, registered_at):
-            for position, text in page:
-                await sender.send(text, position)
+        # aclosing: a replay cut short (the client went) ends here and now, not when collected.
+        async with aclosing(parts.replays.stream(watch.scope, after, registered_at)) as pages:
+            async for page in pages:
+                for position, text in page:
+                    await sender.send(text, position)
     cutoff = max(after, registered_at)
     # An immediate heartbeat marks the end of the replay: what follows is live.
     await sender.send(heartbeat(parts.hub.head, sender.position))

@@ -11,7 +11,7 @@ at a time, and one whose watcher has gone submits no further page.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine
@@ -31,13 +31,18 @@ class Replays:
     def __init__(self, desk: IncidentDesk, engine: Engine, index: IncidentIndex, threads: int) -> None:
         self._desk, self._engine, self._index = desk, engine, index
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="feed-replay")
+        self.reading = 0  # replays under way; touched only on the event loop
 
-    async def stream(self, scope: FeedScope, after: int, until: int) -> AsyncIterator[Page]:
+    async def stream(self, scope: FeedScope, after: int, until: int) -> AsyncGenerator[Page, None]:
         """Each page is read on the replay pool; cancelling the consumer cancels the next read."""
         loop = asyncio.get_running_loop()
         pages = self._pages(scope, after, until)
-        while (page := await loop.run_in_executor(self._pool, next, pages, None)) is not None:
-            yield page
+        self.reading += 1
+        try:
+            while (page := await loop.run_in_executor(self._pool, next, pages, None)) is not None:
+                yield page
+        finally:
+            self.reading -= 1
 
     def close(self) -> None:
         """Drop queued pages and wait for the ones being read (each is short) before the store closes."""

@@ -4,7 +4,7 @@ uvicorn waits, with no deadline, for the peer to read: a close frame waits behin
 closing the transport waits for the buffer to drain. So a watcher that stopped reading (or whose
 network died without a reset) kept its socket and its kernel buffers for good, and held up the
 server's shutdown. Here a close is queued behind what is buffered even while the peer is not
-reading, and the connection is aborted if it is still open `CLOSE_GRACE` seconds after the app
+reading, and the connection is reset if it is still open `CLOSE_GRACE` seconds after the app
 closed it, returned, or the server began to shut down. A peer that reads again within the grace
 receives everything sent, then the close code that says why (4001: resume from your last position).
 """
@@ -12,6 +12,8 @@ receives everything sent, then the close code that says why (4001: resume from y
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from typing import Any
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -51,4 +53,12 @@ class StalledPeerProtocol(WebSocketsSansIOProtocol):
 
     def _abort_later(self) -> None:
         if self._abort_timer is None and self.transport is not None and not self.disconnected:
-            self._abort_timer = self.loop.call_later(CLOSE_GRACE, self.transport.abort)
+            self._abort_timer = self.loop.call_later(CLOSE_GRACE, self._reset)
+
+    def _reset(self) -> None:
+        # A plain close would leave the kernel trying to deliver the unread data for minutes (an
+        # orphaned socket in FIN-WAIT, its buffers held): linger 0 sends a reset and frees them now.
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()

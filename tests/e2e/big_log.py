@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, datetime
 
@@ -21,14 +22,16 @@ def build_log(
     outlets: list[str],
     *,
     events_per_incident: int = 25,
-    note: str = "巡查记录 patrol note",
+    note_chars: int = 20,
     incidents_per_commit: int = 40,
 ) -> int:
     """Appends about `events` events (reports, a level change, notes) spread over `outlets`; returns the head.
 
     Every event goes through the aggregates' own commands and the real store, as a command's would;
-    only the saving is batched (one transaction per `incidents_per_commit` incidents).
+    only the saving is batched (one transaction per `incidents_per_commit` incidents). Notes are
+    `note_chars` random Chinese characters: they do not compress, as real notes barely do.
     """
+    rng = random.Random(events)
     desk = IncidentDesk(store_env(database_url))
     try:
         made = 0
@@ -36,8 +39,8 @@ def build_log(
             batch = []
             for _ in range(incidents_per_commit):
                 incident = _incident(outlets[made // events_per_incident % len(outlets)], made)
-                for n in range(events_per_incident - 2):
-                    incident.add_note(_stamp(), text=f"{note} {n}")
+                for _ in range(events_per_incident - 2):
+                    incident.add_note(_stamp(), text=_text(rng, note_chars))
                 batch.append(incident)
                 made += events_per_incident
                 if made >= events:
@@ -46,6 +49,10 @@ def build_log(
         return int(desk.recorder.max_notification_id() or 0)
     finally:
         desk.close()
+
+
+def _text(rng: random.Random, chars: int) -> str:
+    return "".join(chr(c) for c in rng.choices(range(0x4E00, 0x9FA5), k=chars))
 
 
 def _stamp() -> Stamp:
