@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import board_bench, fanout_bench, store_bench
+from bench import board_bench, fanout_bench, replay_bench, store_bench
 
-BENCHES = {"store": store_bench.main, "boards": board_bench.main, "fanout": fanout_bench.main}
+BENCHES = {
+    "store": store_bench.main,
+    "boards": board_bench.main,
+    "fanout": fanout_bench.main,
+    "replay": replay_bench.main,
+}
 
 
 def main(argv: list[str]) -> None:

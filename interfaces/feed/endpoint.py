@@ -17,6 +17,7 @@ from domain.values import Role
 from interfaces.feed.close_codes import FORBIDDEN, INVALID, RESUME, UNAUTHORISED
 from interfaces.feed.hub import Watch
 from interfaces.feed.messages import heartbeat
+from interfaces.feed.sender import Sender, SendTimedOutError
 from interfaces.feed.service import Feed
 from interfaces.http.boards import visible_outlets
 from interfaces.http.services import Services
@@ -27,10 +28,6 @@ router = APIRouter()
 SUBPROTOCOL = "incident.v1"
 BEARER_PREFIX = "bearer."
 NO_TOKEN_IN_URL = "a token goes in the Authorization header or the bearer.<token> subprotocol, never the URL"
-
-
-class SendTimedOutError(Exception):
-    """A send did not reach the socket within the send timeout: the peer has stopped reading."""
 
 
 def _presented_token(websocket: WebSocket) -> str | None:
@@ -100,26 +97,10 @@ async def feed(websocket: WebSocket) -> None:
         parts.admission.release(watch)
 
 
-class _Sender:
-    """Sends with a deadline, and remembers the last position sent (the watcher's resume point)."""
-
-    def __init__(self, websocket: WebSocket, timeout: float, position: int) -> None:
-        self._websocket, self._timeout, self.position = websocket, timeout, position
-
-    async def send(self, text: str, position: int | None = None) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._websocket.send_text(text)
-        except TimeoutError:
-            raise SendTimedOutError from None
-        if position is not None:
-            self.position = position
-
-
 async def _serve(websocket: WebSocket, parts: Feed, watch: Watch, after: int) -> None:
     """Runs the replay and the live part as one task, ended by the client going, the watch ending
     (fell behind, token revoked) or a send timing out; then closes with the code that says why."""
-    sender = _Sender(websocket, parts.limits.send_timeout, after)
+    sender = Sender(websocket, parts.limits.send_timeout, after)
     registered_at = parts.hub.subscribe(watch)
     work = asyncio.ensure_future(_replay_then_live(sender, parts, watch, after, registered_at))
     closed = asyncio.ensure_future(_until_closed(websocket))
@@ -149,7 +130,7 @@ async def _serve(websocket: WebSocket, parts: Feed, watch: Watch, after: int) ->
 
 
 async def _replay_then_live(
-    sender: _Sender, parts: Feed, watch: Watch, after: int, registered_at: int
+    sender: Sender, parts: Feed, watch: Watch, after: int, registered_at: int
 ) -> None:
     # Replay what was stored before the watch was registered; live messages cover the rest, so
     # the hand-over has no gap, and the cut at `registered_at` means no duplicate.
@@ -157,8 +138,7 @@ async def _replay_then_live(
         # aclosing: a replay cut short (the client went) ends here and now, not when collected.
         async with aclosing(parts.replays.stream(watch.scope, after, registered_at)) as pages:
             async for page in pages:
-                for position, text in page:
-                    await sender.send(text, position)
+                await parts.replays.turns.send(sender, page)
     cutoff = max(after, registered_at)
     # An immediate heartbeat marks the end of the replay: what follows is live.
     await sender.send(heartbeat(parts.hub.head, sender.position))

@@ -20,6 +20,7 @@ from application.incident_desk import IncidentDesk
 from application.log_tail import LoggedEvent
 from interfaces.feed.incident_index import IncidentIndex
 from interfaces.feed.messages import feed_message
+from interfaces.feed.sender import ReplayTurns
 from projections.feed_index import PAGE, FeedScope, indexed_pages, indexed_position
 
 Page = list[tuple[int, str]]
@@ -28,10 +29,13 @@ Page = list[tuple[int, str]]
 class Replays:
     """Streams (position, text) pages of a scope's messages at positions (after, until]."""
 
-    def __init__(self, desk: IncidentDesk, engine: Engine, index: IncidentIndex, threads: int) -> None:
-        self._desk, self._engine, self._index = desk, engine, index
+    def __init__(
+        self, desk: IncidentDesk, engine: Engine, index: IncidentIndex, threads: int, page: int = PAGE
+    ) -> None:
+        self._desk, self._engine, self._index, self._page = desk, engine, index, page
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="feed-replay")
         self.reading = 0  # replays under way; touched only on the event loop
+        self.turns = ReplayTurns()
 
     async def stream(self, scope: FeedScope, after: int, until: int) -> AsyncGenerator[Page, None]:
         """Each page is read on the replay pool; cancelling the consumer cancels the next read."""
@@ -50,15 +54,25 @@ class Replays:
 
     def _pages(self, scope: FeedScope, after: int, until: int) -> Iterator[Page]:
         indexed = min(until, indexed_position(self._engine))
+        cursor = max(after, indexed)
         if after < indexed:
-            yield from indexed_pages(self._engine, scope, after, indexed)
-        yield from self._from_the_log(scope, max(after, indexed), until)
+            cursor = after
+            for page in indexed_pages(self._engine, scope, after, indexed, self._page):
+                # A rebuild resets the index's position before it refills the table: a page read
+                # from a table being refilled is thrown away, and the log has the rest.
+                if indexed_position(self._engine) < indexed:
+                    break
+                cursor = page[-1][0] if page else cursor
+                yield page
+            else:
+                cursor = indexed
+        yield from self._from_the_log(scope, cursor, until)
 
     def _from_the_log(self, scope: FeedScope, after: int, until: int) -> Iterator[Page]:
         start = after
         while start < until:
             batch = self._desk.recorder.select_notifications(
-                start=start, limit=PAGE, stop=until, inclusive_of_start=False
+                start=start, limit=self._page, stop=until, inclusive_of_start=False
             )
             if not batch:
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from application.incident_desk import IncidentDesk
@@ -12,6 +13,15 @@ from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.incident import Incident
 from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role, Stamp
+
+
+@dataclass(frozen=True)
+class BuiltLog:
+    """The log's head position after the build, and how many events each outlet got."""
+
+    head: int
+    events_at: dict[str, int]
+
 
 BUILDER = Actor(id="token:big-log", role=Role.OFFICE, unit="HQ", name="log builder")
 
@@ -24,8 +34,8 @@ def build_log(
     events_per_incident: int = 25,
     note_chars: int = 20,
     incidents_per_commit: int = 40,
-) -> int:
-    """Appends about `events` events (reports, a level change, notes) spread over `outlets`; returns the head.
+) -> BuiltLog:
+    """Appends about `events` events (reports, a level change, notes) spread over `outlets` in turn.
 
     Every event goes through the aggregates' own commands and the real store, as a command's would;
     only the saving is batched (one transaction per `incidents_per_commit` incidents). Notes are
@@ -34,19 +44,21 @@ def build_log(
     rng = random.Random(events)
     desk = IncidentDesk(store_env(database_url))
     try:
-        made = 0
+        made, events_at = 0, dict.fromkeys(outlets, 0)
         while made < events:
             batch = []
             for _ in range(incidents_per_commit):
-                incident = _incident(outlets[made // events_per_incident % len(outlets)], made)
+                outlet = outlets[made // events_per_incident % len(outlets)]
+                incident = _incident(outlet, made)
                 for _ in range(events_per_incident - 2):
                     incident.add_note(_stamp(), text=_text(rng, note_chars))
                 batch.append(incident)
                 made += events_per_incident
+                events_at[outlet] += events_per_incident
                 if made >= events:
                     break
             desk.save(*batch)
-        return int(desk.recorder.max_notification_id() or 0)
+        return BuiltLog(int(desk.recorder.max_notification_id() or 0), events_at)
     finally:
         desk.close()
 

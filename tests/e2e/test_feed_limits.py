@@ -56,7 +56,7 @@ class Served:
 @contextmanager
 def feed_server(tmp_path: Path, limits: FeedLimits, events: int = 0, **log: Any) -> Iterator[Served]:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/feed.db", run_policies=False, feed=limits)
-    head = build_log(settings.database_url, events, ["BJ-HD-01", "SH-PD-01"], **log) if events else 0
+    head = build_log(settings.database_url, events, ["BJ-HD-01", "SH-PD-01"], **log).head if events else 0
     app = create_app(settings, heartbeat_seconds=0.5)
     with serving(app) as url:
         # Watchers join once the feed has read the log: what they get is replay, not a live burst.

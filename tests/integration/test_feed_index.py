@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, delete, event, select
 
 from application.incident_desk import IncidentDesk
 from application.log_tail import LoggedEvent
@@ -17,7 +17,8 @@ from interfaces.feed.messages import FeedMessage, feed_message
 from interfaces.feed.replay import Replays
 from interfaces.sql_engine import engine_for
 from projections import feed_index as index_module
-from projections.feed_index import FeedScope, feed_index, indexed_pages, indexed_position
+from projections.feed_index import FeedIndexBoard, FeedScope, feed_index, indexed_pages, indexed_position
+from projections.tracking import board_tracking
 from tests.integration.test_boards import OUTLETS, random_history
 
 EVERY_TYPE = frozenset({"complaint", "emergency"})
@@ -172,3 +173,33 @@ def test_a_replay_of_one_outlet_reads_its_rows_through_the_outlet_index(
             assert f"USING INDEX {feed_index.name}_by_outlet (outlet=?" in plan, plan
             assert "SCAN" not in plan, plan
     engine.dispose()
+
+
+def test_a_replay_under_way_when_the_index_is_rebuilt_reads_the_rest_from_the_log(
+    desk: IncidentDesk, engine: Engine, database_url: str
+) -> None:
+    random_history(desk, 250, seed=13)
+    head = int(desk.recorder.max_notification_id() or 0)
+    project(desk, engine, database_url, until=head)
+    index, messages = live_messages(desk)
+    replays = Replays(desk, engine, index, threads=1, page=16)
+    scope = FeedScope(None, EVERY_TYPE, 1)
+
+    async def replay_across_a_rebuild() -> list[tuple[int, str]]:
+        rows: list[tuple[int, str]] = []
+        async for page in replays.stream(scope, 0, head):
+            rows += page
+            if len(rows) == len(page):  # after the first page: the index is dropped and starts over
+                board = FeedIndexBoard()
+                board.drop(engine)
+                with engine.begin() as conn:
+                    conn.execute(delete(board_tracking).where(board_tracking.c.board == board.name))
+                board.create(engine)
+        return rows
+
+    try:
+        rows = asyncio.run(replay_across_a_rebuild())
+    finally:
+        replays.close()
+    assert len(rows) > 16, "most of it was replayed after the rebuild began"
+    assert rows == [(m.position, m.text) for m in messages]
