@@ -45,8 +45,9 @@ def _child(role: str, *args: str) -> Reply:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        check=True,
     )
+    if process.returncode:
+        raise RuntimeError(f"bench.replay_bench {role} failed:\n{process.stderr[-3000:]}")
     reply: Reply = json.loads(process.stdout.splitlines()[-1])
     return reply
 
@@ -60,7 +61,8 @@ def _watchers(url: str, tokens_json: str, feeds_per_token: str, seconds: str) ->
     feed = url.replace("http://", "ws://") + "/api/v1/feed?after=0"
 
     async def one(token: str) -> Reply:
-        got, started, code, first, ended = 0, time.perf_counter(), None, None, None
+        got, started, first, ended = 0, time.perf_counter(), None, None
+        code: int | str | None = None
         headers = {"Authorization": f"Bearer {token}"}
         try:
             async with websockets.connect(feed, additional_headers=headers, open_timeout=60) as ws:
@@ -73,8 +75,10 @@ def _watchers(url: str, tokens_json: str, feeds_per_token: str, seconds: str) ->
                 ended = time.perf_counter() - started
         except websockets.ConnectionClosed as closed:
             code = closed.rcvd.code if closed.rcvd else None
+        except (OSError, TimeoutError, websockets.InvalidHandshake) as error:
+            code = type(error).__name__  # refused, or no answer within a minute
         ended = ended or time.perf_counter() - started
-        return {"events": got, "seconds": ended, "closed": code, "first": first}
+        return {"events": got, "seconds": ended, "closed": code, "first": first}  # closed: a code or an error
 
     async def run() -> list[Reply]:
         return await asyncio.gather(*(one(t) for t in tokens for _ in range(int(feeds_per_token))))
