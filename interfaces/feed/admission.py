@@ -31,10 +31,16 @@ class Admission:
     def admit(self, watch: Watch) -> tuple[int, str] | None:
         """None if the watch may open (it is counted until `release`), else the close code and reason."""
         if self._count >= self._limits.per_process:
-            return SERVER_FULL, f"this server has {self._count} feeds open, its limit; retry later"
+            return (
+                SERVER_FULL,
+                f"this server is at its limit of {self._limits.per_process} open feeds; retry later",
+            )
         held = self._open.setdefault(watch.token_id, set())
         if len(held) >= self._limits.per_token:
-            return TOO_MANY_FOR_TOKEN, f"this token has {len(held)} feeds open, its limit; close one"
+            return (
+                TOO_MANY_FOR_TOKEN,
+                f"this token is at its limit of {self._limits.per_token} open feeds; close one",
+            )
         held.add(watch)
         self._count += 1
         return None

@@ -10,6 +10,8 @@ from interfaces.feed.hub import FeedHub
 from interfaces.feed.limits import FeedLimits
 from interfaces.feed.replay import Replays
 from interfaces.http.services import Services
+from projections.feed_index import metadata as feed_index_metadata
+from projections.tracking import metadata as tracking_metadata
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,10 @@ class Feed:
     def build(
         cls, services: Services, limits: FeedLimits, heartbeat_seconds: float, watcher_queue: int
     ) -> Feed:
+        # Scaled out, the boards (and the index) may not have been projected yet: the tables exist
+        # empty, and replays read the log until the index fills (create_all leaves existing ones).
+        tracking_metadata.create_all(services.engine)
+        feed_index_metadata.create_all(services.engine)
         hub = FeedHub(services.desk)
         replays = Replays(services.desk, services.engine, hub.index, limits.replay_threads)
         return cls(hub, replays, Admission(limits, services.tokens), limits, heartbeat_seconds, watcher_queue)

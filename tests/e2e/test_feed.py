@@ -242,6 +242,15 @@ def test_filters_and_scope_decide_what_a_watcher_sees(server: str, office: str, 
     assert seen(call_centre) == [("SH-PD-01", "complaint", "blue")]
 
 
+def test_a_server_whose_boards_run_elsewhere_replays_from_the_log(database_url: str) -> None:
+    settings = Settings(database_url=database_url, run_boards=False)  # and no `incident project` yet
+    office = issue_token(settings, Role.OFFICE, "HQ")
+    with running_server(settings, heartbeat_seconds=0.5) as url:
+        positions = [post(url, office, "/api/v1/emergencies", FIRE)["position"] for _ in range(3)]
+        events = asyncio.run(receive_events(ws_url(url), office, until=positions[-1]))
+    assert [e["position"] for e in events] == positions
+
+
 @pytest.fixture
 def quick_server(sqlite_settings: Settings) -> Iterator[str]:
     """A server that beats every 0.2 s and gives each watcher a queue of one message."""

@@ -102,7 +102,10 @@ def test_a_tokens_feeds_beyond_its_limit_are_closed_with_4429(tmp_path: Path) ->
                 assert (await first_message(ws))["kind"] == "heartbeat"
             async with websockets.connect(served.feed_url(), additional_headers=bearer(token)) as third:
                 code, reason = await closing_code(third)
-            assert (code, reason) == (TOO_MANY_FOR_TOKEN, "this token has 2 feeds open, its limit; close one")
+            assert (code, reason) == (
+                TOO_MANY_FOR_TOKEN,
+                "this token is at its limit of 2 open feeds; close one",
+            )
             async with websockets.connect(served.feed_url(), additional_headers=bearer(other)) as elsewhere:
                 assert (await first_message(elsewhere))["kind"] == "heartbeat", "another token is not held up"
             await first.close()
@@ -134,7 +137,7 @@ def test_feeds_beyond_the_process_limit_are_closed_with_4503(tmp_path: Path) -> 
 
         code, reason = asyncio.run(scenario())
         assert code == SERVER_FULL
-        assert reason == "this server has 2 feeds open, its limit; retry later"
+        assert reason == "this server is at its limit of 2 open feeds; retry later"
 
 
 def test_a_revoked_tokens_open_feeds_close_within_seconds_with_4401(tmp_path: Path) -> None:
