@@ -24,7 +24,7 @@ from application.errors import (
     UnknownCommandError,
     VersionConflictError,
 )
-from application.fingerprint import fingerprint
+from application.fingerprint import client_key, fingerprint, scoped_key
 from application.store.receipts import CommandReceipt
 from application.transcodings import domain_transcodings
 from domain.complaint import Complaint
@@ -133,9 +133,7 @@ class IncidentDesk(Application[UUID]):
         command_id: str | None,
         fields: Mapping[str, Any],
     ) -> CommandResult:
-        incident_id = incident_id or uuid.uuid4()
-        # The client-chosen incident id doubles as the report's idempotency key.
-        command_id = command_id or f"report:{incident_id}"
+        # What the client sent: an incident id the server makes up is no part of the command.
         payload = fingerprint(
             command=f"report_{kind.__name__.lower()}",
             incident_id=incident_id,
@@ -143,6 +141,9 @@ class IncidentDesk(Application[UUID]):
             occurred_at=occurred_at,
             fields=dict(fields),
         )
+        incident_id = incident_id or uuid.uuid4()
+        # The client-chosen incident id doubles as the report's idempotency key.
+        command_id = scoped_key(actor, command_id or f"report:{incident_id}")
         try:
             _check_fields(kind.report, fields, incident_id, skip=("incident_id", "stamp"))
             incident = kind.report(incident_id=incident_id, stamp=self._stamp(actor, occurred_at), **fields)
@@ -183,6 +184,7 @@ class IncidentDesk(Application[UUID]):
             occurred_at=occurred_at,
             fields=fields,
         )
+        command_id = scoped_key(actor, command_id) if command_id is not None else None
         try:
             with self._incident_locks[incident_id.int % INCIDENT_LOCK_STRIPES]:
                 return self._act_in_turn(
@@ -264,6 +266,7 @@ class IncidentDesk(Application[UUID]):
             occurred_at=occurred_at,
             fields=fields,
         )
+        command_id = scoped_key(actor, command_id) if command_id is not None else None
         try:
             with self._incident_locks[target.int % INCIDENT_LOCK_STRIPES]:
                 return self._act_on_queue_in_turn(
@@ -381,7 +384,7 @@ class IncidentDesk(Application[UUID]):
         if receipt is None:
             return None
         if receipt.fingerprint != payload:
-            raise CommandIdReusedError(command_id, receipt.incident_id)
+            raise CommandIdReusedError(client_key(command_id), receipt.incident_id)
         position = self.receipts.position_of(receipt.incident_id, receipt.version)
         assert position is not None, "a receipt is written with its events"
         return CommandResult(receipt.incident_id, receipt.version, position, replayed=True)

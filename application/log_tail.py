@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -35,10 +35,20 @@ class LogTail:
     thread; a restarted reader resumes by passing the last position it handled as `after`.
     """
 
-    def __init__(self, app: Application[UUID], after: int = 0, *, retry_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        app: Application[UUID],
+        after: int = 0,
+        *,
+        retry_seconds: float = 0.5,
+        on_undecodable: Callable[[int, str, Exception], None] | None = None,
+    ) -> None:
+        """`on_undecodable`, if given, is told of a stored event that cannot be decoded, which is then
+        passed over; without it, the tail raises there (a board must not skip what it cannot read)."""
         self._app = app
         self.position = after
         self._retry_seconds = retry_seconds
+        self._on_undecodable = on_undecodable
         self._stopped = threading.Event()
         self._subscription: Subscription[Any] | None = None
         self.reconnections = 0
@@ -62,7 +72,14 @@ class LogTail:
             if self._stopped.is_set():
                 return
             for notification in subscription:
-                event = self._app.mapper.to_domain_event(notification)
+                try:
+                    event = self._app.mapper.to_domain_event(notification)
+                except Exception as error:  # decoding does no I/O: this is the stored event itself
+                    if self._on_undecodable is None:
+                        raise
+                    self._on_undecodable(notification.id, notification.topic, error)
+                    self.position = notification.id
+                    continue
                 self.position = notification.id
                 yield LoggedEvent(notification.id, notification.topic, event)
                 if self._stopped.is_set():

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import board_bench, fanout_bench, replay_bench, store_bench
+from bench import board_bench, fanout_bench, replay_bench, store_bench, storm_bench
 
 BENCHES = {
     "store": store_bench.main,
     "boards": board_bench.main,
     "fanout": fanout_bench.main,
     "replay": replay_bench.main,
+    "storm": storm_bench.main,
 }
 
 

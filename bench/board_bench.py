@@ -17,6 +17,7 @@ from application.store.database_url import store_env
 from bench.report import Figure, measure, table
 from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role
 from interfaces.boards.rebuild import rebuild_boards
+from interfaces.boards.runner import BoardRunner
 from interfaces.boards.wiring import make_runner
 from interfaces.sql_engine import engine_for
 
@@ -73,7 +74,7 @@ def ack_to_board_delays(desk: IncidentDesk, database_url: str) -> list[float]:
     engine = engine_for(database_url)
     runner = make_runner(desk, engine, database_url)
     runner.start()
-    runner.wait_for(int(desk.recorder.max_notification_id() or 0), timeout=300)
+    _reach(runner, int(desk.recorder.max_notification_id() or 0), timeout=300)
     incident_id = desk.report_complaint(
         actor=OFFICE,
         occurred_at=None,
@@ -93,11 +94,17 @@ def ack_to_board_delays(desk: IncidentDesk, database_url: str) -> list[float]:
             command_id=uuid.uuid4().hex,
         )
         acknowledged = time.perf_counter()
-        runner.wait_for(result.position, timeout=10)
+        _reach(runner, result.position, timeout=10)
         delays.append((time.perf_counter() - acknowledged) * 1000)
     runner.stop()
     engine.dispose()
     return delays
+
+
+def _reach(runner: BoardRunner, position: int, timeout: float) -> None:
+    # A figure measured on failing boards would be a lie (their waits return at once): stop instead.
+    if not runner.wait_for(position, timeout):
+        raise SystemExit(f"the boards did not reach position {position}: {runner.status(position).summary()}")
 
 
 def main() -> None:

@@ -1,15 +1,16 @@
 """Who acts (Actor, Role) and the stamp every command carries: who, when it happened, when recorded."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from domain.errors import InvalidInputError
 from domain.immutable import Immutable
 from domain.labelled import Labelled
+from domain.moments import CLOCK_SKEW_TOLERANCE, check_occurred_at
+from domain.texts import readable_text
 
-# Branch clients' clocks drift; beyond this, an occurred_at after the server's clock is an error.
-CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
+__all__ = ["CLOCK_SKEW_TOLERANCE", "Actor", "Role", "Stamp"]
 
 
 class Role(Labelled):
@@ -47,21 +48,8 @@ class Stamp:
     recorded_at: datetime
 
     def check(self, incident_id: UUID | None = None) -> None:
-        """Refuse naive times, an anonymous actor, and an occurred_at in the future."""
+        """Refuse an anonymous actor and an occurred_at the bank would not record (domain.moments)."""
         if not self.actor.id.strip():
             raise InvalidInputError("actor has no id", field="actor", incident_id=incident_id)
-        if self.recorded_at.utcoffset() is None:
-            raise InvalidInputError(
-                "recorded_at must be timezone-aware", field="recorded_at", incident_id=incident_id
-            )
-        if self.occurred_at.utcoffset() is None:
-            raise InvalidInputError(
-                "occurred_at must be timezone-aware", field="occurred_at", incident_id=incident_id
-            )
-        if self.occurred_at > self.recorded_at + CLOCK_SKEW_TOLERANCE:
-            raise InvalidInputError(
-                f"occurred_at {self.occurred_at.isoformat()} is in the future "
-                f"(recorded at {self.recorded_at.isoformat()})",
-                field="occurred_at",
-                incident_id=incident_id,
-            )
+        readable_text(self.actor.name, "actor.name", incident_id)
+        check_occurred_at(self.occurred_at, self.recorded_at, incident_id)

@@ -290,19 +290,16 @@ class Complaint(Incident):
         exercise: bool = False,
     ) -> "Complaint":
         """Record a new complaint; its clock starts at `stamp.occurred_at` (the receipt)."""
-        stamp.check(incident_id)
         if subcategory is not None and subcategory.category is not category:
             raise InvalidInputError(
                 f"subcategory {subcategory.value} is not a kind of {category.value}",
                 field="subcategory",
                 incident_id=incident_id,
             )
-        return cls._create(
+        return cls._create_stamped(
             cls.Reported,
+            stamp,
             id=incident_id,
-            timestamp=stamp.recorded_at,
-            actor=stamp.actor,
-            occurred_at=stamp.occurred_at,
             outlet=required_text(outlet, "outlet", incident_id),
             channel=channel,
             category=category,

@@ -200,13 +200,10 @@ class Emergency(Incident):
         exercise: bool = False,
     ) -> "Emergency":
         """Record a new emergency at a branch (a drill when `exercise` is true)."""
-        stamp.check(incident_id)
-        return cls._create(
+        return cls._create_stamped(
             cls.Reported,
+            stamp,
             id=incident_id,
-            timestamp=stamp.recorded_at,
-            actor=stamp.actor,
-            occurred_at=stamp.occurred_at,
             outlet=required_text(outlet, "outlet", incident_id),
             kind=kind,
             level=level,

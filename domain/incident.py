@@ -5,7 +5,7 @@ from typing import Any, ClassVar, cast
 
 from eventsourcing.domain import Aggregate
 
-from domain.actors import Actor, Role, Stamp
+from domain.actors import CLOCK_SKEW_TOLERANCE, Actor, Role, Stamp
 from domain.errors import (
     AlreadyDoneError,
     CorrectionTargetError,
@@ -260,6 +260,15 @@ class Incident(Stamped, Aggregate):
 
     def _check_stamp(self, stamp: Stamp) -> None:
         stamp.check(self.id)
+        # Nothing is done about an incident before it happened (beyond two clocks' disagreement):
+        # a back-dated note would rewrite the order auditors read the history in.
+        if stamp.occurred_at < self.opened_at - CLOCK_SKEW_TOLERANCE:
+            raise InvalidInputError(
+                f"occurred_at {stamp.occurred_at.isoformat()} is before this {self.NOUN} occurred "
+                f"({self.opened_at.isoformat()})",
+                field="occurred_at",
+                incident_id=self.id,
+            )
 
     def _required(self, value: str, field: str) -> str:
         return required_text(value, field, self.id)

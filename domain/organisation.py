@@ -6,7 +6,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from domain.errors import InvalidInputError
 from domain.labelled import Labelled
+from domain.texts import readable_text
 
 _CODE = re.compile(r"[A-Z0-9-]{1,32}")
 
@@ -161,6 +163,11 @@ def _index(units: Iterable[Unit]) -> dict[str, Unit]:
             raise OrganisationError(
                 f"unit {unit.code} needs both a Chinese and an English name", code=unit.code
             )
+        for name in (unit.name_zh, unit.name_en):
+            try:
+                readable_text(name, "name")
+            except InvalidInputError as error:
+                raise OrganisationError(f"unit {unit.code}: {error.message}", code=unit.code) from None
         if unit.code in by_code:
             raise OrganisationError(f"unit code {unit.code} is used twice", code=unit.code)
         by_code[unit.code] = unit

@@ -114,16 +114,7 @@ class OutletQueue(Stamped, Aggregate):
     def open(cls, stamp: Stamp, *, outlet: str) -> "OutletQueue":
         """Start the queue of `outlet` (its id is `queue_id(outlet)`)."""
         outlet = required_text(outlet, "outlet")
-        new_id = queue_id(outlet)
-        stamp.check(new_id)
-        return cls._create(
-            cls.Opened,
-            id=new_id,
-            timestamp=stamp.recorded_at,
-            actor=stamp.actor,
-            occurred_at=stamp.occurred_at,
-            outlet=outlet,
-        )
+        return cls._create_stamped(cls.Opened, stamp, id=queue_id(outlet), outlet=outlet)
 
     @property
     def surge_is_open(self) -> bool:

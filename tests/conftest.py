@@ -11,6 +11,7 @@ import psycopg
 import pytest
 
 from application.store.database_url import store_env
+from tests.throwaway_postgres import POSTGRES_BIN, ThrowawayPostgres
 
 POSTGRES_URL = os.environ.get("INCIDENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # CI sets this: there a PostgreSQL test that cannot connect fails instead of skipping.
@@ -53,3 +54,19 @@ def database_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture
 def env(database_url: str) -> dict[str, str]:
     return store_env(database_url)
+
+
+@pytest.fixture(scope="session")
+def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
+    """A PostgreSQL cluster that tests may stop and start (never the machine's own); removed at the end."""
+    if not (POSTGRES_BIN / "initdb").exists():
+        message = f"no PostgreSQL programs at {POSTGRES_BIN} (set INCIDENT_TEST_POSTGRES_BIN)"
+        if POSTGRES_REQUIRED:
+            pytest.fail(message)
+        pytest.skip(message)
+    cluster = ThrowawayPostgres()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.remove()

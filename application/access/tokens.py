@@ -10,15 +10,18 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select, update
 
 from application.access.principal import Principal
+from domain.errors import InvalidInputError
 from domain.organisation import Organisation, UnitKind
+from domain.texts import optional_text
 from domain.values import Role
 
+NAME_LENGTH = 200
 metadata = MetaData()
 access_tokens = Table(
     "access_tokens",
     metadata,
     Column("id", String(16), primary_key=True),
-    Column("name", String(200), nullable=False),
+    Column("name", String(NAME_LENGTH), nullable=False),
     Column("role", String(32), nullable=False),
     Column("unit", String(64), nullable=False),
     # A token is 256 random bits, so a fast hash is enough: there is nothing to guess.
@@ -65,7 +68,14 @@ class TokenRegistry:
         if role not in ISSUABLE_ROLES:
             raise TokenError(f"role {role.value!r} cannot hold a token")
         unit = self._checked_unit(role, unit)
-        record = TokenRecord(secrets.token_hex(4), name.strip() or role.value, role, unit, now, None)
+        try:
+            # The name is recorded on every event the token's holder causes: the text rule applies.
+            name = optional_text(name, "name")
+        except InvalidInputError as error:
+            raise TokenError(error.message) from None
+        if len(name) > NAME_LENGTH:
+            raise TokenError(f"name is longer than {NAME_LENGTH} characters")
+        record = TokenRecord(secrets.token_hex(4), name or role.value, role, unit, now, None)
         token = f"inc_{record.id}_{secrets.token_urlsafe(32)}"
         with self._engine.begin() as conn:
             conn.execute(

@@ -1,25 +1,25 @@
-"""Risk grading (舆情分级): raise the warning level when related incidents cluster, or the media are in it.
+"""Risk grading (舆情分级): raises related incidents by the domain's rule (domain.risk_grading).
 
-The seeds' "simple model with thresholds that can be adjusted", in PolicySettings:
+The rule decides; this policy remembers. Its memory is ordered by when things happened: for each
+outlet and relation the related complaints, for each sub-branch and branch and relation the related
+incidents (all of them, and each outlet's own), and, per group, the members not yet raised to the
+level the group raises to. Grading a report reads a few neighbours by bisection and raises only
+members not raised before, so its cost does not grow with the storm: O(log n) per report, plus
+O(log n) per incident raised.
 
-    关联性 yellow   related complaints (one category) at one outlet, N within the window
-    广泛性 orange   related incidents (one complaint category, or one emergency kind) at N distinct
-                    outlets of one sub-branch within the window: each of them
-    舆情   orange   a complaint through the media, or a media-report emergency, at once
-    全面性 red      only when the office sets `red_when_outlets_at_least`: related incidents at that many
-                    outlets of one branch (分行) within the window
-
-The policy only raises: a level is never lowered, and what the office set higher stays. Drills are
-left out. Times are when things happened at the branches, so a replay decides exactly as before.
+The policy only raises: a level is never lowered, what the office set higher stays, and a level the
+policy raised an incident to once is never forced on it again after the office lowered it. Drills are
+left out. Times are occurred_at, so a replay decides exactly as before.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
+
+from sortedcontainers import SortedKeyList, SortedList
 
 from application.incident_desk import IncidentDesk
 from application.log_tail import LoggedEvent
@@ -31,14 +31,19 @@ from domain.emergency import Emergency
 from domain.emergency_terms import EmergencyKind
 from domain.level import Level
 from domain.organisation import Organisation, UnitKind
+from domain.risk_grading import Nearest, Span, media_floor, related_at_outlet, widespread
 
 # How long a report is remembered after the newest one seen, beyond the window: reports that reach
 # the log late (an offline branch syncing) still find their peers.
 LATE_REPORTS_KEPT = timedelta(days=7)
 PRUNE_EVERY = 1000
+# Sort keys are (occurred_at, incident id as text); these bound every id of one moment.
+LOWEST_ID, HIGHEST_ID = "", "~"
+
+Key = tuple[datetime, str]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Tracked:
     """What the grading needs of one reported incident."""
 
@@ -55,6 +60,88 @@ class _Tracked:
     # The levels this policy raised it to: each at most once, so an office that lowers the level
     # afterwards is not overruled by the next related report.
     raised_to: set[Level] = field(default_factory=set)
+    # The groups it belongs to, to put it back among the pending when the office lowers its level.
+    groups: list[_Group] = field(default_factory=list)
+
+    @property
+    def key(self) -> Key:
+        return self.occurred_at, str(self.incident_id)
+
+    def may_be_raised_to(self, level: Level) -> bool:
+        return level.is_higher_than(self.level) and level not in self.raised_to
+
+
+def _by_time(tracked: _Tracked) -> Key:
+    return tracked.key
+
+
+class _Group:
+    """Related reports of one unit (an outlet, a sub-branch or a branch), ordered by occurred_at."""
+
+    def __init__(self, raises_to: Level) -> None:
+        self.raises_to = raises_to
+        self.members: SortedKeyList[_Tracked, Key] = SortedKeyList(key=_by_time)
+        self.by_outlet: dict[str, SortedList[datetime]] = {}
+        # Members that may still be raised to `raises_to` (dropped, lazily, once they may not).
+        self.pending: SortedKeyList[_Tracked, Key] = SortedKeyList(key=_by_time)
+
+    def add(self, tracked: _Tracked) -> None:
+        self.members.add(tracked)
+        self.by_outlet.setdefault(tracked.outlet, SortedList()).add(tracked.occurred_at)
+        self.pending.add(tracked)
+        tracked.groups.append(self)
+
+    def neighbours(self, tracked: _Tracked, each_side: int) -> list[datetime]:
+        """The occurred_at of `tracked` and of up to `each_side` members either side of it."""
+        place = self.members.index(tracked)
+        start = max(0, place - each_side)
+        return [m.occurred_at for m in self.members[start : place + each_side + 1]]
+
+    def nearest(self, moment: datetime) -> dict[str, Nearest]:
+        """Each outlet's member nearest at or before `moment`, and nearest after it."""
+        found: dict[str, Nearest] = {}
+        for outlet, times in self.by_outlet.items():
+            place = times.bisect_right(moment)
+            found[outlet] = Nearest(
+                times[place - 1] if place > 0 else None, times[place] if place < len(times) else None
+            )
+        return found
+
+    def count_within(self, start: datetime, window: timedelta) -> int:
+        low = self.members.bisect_key_left((start, LOWEST_ID))
+        high = self.members.bisect_key_right((start + window, HIGHEST_ID))
+        return int(high - low)
+
+    def take_pending(self, span: Span) -> list[_Tracked]:
+        """The pending members in `span`; those that may no longer be raised leave the pending."""
+        found = list(self.pending.irange_key((span.start, LOWEST_ID), (span.end, HIGHEST_ID)))
+        chosen = []
+        for member in found:
+            if not member.may_be_raised_to(self.raises_to):
+                self.pending.remove(member)
+            elif member.working:
+                chosen.append(member)
+        return chosen
+
+    def restore(self, tracked: _Tracked) -> None:
+        """Pending again, if it may be raised again (its level was lowered)."""
+        if tracked.may_be_raised_to(self.raises_to) and tracked not in self.pending:
+            self.pending.add(tracked)
+
+    def prune(self, horizon: datetime) -> None:
+        for members in (self.members, self.pending):
+            for old in list(members.irange_key(max_key=(horizon, LOWEST_ID), inclusive=(True, False))):
+                members.remove(old)
+        for outlet, times in list(self.by_outlet.items()):
+            del times[: times.bisect_left(horizon)]
+            if not times:
+                del self.by_outlet[outlet]
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+Propose = Callable[[list[_Tracked], Level, str], None]
 
 
 @dataclass
@@ -63,20 +150,8 @@ class _Target:
     reason: str
 
 
-@dataclass
-class _Raises:
-    """The highest level each incident should have after one report, with the rule that says so."""
-
-    targets: dict[UUID, _Target] = field(default_factory=dict)
-
-    def propose(self, tracked: _Tracked, level: Level, reason: str) -> None:
-        current = self.targets.get(tracked.incident_id)
-        if current is None or level.is_higher_than(current.level):
-            self.targets[tracked.incident_id] = _Target(level, reason)
-
-
 class RiskGradingPolicy(Policy):
-    """Raises complaints (escalate) and emergencies (change_level) by the thresholds of PolicySettings."""
+    """Raises complaints (escalate) and emergencies (change_level) by the domain's risk-grading rule."""
 
     name = "risk-grading"
     title = "舆情分级 Risk grading"
@@ -87,9 +162,11 @@ class RiskGradingPolicy(Policy):
 
     def reset(self) -> None:
         self._tracked: dict[UUID, _Tracked] = {}
-        # Related reports by (outlet code, relation) and by (sub-branch or branch code, relation).
-        self._at_outlet: defaultdict[tuple[str, str], list[_Tracked]] = defaultdict(list)
-        self._under_unit: defaultdict[tuple[str, str], list[_Tracked]] = defaultdict(list)
+        self._by_time: SortedKeyList[_Tracked, Key] = SortedKeyList(key=_by_time)
+        # By (outlet, relation): related complaints (关联性); by (sub-branch or branch, relation):
+        # related incidents (广泛性, 全面性).
+        self._at_outlet: dict[tuple[str, str], _Group] = {}
+        self._under_unit: dict[tuple[str, str], _Group] = {}
         self._newest: datetime | None = None
         self._since_prune = 0
 
@@ -105,9 +182,14 @@ class RiskGradingPolicy(Policy):
         if tracked is None:
             return
         if isinstance(event, Complaint.Escalated | Emergency.LevelChanged):
+            before = tracked.level
             tracked.level = event.level or tracked.level
             if event.level is not None and self.is_own(event):
                 tracked.raised_to.add(event.level)
+            if tracked.level.is_lower_than(before):
+                # The office lowered it: it may be raised again to what the policy never raised it to.
+                for group in tracked.groups:
+                    group.restore(tracked)
         elif isinstance(event, Emergency.StoodDown | Complaint.Closed | Emergency.Closed):
             tracked.working = False
         elif isinstance(event, Complaint.Reopened | Emergency.Reopened):
@@ -134,16 +216,26 @@ class RiskGradingPolicy(Policy):
             media=media,
         )
         self._tracked[tracked.incident_id] = tracked
+        self._by_time.add(tracked)
         if tracked.is_complaint:
-            self._at_outlet[(tracked.outlet, relation)].append(tracked)
-        for unit in self._units_above(tracked.outlet):
-            if unit is not None:
-                self._under_unit[(unit, relation)].append(tracked)
+            self._group(self._at_outlet, (tracked.outlet, relation), Level.YELLOW).add(tracked)
+        sub_branch, branch = self._units_above(tracked.outlet)
+        if sub_branch is not None:
+            self._group(self._under_unit, (sub_branch, relation), Level.ORANGE).add(tracked)
+        if branch is not None and self.settings.risk.red_when_outlets_at_least is not None:
+            self._group(self._under_unit, (branch, relation), Level.RED).add(tracked)
         self._newest = max(self._newest or tracked.occurred_at, tracked.occurred_at)
         self._since_prune += 1
         if self._since_prune >= PRUNE_EVERY:
             self._prune()
         return tracked
+
+    @staticmethod
+    def _group(index: dict[tuple[str, str], _Group], key: tuple[str, str], level: Level) -> _Group:
+        group = index.get(key)
+        if group is None:
+            group = index[key] = _Group(level)
+        return group
 
     def _units_above(self, outlet: str) -> tuple[str | None, str | None]:
         """The outlet's sub-branch and branch codes; None for an outlet the organisation does not know."""
@@ -156,103 +248,76 @@ class RiskGradingPolicy(Policy):
     # -- the rules -------------------------------------------------------------------------
 
     def _grade(self, new: _Tracked) -> None:
-        raises = _Raises()
+        targets: dict[UUID, _Target] = {}
+
+        def propose(members: list[_Tracked], level: Level, reason: str) -> None:
+            for member in members:
+                current = targets.get(member.incident_id)
+                if current is None or level.is_higher_than(current.level):
+                    targets[member.incident_id] = _Target(level, reason)
+
         if new.media:
-            raises.propose(new, Level.ORANGE, self._media_reason(new))
+            propose([new], *media_floor(new.is_complaint))
         if new.is_complaint:
-            self._related_at_outlet(new, raises)
-        self._widespread(new, raises)
-        for incident_id, target in sorted(raises.targets.items(), key=lambda item: self._order(item[0])):
+            self._related_at_outlet(new, propose)
+        self._widespread(new, propose)
+        for incident_id, target in sorted(targets.items(), key=lambda item: self._tracked[item[0]].key):
             self._raise(self._tracked[incident_id], target)
 
-    def _media_reason(self, new: _Tracked) -> str:
-        if new.is_complaint:
-            return "舆情(橙色): 媒体投诉至少为橙色 / public opinion (orange): a complaint through the media is at least orange"
-        return (
-            "舆情(橙色): 重大、失实媒体报道至少为橙色 / "
-            "public opinion (orange): a media-report emergency is at least orange"
-        )
-
-    def _related_at_outlet(self, new: _Tracked, raises: _Raises) -> None:
-        threshold = self.settings.related_complaints_for_yellow
+    def _related_at_outlet(self, new: _Tracked, propose: Propose) -> None:
+        risk = self.settings.risk
         group = self._at_outlet[(new.outlet, new.relation)]
-        members = self._cluster(group, new, score=len)
-        if len(members) < threshold:
+        needed = risk.related_complaints_for_yellow
+        span = related_at_outlet(new.occurred_at, group.neighbours(new, needed - 1), needed, risk.window)
+        if span is None:
             return
+        count = group.count_within(span.start, risk.window)
         reason = (
-            f"关联性(黄色): {self._hours()}小时内网点 {new.outlet} 发生 {len(members)} 起同类{new.label_zh} / "
-            f"related (yellow): {len(members)} related {new.label_en} at {new.outlet} "
-            f"within {self._hours()}h"
+            f"关联性(黄色): {risk.hours}小时内网点 {new.outlet} 发生 {count} 起同类{new.label_zh} / "
+            f"related (yellow): {count} related {new.label_en} at {new.outlet} within {risk.hours}h"
         )
-        for member in members:
-            raises.propose(member, Level.YELLOW, reason)
+        propose(group.take_pending(span), Level.YELLOW, reason)
 
-    def _widespread(self, new: _Tracked, raises: _Raises) -> None:
+    def _widespread(self, new: _Tracked, propose: Propose) -> None:
+        risk = self.settings.risk
         sub_branch, branch = self._units_above(new.outlet)
-        rules: list[tuple[str | None, int | None, Level]] = [
-            (sub_branch, self.settings.related_outlets_for_orange, Level.ORANGE),
-            (branch, self.settings.red_when_outlets_at_least, Level.RED),
-        ]
-        for unit, threshold, level in rules:
-            if unit is None or threshold is None:
+        rules = [(sub_branch, risk.related_outlets_for_orange), (branch, risk.red_when_outlets_at_least)]
+        for unit, needed in rules:
+            if unit is None or needed is None:
                 continue
-            members = self._cluster(self._under_unit[(unit, new.relation)], new, score=_outlet_count)
-            outlets = sorted({m.outlet for m in members})
-            if len(outlets) < threshold:
+            group = self._under_unit[(unit, new.relation)]
+            found = widespread(
+                new.occurred_at, new.outlet, group.nearest(new.occurred_at), needed, risk.window
+            )
+            if found is None:
                 continue
-            reason = self._widespread_reason(new, unit, outlets, level)
-            for member in members:
-                raises.propose(member, level, reason)
+            span, outlets = found
+            reason = self._widespread_reason(new, unit, outlets, group.raises_to)
+            propose(group.take_pending(span), group.raises_to, reason)
 
     def _widespread_reason(self, new: _Tracked, unit: str, outlets: list[str], level: Level) -> str:
-        listed = ", ".join(outlets)
-        hours = self._hours()
+        listed, hours, count = ", ".join(outlets), self.settings.risk.hours, len(outlets)
         if level is Level.RED:
             return (
-                f"全面性(红色): {hours}小时内分行 {unit} 的 {len(outlets)} 个网点({listed})发生同类{new.label_zh} / "
-                f"all-round (red): related {new.label_en} at {len(outlets)} outlets of branch {unit} "
+                f"全面性(红色): {hours}小时内分行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh} / "
+                f"all-round (red): related {new.label_en} at {count} outlets of branch {unit} "
                 f"({listed}) within {hours}h"
             )
         return (
-            f"广泛性(橙色): {hours}小时内支行 {unit} 的 {len(outlets)} 个网点({listed})发生同类{new.label_zh} / "
-            f"widespread (orange): related {new.label_en} at {len(outlets)} outlets of sub-branch {unit} "
+            f"广泛性(橙色): {hours}小时内支行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh} / "
+            f"widespread (orange): related {new.label_en} at {count} outlets of sub-branch {unit} "
             f"({listed}) within {hours}h"
         )
-
-    def _cluster(
-        self, group: Sequence[_Tracked], new: _Tracked, score: Callable[[list[_Tracked]], int]
-    ) -> list[_Tracked]:
-        """The members of the best window of `related_window` that holds `new` (the highest score)."""
-        window = self.settings.related_window
-        near = sorted(
-            (m for m in group if abs(m.occurred_at - new.occurred_at) <= window),
-            key=lambda m: (m.occurred_at, str(m.incident_id)),
-        )
-        best: list[_Tracked] = [new]
-        for start in near:
-            if start.occurred_at > new.occurred_at:
-                break
-            members = [m for m in near if start.occurred_at <= m.occurred_at <= start.occurred_at + window]
-            if score(members) > score(best):
-                best = members
-        return best
 
     # -- acting ----------------------------------------------------------------------------
 
     def _raise(self, tracked: _Tracked, target: _Target) -> None:
-        if (
-            not tracked.working
-            or not target.level.is_higher_than(tracked.level)
-            or target.level in tracked.raised_to
-        ):
+        if not tracked.working or not tracked.may_be_raised_to(target.level):
             return  # never lower, never repeat; a stood-down or closed incident is not re-graded
         command_id = f"policy:{self.name}:{target.level.value}:{tracked.incident_id}"
         if tracked.is_complaint:
             done = self.act(
-                tracked.incident_id,
-                "escalate",
-                {"reason": target.reason, "level": target.level},
-                command_id,
+                tracked.incident_id, "escalate", {"reason": target.reason, "level": target.level}, command_id
             )
         else:
             done = self.act(
@@ -267,27 +332,16 @@ class RiskGradingPolicy(Policy):
 
     # -- upkeep ----------------------------------------------------------------------------
 
-    def _order(self, incident_id: UUID) -> tuple[datetime, str]:
-        tracked = self._tracked[incident_id]
-        return tracked.occurred_at, str(incident_id)
-
-    def _hours(self) -> str:
-        return f"{self.settings.related_window / timedelta(hours=1):g}"
-
     def _prune(self) -> None:
         self._since_prune = 0
         if self._newest is None:
             return
-        horizon = self._newest - self.settings.related_window - LATE_REPORTS_KEPT
-        self._tracked = {k: t for k, t in self._tracked.items() if t.occurred_at >= horizon}
+        horizon = self._newest - self.settings.risk.window - LATE_REPORTS_KEPT
+        for old in list(self._by_time.irange_key(max_key=(horizon, LOWEST_ID), inclusive=(True, False))):
+            self._by_time.remove(old)
+            del self._tracked[old.incident_id]
         for index in (self._at_outlet, self._under_unit):
-            for key in list(index):
-                kept = [t for t in index[key] if t.occurred_at >= horizon]
-                if kept:
-                    index[key] = kept
-                else:
+            for key, group in list(index.items()):
+                group.prune(horizon)
+                if not group:
                     del index[key]
-
-
-def _outlet_count(members: list[_Tracked]) -> int:
-    return len({m.outlet for m in members})

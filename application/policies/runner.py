@@ -1,4 +1,14 @@
-"""Runs the policies: feeds them the log from position 0, then live, and ticks the time-based ones."""
+"""Runs the policies: feeds them the log from position 0, then live, and ticks the time-based ones.
+
+A failure is loud and bounded, never a loop that spins or a freeze that hides:
+- a policy that fails on one event (a bug, an event it cannot take) has that event passed over for it
+  alone, logged once with the position and reported in `status()`: the other policies, and this one
+  on later events, go on — automation that stops for everyone on one bad report fails exactly when a
+  storm of reports needs it;
+- a stored event nobody can decode is passed over the same way;
+- the store going away stops the runner, which starts again from 0 after a backoff (1 s doubling to a
+  minute), logging each distinct failure once.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +16,50 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+from application.backoff import Backoff
 from application.incident_desk import Clock, IncidentDesk
 from application.log_tail import LoggedEvent, LogTail
 from application.policies.base import Policy
+from application.store.errors import RECOVERABLE_STORE_ERRORS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TICK_SECONDS = 30.0
-RETRY_SECONDS = 1.0
 BUFFER_SIZE = 10_000
 POLL_SECONDS = 0.2
+# The passed-over events `status()` shows (all of them are in the log).
+SKIPS_SHOWN = 20
+REASON_LENGTH = 300
+
+
+@dataclass(frozen=True)
+class PassedOver:
+    """An event a policy could not take (or nobody could decode), passed over for it."""
+
+    position: int
+    policy: str
+    reason: str
+    at: datetime
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "position": self.position,
+            "policy": self.policy,
+            "reason": self.reason,
+            "at": self.at.isoformat(),
+        }
+
+
+def _reason(error: BaseException) -> str:
+    lines = str(error).strip().splitlines()
+    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)[:REASON_LENGTH]
 
 
 class PolicyRunner:
@@ -36,6 +78,7 @@ class PolicyRunner:
         policies: Sequence[Policy],
         clock: Clock | None = None,
         tick_seconds: float = DEFAULT_TICK_SECONDS,
+        backoff: Backoff | None = None,
     ) -> None:
         if tick_seconds <= 0:
             raise ValueError("tick_seconds must be positive")
@@ -50,6 +93,22 @@ class PolicyRunner:
         self._tail: LogTail | None = None
         self.ticks = 0
         self.restarts = 0
+        self._backoff = backoff or Backoff()
+        self._passed_over: deque[PassedOver] = deque(maxlen=SKIPS_SHOWN)
+        self.passed_over_count = 0
+        self._tick_failures: set[tuple[str, str]] = set()
+        self._failure: tuple[datetime, str] | None = None  # since, reason: the runner itself failing
+
+    def status(self) -> dict[str, Any]:
+        """Where the policies are, what they passed over, and why the runner fails if it does."""
+        return {
+            "position": self._position,
+            "passed_over": self.passed_over_count,
+            "recent": [p.as_json() for p in self._passed_over],
+            "failing": None
+            if self._failure is None
+            else {"since": self._failure[0].isoformat(), "reason": self._failure[1]},
+        }
 
     @property
     def position(self) -> int:
@@ -61,7 +120,12 @@ class PolicyRunner:
         if logged.position <= self._position:
             return
         for policy in self._policies:
-            policy.handle(logged)
+            try:
+                policy.handle(logged)
+            except RECOVERABLE_STORE_ERRORS:
+                raise  # the store went away: the runner stops and starts again
+            except Exception as error:
+                self._pass_over(logged.position, policy.name, error)
         with self._moved:
             self._position = logged.position
             self._moved.notify_all()
@@ -70,8 +134,35 @@ class PolicyRunner:
         """Let every policy act on the time now, by the runner's clock."""
         now = self._clock()
         for policy in self._policies:
-            policy.tick(now)
+            try:
+                policy.tick(now)
+            except RECOVERABLE_STORE_ERRORS:
+                raise
+            except Exception as error:
+                # Logged once per policy and reason: a failing tick would otherwise log every tick.
+                seen = (policy.name, _reason(error))
+                if seen not in self._tick_failures:
+                    self._tick_failures.add(seen)
+                    log.exception("policy %s failed on a tick; it will tick again", policy.name)
         self.ticks += 1
+
+    def _pass_over(self, position: int, policy: str, error: Exception) -> None:
+        passed = PassedOver(position, policy, _reason(error), self._clock())
+        self._passed_over.append(passed)
+        self.passed_over_count += 1
+        log.error(
+            "policy %s could not take the event at position %s and passed over it: %s",
+            policy,
+            position,
+            passed.reason,
+            exc_info=error,
+        )
+
+    def _undecodable(self, position: int, topic: str, error: Exception) -> None:
+        self._pass_over(position, f"every policy (topic {topic})", error)
+        with self._moved:  # passed over is handled: a reader waiting on it must not wait for ever
+            self._position = max(self._position, position)
+            self._moved.notify_all()
 
     def catch_up(self) -> int:
         """Process the log up to its present end in this thread; returns how many events were handled."""
@@ -79,7 +170,13 @@ class PolicyRunner:
         if self._position >= until:
             return 0
         handled = 0
-        tail = LogTail(self._desk, after=self._position)
+
+        def undecodable(position: int, topic: str, error: Exception) -> None:
+            self._undecodable(position, topic, error)
+            if position >= until:
+                tail.stop()
+
+        tail = LogTail(self._desk, after=self._position, on_undecodable=undecodable)
         for logged in tail:
             self.process(logged)
             handled += 1
@@ -126,17 +223,29 @@ class PolicyRunner:
         while not self._stopped.is_set():
             try:
                 self._follow()
-            except Exception:
-                # Memory may hold half of an event: start over from the log's beginning; what was
-                # done is recognised by its command ids.
-                log.exception("policy runner failed at position %s; starting again from 0", self._position)
+            except Exception as error:
+                if self._stopped.is_set():
+                    return  # the store closing under a stopping runner is no failure
+                # Memory may hold half of an event: start over from the log's beginning, after a
+                # while; what was done is recognised by its command ids.
+                reason, delay = _reason(error), self._backoff.next()
+                if self._failure is None or self._failure[1] != reason:
+                    log.error(
+                        "policy runner stopped at position %s: %s; starting again from 0 in %g s "
+                        "(backing off up to %g s)",
+                        self._position,
+                        reason,
+                        delay,
+                        self._backoff.cap,
+                    )
+                    self._failure = (self._clock(), reason)
                 self.restarts += 1
-                self._stopped.wait(RETRY_SECONDS)
+                self._stopped.wait(delay)
                 self.reset()
 
     def _follow(self) -> None:
         head = self._head()
-        self._tail = tail = LogTail(self._desk, after=self._position)
+        self._tail = tail = LogTail(self._desk, after=self._position, on_undecodable=self._undecodable)
         buffer: queue.Queue[LoggedEvent] = queue.Queue(maxsize=BUFFER_SIZE)
 
         def feed() -> None:
@@ -164,6 +273,10 @@ class PolicyRunner:
                         if self._stopped.is_set():
                             return  # `stop` ended the tail
                         raise RuntimeError("the log tail ended") from None
+                if self._position >= head and self._failure is not None:
+                    log.warning("policy runner recovered: it has read the log to position %s", head)
+                    self._failure = None
+                    self._backoff.reset()
                 if self._position >= head and time.monotonic() >= next_tick:
                     self.tick()
                     next_tick = time.monotonic() + self._tick_seconds

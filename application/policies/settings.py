@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from domain.level import Level
+from domain.risk_grading import RiskThresholds
 
 
 @dataclass(frozen=True)
@@ -28,18 +29,8 @@ class PolicySettings:
     complaint_idle_after: timedelta = timedelta(hours=24)
     emergency_idle_after: timedelta = timedelta(minutes=30)
 
-    # Risk grading (舆情). "Within a day", by when things happened at the branches (occurred_at).
-    related_window: timedelta = timedelta(hours=24)
-    # 关联性 → yellow: this many complaints of one category at one outlet within the window ("the
-    # magic number 3" of the seeds).
-    related_complaints_for_yellow: int = 3
-    # 广泛性 → orange: related incidents (same complaint category, or same emergency kind) at this
-    # many distinct outlets of one sub-branch within the window, on each of them.
-    related_outlets_for_orange: int = 3
-    # 全面性 → red stays the office's decision: None means the policy never raises red. An office
-    # that wants it automatic sets a number: related incidents at that many distinct outlets of one
-    # branch (分行, across its sub-branches) within the window turn red.
-    red_when_outlets_at_least: int | None = None
+    # Risk grading (舆情): the domain's rule, with its own thresholds and their arguments.
+    risk: RiskThresholds = field(default_factory=RiskThresholds)
 
     # Customer surge: the level of the emergency the policy opens. One outlet's crowd is single and
     # isolated (单一性, blue, handled quietly); surges at several outlets of a sub-branch are raised
@@ -51,12 +42,6 @@ class PolicySettings:
             "deadline_warning_lead",
             "complaint_idle_after",
             "emergency_idle_after",
-            "related_window",
         ):
             if getattr(self, name) <= timedelta(0):
                 raise ValueError(f"{name} must be a positive duration")
-        for name in ("related_complaints_for_yellow", "related_outlets_for_orange"):
-            if getattr(self, name) < 2:
-                raise ValueError(f"{name} must be 2 or more: one incident alone is not related to others")
-        if self.red_when_outlets_at_least is not None and self.red_when_outlets_at_least < 2:
-            raise ValueError("red_when_outlets_at_least must be 2 or more, or None (red stays the office's)")

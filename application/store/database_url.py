@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 SQLITE_FACTORY = "application.store.sqlite_store:IncidentSQLiteFactory"
-POSTGRES_FACTORY = "application.store.postgres_store:IncidentPostgresFactory"
+POSTGRES_FACTORY = "application.store.postgres_pool:RecoveringPostgresFactory"
+
+# A client typically gives up on a request after 5 s. The store gives up well before that (waiting
+# for a pooled connection, connecting, waiting for a lock or for SQLite's write lock), so the request
+# is answered 503 while the client still listens, and a command it abandoned is never committed later.
+STORE_WAIT_SECONDS = 2
 
 
 class DatabaseURLError(ValueError):
     """The database URL names no store this product can use."""
+
+
+def redacted(database_url: str) -> str:
+    """The URL with any password replaced by `***`: the form to print or log."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def store_env(database_url: str) -> dict[str, str]:
@@ -21,11 +36,12 @@ def store_env(database_url: str) -> dict[str, str]:
     if parts.scheme == "sqlite":
         path = unquote(parts.path.removeprefix("/"))
         if not path:
-            raise DatabaseURLError(f"database URL {database_url!r} names no SQLite file")
+            raise DatabaseURLError(f"database URL {redacted(database_url)!r} names no SQLite file")
         return {
             "PERSISTENCE_MODULE": SQLITE_FACTORY,
             "SQLITE_DBNAME": path,
-            "SQLITE_LOCK_TIMEOUT": "30",
+            # How long a write waits for another connection's write lock before "database is locked".
+            "SQLITE_LOCK_TIMEOUT": str(STORE_WAIT_SECONDS),
             # The embedded store has one server process: its cache is current without asking the
             # store on every load. A write from elsewhere still cannot be lost: the stale copy fails
             # to append (version conflict), is forgotten, and the command is checked again.
@@ -34,7 +50,9 @@ def store_env(database_url: str) -> dict[str, str]:
     if parts.scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         dbname = unquote(parts.path.removeprefix("/"))
         if not (parts.hostname and dbname):
-            raise DatabaseURLError(f"database URL {database_url!r} needs a host and a database name")
+            raise DatabaseURLError(
+                f"database URL {redacted(database_url)!r} needs a host and a database name"
+            )
         schema = parse_qs(parts.query).get("schema", ["public"])[0]
         return {
             "PERSISTENCE_MODULE": POSTGRES_FACTORY,
@@ -46,9 +64,10 @@ def store_env(database_url: str) -> dict[str, str]:
             "POSTGRES_SCHEMA": schema,
             # A server restart or a dropped connection is noticed before a pooled connection is used.
             "POSTGRES_PRE_PING": "y",
-            "POSTGRES_LOCK_TIMEOUT": "10",
-            "POSTGRES_CONNECT_TIMEOUT": "5",
+            "POSTGRES_LOCK_TIMEOUT": str(STORE_WAIT_SECONDS),
+            # The library's name for how long a request waits for a pooled connection.
+            "POSTGRES_CONNECT_TIMEOUT": str(STORE_WAIT_SECONDS),
         }
     raise DatabaseURLError(
-        f"database URL {database_url!r}: scheme {parts.scheme!r} is not sqlite or postgresql"
+        f"database URL {redacted(database_url)!r}: scheme {parts.scheme!r} is not sqlite or postgresql"
     )

@@ -7,10 +7,20 @@ import sqlite3
 import psycopg
 from eventsourcing.persistence import InterfaceError, OperationalError
 
+
+class StoreUnavailableError(Exception):
+    """No connection to the database could be had in time: it is down, unreachable or saturated.
+
+    Deliberately not one of the library's OperationalError or InterfaceError: those make its
+    recorders try a call ten times over, which would multiply the wait by ten.
+    """
+
+
 # A dropped connection, a restarted server, a busy file: retry from the last position.
 RECOVERABLE_STORE_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError,
     InterfaceError,
+    StoreUnavailableError,
     sqlite3.OperationalError,
     psycopg.OperationalError,
     psycopg.InterfaceError,

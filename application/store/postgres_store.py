@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, StoredEvent, Subscription
+import psycopg
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    ApplicationRecorder,
+    ProgrammingError,
+    StoredEvent,
+    Subscription,
+)
 from eventsourcing.postgres import (
     PostgresAggregateRecorder,
     PostgresApplicationRecorder,
@@ -19,7 +27,15 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Composed, Identifier
 
-from application.store.append_only import postgres_refusal_function, postgres_triggers
+from application.store.append_only import (
+    EVENT_COLUMNS,
+    RECEIPT_COLUMNS,
+    append_lock_key,
+    postgres_refusal_function,
+    postgres_serialising_function,
+    postgres_serialising_trigger,
+    postgres_triggers,
+)
 from application.store.receipts import CommandReceipt
 
 # A NOTIFY can be missed (a dropped connection, the start-up window): pull this often regardless.
@@ -35,12 +51,52 @@ def _append_only_statements(schema: str, table: str) -> list[Composed]:
     return _composed([postgres_refusal_function(schema), *postgres_triggers(schema, table)])
 
 
+def _missing_tables(datastore: PostgresDatastore, tables: Sequence[str]) -> list[str]:
+    with datastore.transaction(commit=False) as curs:
+        curs.execute(
+            "SELECT tablename FROM pg_catalog.pg_tables WHERE schemaname = %s AND tablename = ANY(%s)",
+            (datastore.schema, list(tables)),
+        )
+        found = {row["tablename"] for row in curs.fetchall()}
+    return [table for table in tables if table not in found]
+
+
+def _create_missing(recorder: AppendOnlyPostgresAggregateRecorder | IncidentPostgresRecorder) -> None:
+    # The server's role may not run DDL (it has no CREATE on the schema, owns no table), and need
+    # not: on tables that exist it starts without touching them. `incident migrate`, run as the
+    # tables' owner, is where the DDL of a scaled-out store is run from.
+    if _missing_tables(recorder.datastore, list(recorder.append_only_tables)):
+        recorder.migrate()
+
+
+@contextmanager
+def _telling_what_to_run(schema: str) -> Iterator[None]:
+    try:
+        yield
+    except ProgrammingError as error:
+        if not isinstance(error.__cause__, psycopg.errors.InsufficientPrivilege):
+            raise
+        raise ProgrammingError(
+            f"{error}: this role may not use or create the tables of schema {schema!r}; run "
+            "`incident migrate` with the owner's database URL (with --server-role naming this role)"
+        ) from error
+
+
 class AppendOnlyPostgresAggregateRecorder(PostgresAggregateRecorder):
     """The snapshot recorder, with UPDATE, DELETE and TRUNCATE refused by the database."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
         self.sql_create_statements.extend(_append_only_statements(datastore.schema, events_table_name))
+        self.append_only_tables: Mapping[str, Sequence[str]] = {events_table_name: EVENT_COLUMNS}
+
+    def create_table(self) -> None:
+        """Create the table if it is missing (the library calls this at start-up)."""
+        _create_missing(self)
+
+    def migrate(self) -> None:
+        """Run all of this recorder's DDL (idempotent), as the tables' owner."""
+        super().create_table()
 
 
 class IncidentPostgresRecorder(PostgresApplicationRecorder):
@@ -63,11 +119,44 @@ class IncidentPostgresRecorder(PostgresApplicationRecorder):
         )
         self.sql_create_statements.extend(_append_only_statements(datastore.schema, events_table_name))
         self.sql_create_statements.extend(_composed(postgres_triggers(datastore.schema, self.receipts_table)))
+        self.sql_create_statements.extend(
+            _composed(
+                [
+                    postgres_serialising_function(datastore.schema),
+                    postgres_serialising_trigger(datastore.schema, events_table_name),
+                ]
+            )
+        )
+        # The library locks the table IN EXCLUSIVE MODE on every insert, which PostgreSQL allows only
+        # a role that may UPDATE, DELETE or TRUNCATE it. A transaction-scoped advisory lock on a key
+        # of this table needs no privilege and keeps what the table lock is for: it is taken before
+        # the insert draws its notification ids and held until the transaction ends, so appends
+        # commit in the order of their ids and a tailer never passes over an id that commits later.
+        # (The table's serialising trigger takes the same lock, for any writer: a lock held twice by
+        # one transaction is just held.) The lock timeout still bounds the wait.
+        self.lock_table_statements = [
+            SQL("SET LOCAL lock_timeout = '{0}s'").format(datastore.lock_timeout),
+            SQL("SELECT pg_advisory_xact_lock({0})").format(
+                append_lock_key(datastore.schema, events_table_name)
+            ),
+        ]
+        self.append_only_tables: Mapping[str, Sequence[str]] = {
+            events_table_name: EVENT_COLUMNS,
+            self.receipts_table: RECEIPT_COLUMNS,
+        }
         self._insert_receipt = SQL("INSERT INTO {0}.{1} VALUES (%s, %s, %s, %s)").format(schema, receipts)
         self._select_receipt = SQL("SELECT * FROM {0}.{1} WHERE command_id = %s").format(schema, receipts)
         self._select_position = SQL(
             "SELECT notification_id FROM {0}.{1} WHERE originator_id = %s AND originator_version = %s"
         ).format(schema, Identifier(events_table_name))
+
+    def create_table(self) -> None:
+        """Create the tables if one is missing (the library calls this at start-up)."""
+        _create_missing(self)
+
+    def migrate(self) -> None:
+        """Run all of this recorder's DDL (idempotent), as the tables' owner."""
+        super().create_table()
 
     def _insert_events(
         self,
@@ -144,3 +233,11 @@ class IncidentPostgresFactory(PostgresFactory):
 
     aggregate_recorder_class = AppendOnlyPostgresAggregateRecorder
     application_recorder_class = IncidentPostgresRecorder
+
+    def aggregate_recorder(self, purpose: str = "events") -> AggregateRecorder:
+        with _telling_what_to_run(self.datastore.schema):
+            return super().aggregate_recorder(purpose)
+
+    def application_recorder(self) -> ApplicationRecorder:
+        with _telling_what_to_run(self.datastore.schema):
+            return super().application_recorder()

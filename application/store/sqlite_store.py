@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -22,12 +22,16 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
     SQLiteFactory,
 )
+from eventsourcing.utils import Environment, EnvType
 
-from application.store.append_only import sqlite_triggers
+from application.store.append_only import EVENT_COLUMNS, RECEIPT_COLUMNS, sqlite_triggers
 from application.store.group_commit import GroupCommit, PendingWrite
 from application.store.receipts import CommandReceipt
+from application.store.sqlite_pool import StatementCachingPool
 
 RECEIPTS_TABLE = "command_receipts"
+# The library's primary key of the events and snapshots tables.
+EVENT_KEY = ("originator_id", "originator_version")
 # How often a subscription looks for rows committed by other processes; in-process writes wake
 # it at once.
 CROSS_PROCESS_POLL_SECONDS = 0.05
@@ -59,13 +63,22 @@ WAKEUPS = _Wakeups()
 
 
 class AppendOnlySQLiteAggregateRecorder(SQLiteAggregateRecorder):
-    """The snapshot recorder, with UPDATE and DELETE refused by the database."""
+    """The snapshot recorder, with UPDATE, DELETE and REPLACE refused by the database."""
 
     def construct_create_table_statements(self) -> list[str]:
         return [
             *super().construct_create_table_statements(),
-            *sqlite_triggers(self.events_table_name),
+            # The library makes this table WITHOUT ROWID: its key is all there is to collide on.
+            *sqlite_triggers(self.events_table_name, EVENT_KEY, rowid=False),
         ]
+
+    @property
+    def append_only_tables(self) -> Mapping[str, Sequence[str]]:
+        return {self.events_table_name: EVENT_COLUMNS}
+
+    def migrate(self) -> None:
+        """Create the table and its triggers where missing (every start does the same on SQLite)."""
+        self.create_table()
 
 
 class IncidentSQLiteRecorder(SQLiteApplicationRecorder):
@@ -81,9 +94,17 @@ class IncidentSQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {RECEIPTS_TABLE} ("
             "command_id TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, "
             "incident_id TEXT NOT NULL, version INTEGER NOT NULL)",
-            *sqlite_triggers(self.events_table_name),
-            *sqlite_triggers(RECEIPTS_TABLE),
+            *sqlite_triggers(self.events_table_name, EVENT_KEY),
+            *sqlite_triggers(RECEIPTS_TABLE, ("command_id",)),
         ]
+
+    @property
+    def append_only_tables(self) -> Mapping[str, Sequence[str]]:
+        return {self.events_table_name: EVENT_COLUMNS, RECEIPTS_TABLE: RECEIPT_COLUMNS}
+
+    def migrate(self) -> None:
+        """Create the tables and their triggers where missing (every start does the same on SQLite)."""
+        self.create_table()
 
     @property
     def db_name(self) -> str:
@@ -179,7 +200,13 @@ class SQLiteSubscription(ListenNotifySubscription[IncidentSQLiteRecorder]):
 
 
 class IncidentSQLiteFactory(SQLiteFactory):
-    """Builds the append-only, subscribable SQLite recorders."""
+    """Builds the append-only, subscribable SQLite recorders, on connections that keep statements prepared."""
 
     aggregate_recorder_class = AppendOnlySQLiteAggregateRecorder
     application_recorder_class = IncidentSQLiteRecorder
+
+    def __init__(self, env: Environment | EnvType | None) -> None:
+        super().__init__(env)
+        unused = self.datastore.pool  # no connection made yet
+        self.datastore.pool = StatementCachingPool(db_name=unused.db_name, lock_timeout=unused.lock_timeout)
+        unused.close()

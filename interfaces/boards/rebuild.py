@@ -1,21 +1,28 @@
-"""Rebuilding the boards from the log: drop their rows, replay every event in large batches."""
+"""Rebuilding the boards from the log: replay every event into boards beside the live ones, then swap."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine
 
 from application.incident_desk import IncidentDesk
+from interfaces.boards.health import describe
 from interfaces.boards.leader import LeaderLock
-from interfaces.boards.runner import BoardRunner
+from interfaces.boards.runner import BoardRunner, ProjectionFailedError
+from interfaces.boards.shadow import ShadowBoards
 from interfaces.boards.wiring import make_boards
-from projections.tracking import board_tracking
+from projections.board import Board
 
 
 class ProjectorRunningError(RuntimeError):
     """Another process is projecting the boards: stop it before rebuilding."""
+
+
+class RebuildFailedError(RuntimeError):
+    """The rebuild stopped before the swap: the live boards and their positions are as they were."""
 
 
 @dataclass(frozen=True)
@@ -31,23 +38,34 @@ class RebuildReport:
 
 
 def rebuild_boards(
-    desk: IncidentDesk, engine: Engine, database_url: str, batch_size: int = 2000
+    desk: IncidentDesk,
+    engine: Engine,
+    database_url: str,
+    batch_size: int = 2000,
+    boards: Sequence[Board] | None = None,
 ) -> RebuildReport:
-    """Rebuild every board from position 0, holding the projector lock so nothing else writes them."""
+    """Rebuild every board from position 0, holding the projector lock so nothing else writes them.
+
+    The new boards are built beside the live ones and swapped in only once every event is in them;
+    any failure before that raises RebuildFailedError and leaves the live boards untouched.
+    """
     leader = LeaderLock(engine, database_url)
     if not leader.try_acquire():
         raise ProjectorRunningError("a projector holds the boards (a running server or `incident project`)")
     try:
-        boards = make_boards(desk)
-        for board in boards:
-            board.drop(engine)
-        board_tracking.create(engine, checkfirst=True)
-        with engine.begin() as conn:
-            conn.execute(delete(board_tracking).where(board_tracking.c.board.in_([b.name for b in boards])))
-        runner = BoardRunner(desk, engine, boards, leader)
-        head = desk.recorder.max_notification_id() or 0
+        chosen = list(boards) if boards is not None else make_boards(desk)
         started = time.perf_counter()
-        events = runner.catch_up(until=head, batch_size=batch_size)
+        try:
+            with ShadowBoards(engine, database_url) as shadow:
+                runner = BoardRunner(desk, shadow.engine, chosen, leader)
+                events = runner.catch_up(
+                    until=desk.recorder.max_notification_id() or 0, batch_size=batch_size
+                )
+                shadow.swap_into_live(chosen)
+        except ProjectionFailedError as error:
+            raise RebuildFailedError(f"the rebuild stopped at {error}") from error
+        except Exception as error:
+            raise RebuildFailedError(f"the rebuild failed: {describe(error)}") from error
         return RebuildReport(events, time.perf_counter() - started)
     finally:
         leader.release()

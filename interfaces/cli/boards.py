@@ -9,8 +9,8 @@ import threading
 import typer
 
 from application.incident_desk import IncidentDesk
-from application.store.database_url import store_env
-from interfaces.boards.rebuild import ProjectorRunningError, rebuild_boards
+from application.store.database_url import redacted, store_env
+from interfaces.boards.rebuild import ProjectorRunningError, RebuildFailedError, rebuild_boards
 from interfaces.boards.wiring import make_runner
 from interfaces.organisation_file import load_organisation
 from interfaces.settings import Settings
@@ -37,7 +37,7 @@ def project() -> None:
     if policies is not None:
         policies.start()
     typer.echo(
-        f"projecting boards and running policies from position {runner.position()} ({settings.database_url})"
+        f"projecting boards and running policies from position {runner.position()} ({redacted(settings.database_url)})"
     )
     stopping.wait()
     if policies is not None:
@@ -48,7 +48,11 @@ def project() -> None:
 
 
 def rebuild(batch: int = typer.Option(2000, help="Events per transaction.")) -> None:
-    """Rebuild every board from the log (stop the server or projector first)."""
+    """Rebuild every board from the log (stop the server or projector first).
+
+    The new boards are built beside the live ones and swapped in when complete: a rebuild that fails
+    leaves the live boards as they were, says why on one line, and exits 1.
+    """
     settings = Settings.from_env(os.environ)
     desk = IncidentDesk(store_env(settings.database_url))
     try:
@@ -56,6 +60,9 @@ def rebuild(batch: int = typer.Option(2000, help="Events per transaction.")) -> 
     except ProjectorRunningError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    except RebuildFailedError as error:
+        typer.echo(f"error: {error}; the live boards were left as they were", err=True)
+        raise typer.Exit(1) from None
     finally:
         desk.close()
     typer.echo(

@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import typer
 import uvicorn
 
+from application.store.database_url import redacted
 from domain.values import Role
 from interfaces.cli import boards
+from interfaces.cli.migrate import migrate
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
 from interfaces.http.app import create_app
@@ -21,6 +23,7 @@ cli = typer.Typer(help="Incident command for a bank's branch network 网点应�
 cli.add_typer(tokens, name="token")
 cli.command()(boards.project)
 cli.command()(boards.rebuild)
+cli.command()(migrate)
 register(cli)
 
 
@@ -48,7 +51,7 @@ def serve(
         typer.echo(
             "  (roles: branch, call_centre, office, auditor, admin; list / revoke with `incident token`)\n"
         )
-    typer.echo(f"Serving on {url}  (store: {settings.database_url})")
+    typer.echo(f"Serving on {url}  (store: {redacted(settings.database_url)})")
     uvicorn.Server(uvicorn_config(create_app(settings), host, port)).run()
 
 

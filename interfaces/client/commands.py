@@ -25,6 +25,7 @@ from interfaces.client.api import (
     act_path,
     report_path,
 )
+from interfaces.client.field_types import typed_fields
 from interfaces.client.outbox import Outbox
 from interfaces.client.settings import ClientSettings, MissingTokenError
 from interfaces.client.sync import SyncResult, drain
@@ -162,7 +163,7 @@ def act(
     name = command.strip().replace("-", "_")
     if not COMMAND_NAME.fullmatch(name):
         raise typer.BadParameter(f"{command!r} is not a command name", param_hint="COMMAND")
-    body = parse_fields(ctx.args)
+    body = typed_fields(name, parse_fields(ctx.args))
     body["occurred_at"] = _occurred_at(body.get("occurred_at"))
     body.setdefault("command_id", uuid.uuid4().hex)
     _write(Write(f"已执行 {name} / Done: {name}", act_path(chosen, name), body, chosen, if_match), as_json)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from rich.text import Text
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
+from application.backoff import Backoff
 from domain.values import Level
 from interfaces.client import output
 from interfaces.client.api import API, ApiClient, ClientError, ServerUnreachableError
@@ -200,26 +200,6 @@ class WatchState:
         )
 
 
-@dataclass
-class Backoff:
-    """Delays between attempts: doubling from `first` to `most`, jittered so branches do not stampede."""
-
-    first: float = 0.25
-    most: float = 10.0
-    _next: float = 0.0
-
-    def __post_init__(self) -> None:
-        self._next = self.first
-
-    def next(self) -> float:
-        delay = self._next * random.uniform(0.75, 1.0)
-        self._next = min(self.most, self._next * 2)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.first
-
-
 async def follow(
     base_url: str,
     token: str,
@@ -232,7 +212,7 @@ async def follow(
 ) -> None:
     """Follows the feed from `state.position` until `on_message` returns True, reconnecting after any
     drop or 4001 with `after=` the last position received, so that nothing is missed or repeated."""
-    backoff = backoff or Backoff()
+    backoff = backoff or Backoff(first=0.25, cap=10.0, jitter=0.25)
     headers = {"Authorization": f"Bearer {token}"}
     offline_since: float | None = None
     while True:

@@ -12,7 +12,7 @@ from interfaces.feed import endpoint as feed_endpoint
 from interfaces.feed.limits import WATCHER_QUEUE
 from interfaces.feed.service import Feed
 from interfaces.http import boards, health, incidents, outlets, web
-from interfaces.http.body_limit import BodyLimit
+from interfaces.http.body_check import BodyCheck
 from interfaces.http.errors import install_error_handlers
 from interfaces.settings import Settings
 from interfaces.wiring import build_services
@@ -47,7 +47,7 @@ def create_app(
         title="Incident command 应急指挥", description=DESCRIPTION, version="0.1.0", lifespan=lifespan
     )
     install_error_handlers(app)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyCheck)
     app.include_router(health.router)
     app.include_router(web.router)
     app.include_router(incidents.router)

@@ -23,6 +23,7 @@ from domain.status import IncidentStatus
 from domain.steps import ComplaintStep
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
+from interfaces.http.board_status import unreachable
 from interfaces.http.outlets import queue_view
 from interfaces.http.services import Services, services
 from interfaces.http.views import EMERGENCY_STEPS, incident_type
@@ -34,7 +35,10 @@ READ_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, unknown or revoked token"},
     403: {"description": "Outside the token's role or scope"},
     422: {"description": "Invalid input; `field` names it"},
-    503: {"description": "The boards did not reach `after` in time; try again"},
+    503: {
+        "description": "The boards did not reach `after`: still catching up (try again), or stuck on an "
+        "event they cannot process (the message says where and why; `X-Boards-Stale-Since` is set)"
+    },
 }
 router = APIRouter(prefix="/api/v1/boards", tags=["boards"], responses=READ_ERRORS)
 App = Annotated[Services, Depends(services)]
@@ -67,13 +71,15 @@ def _action_label(row: dict[str, Any], code: str) -> tuple[str, str]:
     return ACTION_LABELS.get((row["kind"], code), (code, code))
 
 
-def _wait(app: Services, after: int | None) -> int:
+def _wait(app: Services, after: int | None) -> dict[str, Any]:
+    """Wait for `after`; the boards' position, the log's head and `stale` (why they lag, or null)."""
+    head = app.desk.recorder.max_notification_id() or 0
     # A position the log has not reached was never handed to a client: refuse it now, not after the wait.
-    if after is not None and after > (app.desk.recorder.max_notification_id() or 0):
+    if after is not None and after > head:
         raise InvalidInputError(f"position {after} is beyond the end of the log", field="after")
     if after is not None and not app.boards.wait_for(after, WAIT_SECONDS):
-        raise HTTPException(503, f"the boards have not reached position {after} yet; try again")
-    return app.boards.position()
+        raise unreachable(app.boards.status(head), after)
+    return app.boards.status(head).as_json()
 
 
 def visible_outlets(principal: Principal, organisation: Organisation, unit: str | None) -> set[str]:
@@ -124,7 +130,7 @@ def office(
     after: After = None,
 ) -> dict[str, Any]:
     """Every open incident in the caller's scope, worst level first, then oldest first."""
-    position = _wait(app, after)
+    freshness = _wait(app, after)
     outlets = visible_outlets(principal, app.organisation, unit)
     query = select(office_board).where(office_board.c.outlet.in_(outlets))
     if principal.role is Role.CALL_CENTRE:
@@ -145,7 +151,7 @@ def office(
             row["queue"] = queue_view(queue_state(app.desk, row["outlet"]))
     counts = Counter(r["level"]["code"] for r in rows)
     return {
-        "position": position,
+        **freshness,
         "counts": {lv.value: counts.get(lv.value, 0) for lv in Level},
         "overdue": sum(1 for r in rows if r["overdue"]),
         "incidents": rows,
@@ -157,7 +163,7 @@ def wall(
     principal: CurrentPrincipal, app: App, unit: str | None = None, after: After = None
 ) -> dict[str, Any]:
     """Every unit in scope with its worst open level and counts, rolled up at every node of the tree."""
-    position = _wait(app, after)
+    freshness = _wait(app, after)
     outlets = visible_outlets(principal, app.organisation, unit)
     query = select(office_board.c.outlet, office_board.c.level, office_board.c.type).where(
         office_board.c.outlet.in_(outlets)
@@ -192,7 +198,7 @@ def wall(
                 "open": sum(counts.values()),
             }
         )
-    return {"position": position, "units": units}
+    return {**freshness, "units": units}
 
 
 GROUPS = Literal["channel", "category", "outlet", "sub_branch", "branch", "day"]
@@ -207,7 +213,7 @@ def stats(
     after: After = None,
 ) -> dict[str, Any]:
     """The call centre's statistics (分类统计): received, closed within 15/30/60 days, overdue, rates, times."""
-    position = _wait(app, after)
+    freshness = _wait(app, after)
     outlets = visible_outlets(principal, app.organisation, unit)
     org = app.organisation
 
@@ -225,7 +231,7 @@ def stats(
     }
     with app.engine.connect() as conn:
         groups = complaint_stats(conn, group_by=keys[group_by], outlets=outlets, now=app.clock())
-    return {"position": position, "group_by": group_by, "groups": [vars(g) for g in groups]}
+    return {**freshness, "group_by": group_by, "groups": [vars(g) for g in groups]}
 
 
 timeline_router = APIRouter(
@@ -240,10 +246,10 @@ def incident_timeline(
     incident_id: UUID, principal: CurrentPrincipal, app: App, after: After = None
 ) -> dict[str, Any]:
     """The incident's timeline board: every event with who did it and when, for its detail view."""
-    position = _wait(app, after)
+    freshness = _wait(app, after)
     incident = app.desk.get_incident(incident_id)
     check_read(principal, incident_type(incident), incident.outlet, app.organisation)
     query = select(timeline).where(timeline.c.incident_id == str(incident_id)).order_by(timeline.c.position)
     with app.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]
-    return {"position": position, "incident_id": str(incident_id), "events": rows}
+    return {**freshness, "incident_id": str(incident_id), "events": rows}

@@ -12,16 +12,47 @@ from datetime import datetime
 from typing import Annotated, Any, Union
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, create_model
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    create_model,
+)
 
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.incident import Incident
+from domain.recordable import INTEGER_RANGE
+from domain.texts import MAX_TEXT_LENGTH
 
-TEXT_LIMIT = 2000
-Text = Annotated[str, Field(max_length=TEXT_LIMIT)]
+
+def _iso_text(value: Any) -> Any:
+    # A moment comes as ISO 8601 text; a bare number would be read as seconds since 1970.
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be ISO 8601 text with a UTC offset, e.g. 2026-12-01T09:30:00+08:00")
+    return value
+
+
+def _client_chosen(value: UUID | None) -> UUID | None:
+    # Ids the server derives (outlet queues, surge emergencies) are name-based (version 5): a client's
+    # random (4) or time-ordered (7) id can never take one of them first.
+    if value is not None and value.version not in (4, 7):
+        raise ValueError("must be a random (version 4) or time-ordered (version 7) UUID")
+    return value
+
+
+# No coercion: "true" is not a boolean and "5" is not a number (types are what the client meant).
+Text = Annotated[str, Strict(), Field(max_length=MAX_TEXT_LENGTH)]
 # Both stores keep integers in signed 64-bit columns: anything wider is bad input, not a crash.
-Integer = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Integer = Annotated[int, Strict(), Field(ge=INTEGER_RANGE.start, le=INTEGER_RANGE.stop - 1)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+Moment = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+Boolean = Annotated[bool, Strict()]
+ClientIncidentId = Annotated[UUID | None, AfterValidator(_client_chosen)]
 # An idempotency key (body or header) is an opaque printable token: PostgreSQL text cannot hold NUL.
 COMMAND_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
 INCIDENT_TYPES: dict[str, type[Complaint] | type[Emergency]] = {
@@ -35,7 +66,7 @@ class Envelope(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    occurred_at: AwareDatetime | None = Field(
+    occurred_at: Moment | None = Field(
         None, description="When it happened at the branch (ISO 8601 with offset); default: now."
     )
     command_id: str | None = Field(
@@ -50,20 +81,24 @@ class Envelope(BaseModel):
 class ReportEnvelope(Envelope):
     """What a report may carry besides its fields: the incident id the client chose."""
 
-    incident_id: UUID | None = Field(None, description="A UUID the client chose (for offline work).")
+    incident_id: ClientIncidentId = Field(
+        None, description="A random (v4) or time-ordered (v7) UUID the client chose (for offline work)."
+    )
+
+
+API_SCALARS: dict[Any, Any] = {datetime: Moment, str: Text, int: Integer, float: Number, bool: Boolean}
 
 
 def _api_type(annotation: Any) -> Any:
-    """Domain annotation -> request type: aware datetimes, bounded texts and integers."""
-    if annotation is datetime:
-        return AwareDatetime
-    if annotation is str:
-        return Text
-    if annotation is int:
-        return Integer
+    """Domain annotation -> request type: strict, bounded scalars and aware moments as text."""
+    scalar = API_SCALARS.get(annotation)
+    if scalar is not None:
+        return scalar
     origin = typing.get_origin(annotation)
     if origin in (Union, types.UnionType):
         return Union[tuple(_api_type(a) for a in typing.get_args(annotation))]  # noqa: UP007
+    if origin is list:
+        return list[_api_type(typing.get_args(annotation)[0])]  # type: ignore[misc]
     return annotation
 
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,11 +14,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from application.errors import AccessDeniedError, IncidentNotFoundError
 from domain.errors import DomainError, InvalidInputError, RuleBrokenError
+from interfaces.http.store_errors import STORE_ERRORS, describe, store_unavailable
 
 log = logging.getLogger(__name__)
+
+# Serving resumes within a second of the database's return: a client told to wait longer only loses
+# time, and a retry while the store is still down costs the server one refused connection.
+RETRY_AFTER_SECONDS = 1
 
 STATUS_CODES = {
     400: "bad_request",
@@ -39,6 +46,24 @@ def error_response(
 ) -> JSONResponse:
     body = {"error": {"code": code, "message": message, "field": field}}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def unavailable() -> JSONResponse:
+    """503 while the store cannot serve: the request may or may not have been recorded, so say how to retry."""
+    return error_response(
+        503,
+        "unavailable",
+        "the store cannot be reached just now; retry with the same Idempotency-Key "
+        "(a command that was recorded after all is answered with its first result)",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def internal_error(method: str, path: str, error: BaseException) -> JSONResponse:
+    """500 for a fault; the log names it and where it was raised, without its data."""
+    where = "".join(traceback.format_tb(error.__traceback__))
+    log.error("unhandled error on %s %s: %s\n%s", method, path, describe(error), where.rstrip())
+    return error_response(500, "internal_error", "the server failed; nothing was recorded by this request")
 
 
 def status_of(error: DomainError) -> int:
@@ -85,9 +110,47 @@ def install_error_handlers(app: FastAPI) -> None:
         code = STATUS_CODES.get(error.status_code, "http_error")
         return error_response(error.status_code, code, str(error.detail), headers=error.headers)
 
+    async def store_error(request: Request, error: Exception) -> JSONResponse:
+        if not store_unavailable(error):
+            return internal_error(request.method, request.url.path, error)
+        log.warning("store unavailable on %s %s: %s", request.method, request.url.path, describe(error))
+        return unavailable()
+
+    for store_error_class in STORE_ERRORS:
+        app.add_exception_handler(store_error_class, store_error)
+
+    # Starlette's last resort: only errors raised outside UnexpectedErrors (in an outer middleware).
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, _error: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(
-            500, "internal_error", "the server failed; nothing was recorded by this request"
-        )
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        return internal_error(request.method, request.url.path, error)
+
+    app.add_middleware(UnexpectedErrors)
+
+
+class UnexpectedErrors:
+    """ASGI middleware: an error no handler took is answered 500 in the one shape, logged without its data.
+
+    Starlette's own last resort answers, then re-raises to the server, whose log prints every message
+    of the chain: a database error's DETAIL (row values) and statement with them.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as error:
+            response = internal_error(scope["method"], scope["path"], error)
+            if not started:  # else the client sees the answer cut short, as from any failed stream
+                await response(scope, receive, send)

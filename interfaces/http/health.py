@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from application.incident_desk import IncidentDesk
-from application.store.errors import RECOVERABLE_STORE_ERRORS
+from interfaces.http.board_status import boards_not_ready
+from interfaces.http.errors import RETRY_AFTER_SECONDS
+from interfaces.http.store_errors import STORE_ERRORS, describe, store_unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -17,12 +21,31 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+def store_head(desk: IncidentDesk) -> int | str:
+    """The log's head position, or why the store cannot be reached (within the store's wait, ~2 s)."""
+    try:
+        return desk.recorder.max_notification_id() or 0
+    except STORE_ERRORS as error:
+        if not store_unavailable(error):
+            raise
+        return describe(error)
+
+
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """The store answers; the log's head position is included."""
-    desk: IncidentDesk = request.app.state.services.desk
-    try:
-        head = desk.recorder.max_notification_id() or 0
-    except RECOVERABLE_STORE_ERRORS as error:
-        return JSONResponse({"status": "unavailable", "detail": str(error)}, status_code=503)
-    return JSONResponse({"status": "ready", "position": head})
+    """The store answers and the boards are not stuck; the log's head position is included."""
+    head = store_head(request.app.state.services.desk)
+    if isinstance(head, str):
+        retry = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return JSONResponse({"status": "unavailable", "detail": head}, status_code=503, headers=retry)
+    services = request.app.state.services
+    stale = boards_not_ready(services, head)
+    if stale is not None:
+        return stale
+    body: dict[str, Any] = {"status": "ready", "position": head}
+    if services.policies is not None:
+        policies = services.policies.status()
+        # Ready (the policies are automation, not the service) but not silent about what they skipped.
+        if policies["passed_over"] or policies["failing"]:
+            body["policies"] = policies
+    return JSONResponse(body)

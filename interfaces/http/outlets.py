@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from application.access.principal import Principal
 from application.outlet_queues import post_queue_reading, queue_state
@@ -14,7 +14,7 @@ from domain.outlet_queue import OutletQueue
 from domain.plain import plain
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
-from interfaces.http.command_models import COMMAND_ID_PATTERN
+from interfaces.http.command_models import COMMAND_ID_PATTERN, Integer, Moment, Number
 from interfaces.http.services import Services, services
 from interfaces.http.views import CommandOut
 
@@ -38,9 +38,9 @@ class QueueReadingIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    waiting: int = Field(ge=0, le=100_000, description="People waiting now.")
-    longest_wait_minutes: float = Field(ge=0, le=24 * 60, description="The longest wait, in minutes.")
-    occurred_at: AwareDatetime | None = None
+    waiting: Integer = Field(ge=0, le=100_000, description="People waiting now.")
+    longest_wait_minutes: Number = Field(ge=0, le=24 * 60, description="The longest wait, in minutes.")
+    occurred_at: Moment | None = None
     command_id: str | None = Field(None, min_length=1, max_length=200, pattern=COMMAND_ID_PATTERN)
 
 

@@ -14,6 +14,11 @@ export const token = () => sessionStorage.getItem(TOKEN_KEY);
 export const saveToken = (value) => sessionStorage.setItem(TOKEN_KEY, value);
 export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
 
+/** The boards are stuck before the position asked for: waiting will not help (the server says why). */
+export class BoardsStaleError extends Error {}
+
+const STALE_SINCE_HEADER = "X-Boards-Stale-Since";
+
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function url(path, params) {
@@ -33,6 +38,10 @@ export async function get(path, params) {
       cache: "no-store",
     });
     if (response.status === 401 || response.status === 403) throw new AuthError(response.status);
+    if (response.status === 503 && response.headers.get(STALE_SINCE_HEADER)) {
+      const body = await response.json().catch(() => ({}));
+      throw new BoardsStaleError(body.error?.message ?? `${path}: the boards are stale`);
+    }
     if (response.status === 503 && attempt < RETRIES_WHILE_BEHIND) {
       await pause(300 * (attempt + 1));
       continue;

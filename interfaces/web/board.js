@@ -1,6 +1,6 @@
 // The office's live board: sign-in, counts, filters, incident rows, the wall, the detail view, live updates.
 
-import { AuthError, forgetToken, get, saveToken, token } from "./api.js";
+import { AuthError, BoardsStaleError, forgetToken, get, saveToken, token } from "./api.js";
 import { renderDetail } from "./detail.js";
 import { exerciseMark, fill, h, levelBadge, overdueMark, translateStatic } from "./dom.js";
 import { LiveFeed } from "./feed.js";
@@ -11,6 +11,7 @@ const DEBOUNCE_MS = 120; // a burst of events costs one refetch, and a change st
 const CATCH_UP_WAIT_MS = 3000; // after this, whatever the replay brought is what was missed
 const CATCH_UP_LIST = 8;
 const FLASH_MS = 4000;
+const STALE_RECHECK_MS = 5000; // while the boards are stuck, look again this often: they recover by themselves
 
 const $ = (id) => document.getElementById(id);
 
@@ -46,10 +47,7 @@ let refreshSeq = 0;
  */
 async function load(after) {
   const seq = ++refreshSeq;
-  const [board, wall] = await Promise.all([
-    get("/api/v1/boards/office", { after }),
-    get("/api/v1/boards/wall", { after }),
-  ]);
+  const [board, wall] = await fetchBoards(after);
   if (seq !== refreshSeq) return; // a newer load (a newer position) has won, or the user signed out
   state.board = board;
   state.wall = wall;
@@ -57,6 +55,16 @@ async function load(after) {
   state.loadedAt = Date.now();
   learnServerClock(board.incidents);
   render();
+}
+
+async function fetchBoards(after) {
+  try {
+    return await Promise.all([get("/api/v1/boards/office", { after }), get("/api/v1/boards/wall", { after })]);
+  } catch (error) {
+    // Stuck before `after`: show what the boards hold, and the banner that says they are stale.
+    if (error instanceof BoardsStaleError && after !== undefined) return fetchBoards(undefined);
+    throw error;
+  }
 }
 
 function learnServerClock(incidents) {
@@ -69,7 +77,10 @@ async function loadDetail(after) {
   if (!id) return;
   const [detail, timeline] = await Promise.all([
     get(`/api/v1/incidents/${id}`),
-    get(`/api/v1/incidents/${id}/timeline`, { after }),
+    get(`/api/v1/incidents/${id}/timeline`, { after }).catch((error) => {
+      if (error instanceof BoardsStaleError) return get(`/api/v1/incidents/${id}/timeline`);
+      throw error;
+    }),
   ]);
   if (id !== state.detailId) return;
   state.detail = detail;
@@ -151,6 +162,7 @@ function render() {
   renderWall($("wall-tree"), state.wall.units, drillsByUnit(), state.filters.unit, pickUnit);
   renderCatchUp();
   renderConn();
+  renderBoardsStale();
 }
 
 function countTile(code, label, count, pressed, onclick) {
@@ -433,6 +445,21 @@ function renderConn() {
   if (stale) setText($("stale"), t("stale")(clock(new Date(state.liveUntil).toISOString())));
 }
 
+// ---- boards that cannot process an event: said loudly, and looked at again until they recover -------
+
+let staleTimer = null;
+
+function renderBoardsStale() {
+  const stale = state.board?.stale ?? null;
+  $("boards-stale").hidden = !stale;
+  if (!stale) return;
+  setText($("boards-stale"), t("boardsStale")(clock(stale.since), stale, state.board.position, state.board.head));
+  staleTimer ??= setTimeout(() => {
+    staleTimer = null;
+    requestRefresh(0);
+  }, STALE_RECHECK_MS);
+}
+
 // ---- sign-in, sign-out, language ------------------------------------------------------------------
 
 function showSignIn(message = "") {
@@ -468,6 +495,8 @@ function signOut(message = "") {
   refreshSeq += 1; // answers still on their way belong to the old session
   clearTimeout(refreshTimer);
   refreshTimer = null;
+  clearTimeout(staleTimer);
+  staleTimer = null;
   wanted = 0;
   touched = new Set();
   forgetToken();
@@ -479,6 +508,7 @@ function signOut(message = "") {
   if ($("detail").open) $("detail").close();
   $("conn").hidden = true;
   $("stale").hidden = true;
+  $("boards-stale").hidden = true;
   showSignIn(message);
 }
 

@@ -28,6 +28,11 @@ const WORDS = {
       busy: "服务器实时推送连接已满，稍后自动重试",
     },
     stale: (time) => `实时更新已中断，下方为 ${time} 的数据。`,
+    boardsStale: (since, stale, position, head) =>
+      (stale.stuck_at === null
+        ? `看板自 ${since} 起未更新（${stale.reason}）。`
+        : `看板自 ${since} 起未更新：日志位置 ${stale.stuck_at} 的事件无法处理（${stale.reason}）。`) +
+      `看板只显示到位置 ${position}（最新为 ${head}），此后的事件不在看板上；请通知系统管理员。`,
     caughtUp: (n) => `重连后补收 ${n} 条事件`, nothingMissed: "已重新连接，没有漏收事件",
     more: (n) => `另有 ${n} 条`,
     ago: (d) => `${d}前`, inTime: (d) => `${d}后`, overdueBy: (d) => `已逾期 ${d}`,
@@ -57,6 +62,11 @@ const WORDS = {
       busy: "The server has all the live feeds it can serve; retrying later",
     },
     stale: (time) => `Live updates interrupted; the data below is as of ${time}.`,
+    boardsStale: (since, stale, position, head) =>
+      (stale.stuck_at === null
+        ? `Boards stale since ${since} (${stale.reason}). `
+        : `Boards stale since ${since}: the event at log position ${stale.stuck_at} cannot be processed (${stale.reason}). `) +
+      `The board shows the log up to position ${position} of ${head}; later events are not on it. Tell the system administrator.`,
     caughtUp: (n) => `${n} missed event${n === 1 ? "" : "s"} received after reconnecting`,
     nothingMissed: "Reconnected; nothing was missed",
     more: (n) => `and ${n} more`,

@@ -15,11 +15,19 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from application.incident_desk import IncidentDesk
+from application.store.database_url import store_env
 from domain.values import Role
+from interfaces.boards.health import Backoff
+from interfaces.boards.leader import LeaderLock
+from interfaces.boards.runner import BoardRunner
+from interfaces.boards.wiring import make_boards
 from interfaces.feed.limits import FeedLimits
 from interfaces.settings import Settings
+from interfaces.sql_engine import engine_for
 from interfaces.wiring import token_registry
 from tests.e2e.server import free_port, issue_token, running_server
+from tests.failing_boards import YEAR_ONE, RefusingBoard, record_unprojectable_report
 
 pytestmark = pytest.mark.browser
 
@@ -431,3 +439,77 @@ def test_a_board_whose_token_is_revoked_signs_out_and_says_why(page: Page, stric
         "此令牌已被吊销，实时推送已断开。请使用新的令牌登录。"
     )
     expect(page.locator("#board")).to_be_hidden()
+
+
+STALE_MS = 15000  # the runner's next attempt, then the page's next look (every 5 s while stale)
+
+
+def test_the_board_says_in_both_languages_that_it_is_stale_when_the_boards_cannot_take_an_event(
+    page: Page, tmp_path: Path
+) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/stale.db", run_policies=False)
+    with running_server(settings) as url:
+        office = Office(settings, url, issue_token(settings, Role.OFFICE, "HQ", "王主任"))
+        before = office.emergency(outlet="BJ-HD-01", level="yellow")
+        sign_in(page, office)
+        expect(row(page, before)).to_be_visible()
+        expect(page.locator("#boards-stale")).to_be_hidden()
+
+        writer = IncidentDesk({**store_env(settings.database_url), "CREATE_TABLE": "n"})
+        try:
+            poison = record_unprojectable_report(writer, occurred_at=YEAR_ONE)
+        finally:
+            writer.close()
+        red_fire = office.emergency(outlet="SH-PD-01", kind="robbery", level="red")
+
+        banner = page.locator("#boards-stale")
+        expect(banner).to_be_visible(timeout=STALE_MS)
+        expect(banner).to_contain_text("看板自")
+        expect(banner).to_contain_text(f"日志位置 {poison} 的事件无法处理")
+        expect(banner).to_contain_text("OverflowError")
+        expect(row(page, before)).to_be_visible()  # what the boards hold is still shown
+        expect(row(page, red_fire)).to_have_count(0)
+        page.screenshot(path=str(tmp_path / "boards-stale-zh.png"))
+
+        page.click("#lang")
+        expect(banner).to_contain_text("Boards stale since")
+        expect(banner).to_contain_text(f"the event at log position {poison} cannot be processed")
+        page.screenshot(path=str(tmp_path / "boards-stale-en.png"))
+
+
+def test_the_stale_banner_goes_away_by_itself_when_the_boards_recover(page: Page, tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/recover.db", run_boards=False, run_policies=False)
+    desk = IncidentDesk(store_env(settings.database_url))
+    engine = engine_for(settings.database_url)
+    refusing = RefusingBoard()
+    worker = BoardRunner(
+        desk,
+        engine,
+        [*make_boards(desk), refusing],
+        LeaderLock(engine, settings.database_url),
+        backoff=Backoff(0.05, 0.4),
+    )
+    worker.start()
+    try:
+        with running_server(settings) as url:
+            office = Office(settings, url, issue_token(settings, Role.OFFICE, "HQ", "王主任"))
+            first = office.emergency(outlet="BJ-HD-01", level="yellow")
+            sign_in(page, office)
+            expect(row(page, first)).to_be_visible()
+            mark_page(page)
+
+            refusing.refuse_from = int(desk.recorder.max_notification_id() or 0) + 1
+            red_fire = office.emergency(outlet="SH-PD-01", kind="robbery", level="red")
+            banner = page.locator("#boards-stale")
+            expect(banner).to_be_visible(timeout=STALE_MS)
+            expect(banner).to_contain_text("refusing board cannot show the event")
+            expect(row(page, red_fire)).to_have_count(0)
+
+            refusing.refuse_from = None  # fixed: nobody touches the page
+            expect(banner).to_be_hidden(timeout=STALE_MS)
+            expect(row(page, red_fire).locator(".level")).to_have_text("红色")
+            assert_not_reloaded(page)
+    finally:
+        worker.stop()
+        desk.close()
+        engine.dispose()

@@ -30,6 +30,7 @@ from domain.emergency import Emergency
 from domain.errors import InvalidInputError
 from domain.organisation import Organisation, Unit, UnitKind
 from domain.outlet_queue import OutletQueue, queue_id
+from domain.risk_grading import RiskThresholds
 from domain.values import Actor, Category, Channel, ComplaintOutcome, EmergencyKind, Level, Role
 from tests.integration.desk_fixtures import OFFICE, T0, SteppingClock, log_length
 
@@ -471,7 +472,7 @@ def test_red_stays_the_offices_unless_a_threshold_allows_it(desk: IncidentDesk) 
     ids = [emergency(desk, outlet=o, at=T0 + n * HOURS) for n, o in enumerate(outlets)]
     run(desk, grading(desk))
     assert {level_of(desk, i) for i in ids} == {Level.BLUE}  # 2 + 2 outlets: no sub-branch has 3
-    run(desk, grading(desk, PolicySettings(red_when_outlets_at_least=4)))
+    run(desk, grading(desk, PolicySettings(risk=RiskThresholds(red_when_outlets_at_least=4))))
     assert {level_of(desk, i) for i in ids} == {Level.RED}
     reason = last(desk, ids[0]).reason
     assert "全面性" in reason
@@ -480,7 +481,7 @@ def test_red_stays_the_offices_unless_a_threshold_allows_it(desk: IncidentDesk) 
 
 def test_the_thresholds_are_adjustable(desk: IncidentDesk) -> None:
     ids = [complaint(desk), complaint(desk, at=T0 + HOURS)]
-    run(desk, grading(desk, PolicySettings(related_complaints_for_yellow=2)))
+    run(desk, grading(desk, PolicySettings(risk=RiskThresholds(related_complaints_for_yellow=2))))
     assert {level_of(desk, i) for i in ids} == {Level.YELLOW}
 
 
@@ -725,13 +726,13 @@ def test_a_runner_that_was_never_started_stops_quietly(desk: IncidentDesk) -> No
 
 def test_settings_refuse_thresholds_that_make_no_sense() -> None:
     with pytest.raises(ValueError, match="related_complaints_for_yellow"):
-        PolicySettings(related_complaints_for_yellow=1)
+        RiskThresholds(related_complaints_for_yellow=1)
     with pytest.raises(ValueError, match="emergency_idle_after"):
         PolicySettings(emergency_idle_after=timedelta(0))
     with pytest.raises(ValueError, match="red_when_outlets_at_least"):
-        PolicySettings(red_when_outlets_at_least=1)
+        RiskThresholds(red_when_outlets_at_least=1)
     defaults = PolicySettings()
-    assert defaults.red_when_outlets_at_least is None
+    assert defaults.risk.red_when_outlets_at_least is None
     assert defaults.deadline_warning_lead == timedelta(days=3)
     assert (defaults.complaint_idle_after, defaults.emergency_idle_after) == (
         timedelta(hours=24),

@@ -401,3 +401,11 @@ def test_changing_a_list_the_organisation_gave_out_does_not_change_the_organisat
     assert len(bank.outlets_under("BJ")) == 3
     assert isinstance(bank.subtree("BJ"), frozenset)
     assert isinstance(bank.units, tuple)
+
+
+@pytest.mark.parametrize("name", ["总行\u202e", "Head\x00office"])
+def test_a_unit_name_with_an_invisible_or_control_character_is_refused(name: str) -> None:
+    with pytest.raises(OrganisationError, match="HQ"):
+        Organisation(
+            [Unit(code="HQ", kind=UnitKind.HEAD_OFFICE, name_zh=name, name_en="Head office", parent=None)]
+        )
