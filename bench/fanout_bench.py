@@ -154,7 +154,7 @@ class Watcher:
         self.times.append(now)
 
 
-async def _watch(url: str, headers: dict[str, str], watcher: Watcher, gate: asyncio.Semaphore) -> None:
+async def _watch(url: str, token: str, watcher: Watcher, gate: asyncio.Semaphore) -> None:
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
@@ -162,7 +162,9 @@ async def _watch(url: str, headers: dict[str, str], watcher: Watcher, gate: asyn
         try:
             async with gate:
                 websocket = await connect(
-                    f"{url}{watcher.last}", additional_headers=headers, open_timeout=120
+                    f"{url}{watcher.last}",
+                    additional_headers={"Authorization": f"Bearer {token}"} if token else {},
+                    open_timeout=120,
                 )
             watcher.opened.set()
             async with websocket:
@@ -178,14 +180,19 @@ async def _watch(url: str, headers: dict[str, str], watcher: Watcher, gate: asyn
         await asyncio.sleep(0.2)
 
 
-async def _pool(url: str, token: str, count: int, after: int) -> None:
-    """N watchers on the feed at `url` (which ends in `after=`) from `after` on; answers `wait` and `report`."""
+async def _pool(url: str, tokens: str, count: int, after: int) -> None:
+    """N watchers on the feed at `url` (which ends in `after=`) from `after` on; answers `wait` and `report`.
+
+    `tokens` is a comma-separated list the watchers share in turn (a feed limits the feeds per token).
+    """
     _raise_file_limit(count + 256)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    shared = tokens.split(",")
     watchers = [Watcher(after) for _ in range(count)]
     gate = asyncio.Semaphore(50)  # handshakes at once: a thousand at one go would only queue up anyway
     started = time.monotonic()
-    tasks = [asyncio.create_task(_watch(url, headers, w, gate)) for w in watchers]
+    tasks = [
+        asyncio.create_task(_watch(url, shared[n % len(shared)], w, gate)) for n, w in enumerate(watchers)
+    ]
     await asyncio.gather(*(w.opened.wait() for w in watchers))
     _say({"connected": count, "seconds": time.monotonic() - started})
     async for command in _commands():
@@ -354,7 +361,7 @@ class Side(Protocol):
     @property
     def pool_url(self) -> str: ...  # ends in `after=`
     @property
-    def token(self) -> str: ...
+    def watcher_tokens(self) -> str: ...  # comma-separated
     def head(self) -> int: ...
     def ready(self, watchers: int) -> None: ...
     def append(self, count: int, rate: float) -> Reply: ...
@@ -368,6 +375,7 @@ class Feed:
     token: str
     incidents: list[str]
     writer: Child | None
+    watcher_tokens: str = ""
 
     @property
     def name(self) -> str:
@@ -414,7 +422,7 @@ class Bare:
     port: int
     sample: Reply
     name: str = "bare websockets.broadcast"
-    token: str = ""
+    watcher_tokens: str = ""
     position: int = 0
 
     @property
@@ -443,7 +451,7 @@ class Bare:
 
 def _measure(side: Side, watchers: int, rate: float, seconds: float) -> Outcome:
     """N watchers from the head on; a warm-up message all of them got; then the run, drained and counted."""
-    pool = Child("pool", side.pool_url, side.token, str(watchers), str(side.head()))
+    pool = Child("pool", side.pool_url, side.watcher_tokens, str(watchers), str(side.head()))
     try:
         connected = pool.answer()
         side.ready(watchers)
@@ -469,19 +477,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, ExitStack() as processes:
         settings = Settings(database_url=f"sqlite:///{folder}/fanout.db")
         token = issue_token(settings, Role.OFFICE, "HQ", "bench writer")
+        # Five watchers per token: within the feed's per-token limit, with room for resumes.
+        boards = ",".join(issue_token(settings, Role.OFFICE, "HQ", f"board {n}") for n in range(200))
         app_port, bare_port = free_port(), free_port()
         app = processes.enter_context(closing(Child("app", settings.database_url, str(app_port))))
         app.answer()  # the app has created the tables before the writer opens the same file
         server = processes.enter_context(closing(Child("bare", str(bare_port))))
         writer = processes.enter_context(closing(Child("writer", settings.database_url)))
         server.answer(), writer.answer()
-        feed = Feed(app_port, token, [], writer)
+        feed = Feed(app_port, token, [], writer, boards)
         feed.incidents = _report_incidents(feed.url, token)
         bare = Bare(server, bare_port, feed.sample(feed.head() - 1))
         for run in RUNS:
             over_http, _, load = run.rpartition(":")
             watchers, rate = (float(n) for n in load.split("x"))
-            side = Feed(app_port, token, feed.incidents, writer=None) if over_http else feed
+            side = Feed(app_port, token, feed.incidents, None, boards) if over_http else feed
             outcomes.append(_measure(side, int(watchers), rate, SECONDS))
             outcomes.append(_measure(bare, int(watchers), rate, SECONDS))
     print(_table(outcomes, len(json.dumps(bare.sample, ensure_ascii=False).encode())))
@@ -538,8 +548,8 @@ def _table(outcomes: list[Outcome], size: int) -> str:
 
 def _child(role: str, *args: str) -> None:
     if role == "pool":
-        url, token, count, after = args
-        asyncio.run(_pool(url, token, int(count), int(after)))
+        url, tokens, count, after = args
+        asyncio.run(_pool(url, tokens, int(count), int(after)))
     elif role == "bare":
         asyncio.run(_bare(int(args[0])))
     elif role == "app":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from interfaces.feed.limits import FeedLimits
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH
 
 DEFAULT_DATABASE_URL = "sqlite:///var/incident.db"
@@ -26,6 +27,8 @@ class Settings:
     run_policies: bool = True
     # How often the time-based policies (complaint clock, passive waiting) look at the clock.
     policy_tick_seconds: float = 30.0
+    # Feeds open per token and per process, and the feed's deadlines (interfaces/feed/limits.py).
+    feed: FeedLimits = field(default_factory=FeedLimits)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -39,6 +42,7 @@ class Settings:
             run_policies=(environ.get("INCIDENT_RUN_POLICIES") or "yes").lower()
             not in ("0", "no", "false", "n"),
             policy_tick_seconds=float(environ.get("INCIDENT_POLICY_TICK_SECONDS") or cls.policy_tick_seconds),
+            feed=FeedLimits.from_env(environ),
         )
 
     def prepare_storage(self) -> None:

@@ -85,4 +85,6 @@ READ_MODELS = {
     "office_board",
     "timeline",
     "complaint_facts",
+    "feed_index_v1",
+    "feed_index_v1_incidents",
 }

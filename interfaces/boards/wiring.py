@@ -11,6 +11,7 @@ from interfaces.boards.leader import LeaderLock
 from interfaces.boards.runner import BoardRunner
 from projections.board import Board
 from projections.complaint_facts import ComplaintFactsBoard
+from projections.feed_index import FeedIndexBoard
 from projections.incident_states import Incident, IncidentStates
 from projections.office_board import OfficeBoard
 from projections.timeline import TimelineBoard
@@ -20,7 +21,12 @@ def make_boards(desk: IncidentDesk) -> list[Board]:
     def load(incident_id: UUID, version: int) -> Incident:
         return desk.get_incident(incident_id, version=version)
 
-    return [OfficeBoard(IncidentStates(load)), TimelineBoard(), ComplaintFactsBoard(IncidentStates(load))]
+    return [
+        OfficeBoard(IncidentStates(load)),
+        TimelineBoard(),
+        ComplaintFactsBoard(IncidentStates(load)),
+        FeedIndexBoard(),  # what the feed's replays read (projections/feed_index.py)
+    ]
 
 
 def make_runner(desk: IncidentDesk, engine: Engine, database_url: str) -> BoardRunner:

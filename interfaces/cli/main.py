@@ -15,6 +15,7 @@ from interfaces.cli.migrate import migrate
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
 from interfaces.http.app import create_app
+from interfaces.serving import uvicorn_config
 from interfaces.settings import Settings
 from interfaces.wiring import token_registry
 
@@ -51,7 +52,7 @@ def serve(
             "  (roles: branch, call_centre, office, auditor, admin; list / revoke with `incident token`)\n"
         )
     typer.echo(f"Serving on {url}  (store: {redacted(settings.database_url)})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    uvicorn.Server(uvicorn_config(create_app(settings), host, port)).run()
 
 
 @cli.command()

@@ -27,10 +27,20 @@ from interfaces.client import output
 from interfaces.client.api import API, ApiClient, ClientError, ServerUnreachableError
 from interfaces.client.commands import ExitCode
 from interfaces.client.settings import ClientSettings, MissingTokenError
+from interfaces.feed.close_codes import (
+    FORBIDDEN,
+    INVALID,
+    RESUME,
+    SERVER_FULL,
+    TOO_MANY_FOR_TOKEN,
+    UNAUTHORISED,
+)
 
-# The feed's close codes: 4001 "resume from your last position"; the others refuse the watcher itself.
-RESUME = 4001
-REFUSALS = {4401: 401, 4403: 403, 4422: 422}
+# The feed's close codes (interfaces/feed/close_codes.py): 4001 asks to resume, 4503 to come back
+# later; the others refuse the watcher itself, as the HTTP status of the same refusal would.
+REFUSALS = {UNAUTHORISED: 401, FORBIDDEN: 403, INVALID: 422, TOO_MANY_FOR_TOKEN: 429}
+# A server at its feed limit is asked again after this long, not at the backoff's pace.
+SERVER_FULL_RETRY_SECONDS = 30.0
 # A heartbeat comes every few seconds; pings find a dead link (a half-open TCP connection) sooner.
 PING_SECONDS = 10.0
 OPEN_TIMEOUT = 10.0
@@ -206,7 +216,7 @@ async def follow(
     headers = {"Authorization": f"Bearer {token}"}
     offline_since: float | None = None
     while True:
-        reachable = False
+        reachable, server_full = False, False
         try:
             async with connect(
                 query.url(base_url, state.position),
@@ -232,6 +242,7 @@ async def follow(
                 raise FeedRefusedError(REFUSALS[code], closed.rcvd.reason if closed.rcvd else "") from None
             if code == RESUME:
                 backoff.reset()  # the server asked for it: no reason to wait long
+            server_full = code == SERVER_FULL
         except (OSError, TimeoutError, InvalidHandshake):
             pass
         now = time.monotonic()
@@ -239,7 +250,7 @@ async def follow(
             offline_since = offline_since or now
             if give_up_after is not None and now - offline_since > give_up_after:
                 raise FeedUnreachableError(f"no answer from {base_url} for {now - offline_since:.0f} s")
-        delay = backoff.next()
+        delay = max(backoff.next(), SERVER_FULL_RETRY_SECONDS if server_full else 0.0)
         state.lost(reachable, delay)
         on_change(state)
         await asyncio.sleep(delay)
@@ -415,7 +426,7 @@ def _refused(
     settings: ClientSettings, query: FeedQuery, refused: FeedRefusedError, as_json: bool
 ) -> NoReturn:
     """Says why: a refused WebSocket handshake is a bare 403, so the same question is put over HTTP."""
-    explained = _explain(settings, query) if refused.status in REFUSALS.values() else None
+    explained = _explain(settings, query) if refused.status in (401, 403, 422) else None
     error = explained or ClientError(refused.status, "feed_refused", _generic(refused))
     if as_json:
         _fail(ExitCode.REFUSED, True, error.status, error.code, error.message, error.field)
@@ -445,6 +456,8 @@ def _explain(settings: ClientSettings, query: FeedQuery) -> ClientError | None:
 def _generic(refused: FeedRefusedError) -> str:
     if refused.status in (401, 403):
         return "the token is unknown or revoked, or may not watch this unit (令牌无效或无权查看)"
+    if refused.status == 429:
+        return f"{refused.detail} (此令牌的实时推送连接数已达上限，请先关闭其他连接)"
     return f"the server answered {refused.status}: {refused.detail.strip()[:200] or 'no reason given'}"
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from contextlib import aclosing, suppress
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
@@ -10,18 +12,22 @@ from starlette.concurrency import run_in_threadpool
 
 from application.access.principal import Principal
 from domain.level import Level
+from domain.organisation import Organisation
 from domain.values import Role
+from interfaces.feed.close_codes import FORBIDDEN, INVALID, RESUME, UNAUTHORISED
 from interfaces.feed.hub import Watch
 from interfaces.feed.messages import heartbeat
+from interfaces.feed.sender import Sender, SendTimedOutError
+from interfaces.feed.service import Feed
 from interfaces.http.boards import visible_outlets
 from interfaces.http.services import Services
+from projections.feed_index import FeedScope
 
+log = logging.getLogger(__name__)
 router = APIRouter()
 SUBPROTOCOL = "incident.v1"
 BEARER_PREFIX = "bearer."
-# Close codes: 4001 "resume from your last position" (fell behind), 4401 no or bad token,
-# 4403 outside the token's scope, 4422 a bad filter.
-RESUME, UNAUTHORISED, FORBIDDEN, INVALID = 4001, 4401, 4403, 4422
+NO_TOKEN_IN_URL = "a token goes in the Authorization header or the bearer.<token> subprotocol, never the URL"
 
 
 def _presented_token(websocket: WebSocket) -> str | None:
@@ -31,7 +37,7 @@ def _presented_token(websocket: WebSocket) -> str | None:
     for offered in websocket.scope.get("subprotocols", []):
         if offered.startswith(BEARER_PREFIX) and len(offered) > len(BEARER_PREFIX):
             return str(offered[len(BEARER_PREFIX) :])
-    return websocket.query_params.get("token") or None
+    return None
 
 
 def _types(principal: Principal, wanted: str | None) -> frozenset[str]:
@@ -43,28 +49,34 @@ def _types(principal: Principal, wanted: str | None) -> frozenset[str]:
     return frozenset(allowed)
 
 
+def _watch(principal: Principal, organisation: Organisation, params: Any, queue: int) -> tuple[int, Watch]:
+    after = int(params.get("after") or 0)
+    if not 0 <= after < 2**62:
+        raise ValueError("after must be a log position")
+    level = Level(params["min_level"]) if params.get("min_level") else Level.BLUE
+    outlets = frozenset(visible_outlets(principal, organisation, params.get("unit") or None))
+    every_outlet = outlets >= {u.code for u in organisation.outlets}
+    scope = FeedScope(
+        None if every_outlet else outlets, _types(principal, params.get("type") or None), level.rank
+    )
+    return after, Watch(principal.token_id, scope, asyncio.Queue(queue))
+
+
 @router.websocket("/api/v1/feed")
 async def feed(websocket: WebSocket) -> None:
     """Every event in the caller's scope after `after`, then live; heartbeats carry the head position."""
     app: Services = websocket.app.state.services
-    hub = websocket.app.state.feed
+    parts: Feed = websocket.app.state.feed
     token = _presented_token(websocket)
     principal = await run_in_threadpool(app.tokens.verify, token) if token else None
     if principal is None:
-        await websocket.close(code=UNAUTHORISED, reason="missing, unknown or revoked token")
-        return
-    params = websocket.query_params
-    try:
-        after = int(params.get("after") or 0)
-        if not 0 <= after < 2**62:
-            raise ValueError("after must be a log position")
-        level = Level(params["min_level"]) if params.get("min_level") else Level.BLUE
-        watch = Watch(
-            outlets=frozenset(visible_outlets(principal, app.organisation, params.get("unit") or None)),
-            types=_types(principal, params.get("type") or None),
-            min_rank=level.rank,
-            queue=asyncio.Queue(websocket.app.state.watcher_queue),
+        in_url = "token" in websocket.query_params
+        await websocket.close(
+            UNAUTHORISED, NO_TOKEN_IN_URL if in_url else "missing, unknown or revoked token"
         )
+        return
+    try:
+        after, watch = _watch(principal, app.organisation, websocket.query_params, parts.watcher_queue)
     except HTTPException as refused:
         code = FORBIDDEN if refused.status_code == 403 else INVALID
         await websocket.close(code=code, reason=str(refused.detail)[:120])
@@ -74,59 +86,75 @@ async def feed(websocket: WebSocket) -> None:
         return
     offered = websocket.scope.get("subprotocols", [])
     await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
-    await _serve(websocket, hub, watch, after, websocket.app.state.heartbeat_seconds)
-
-
-async def _serve(websocket: WebSocket, hub: Any, watch: Watch, after: int, heartbeat_seconds: float) -> None:
-    registered_at = hub.subscribe(watch)
-    last_sent = after
-    pending: list[asyncio.Future[Any]] = []
-    try:
-        # Replay what was stored before the watch was registered; live messages cover the rest, so
-        # the hand-over has no gap, and the cut at `registered_at` means no duplicate.
-        if after < registered_at:
-            for message in await run_in_threadpool(hub.catch_up, after, registered_at):
-                if watch.wants(message):
-                    await websocket.send_text(message.text)
-                    last_sent = message.position
-        cutoff = max(after, registered_at)
-        # An immediate heartbeat marks the end of the replay: what follows is live.
-        await websocket.send_text(heartbeat(hub.head, last_sent))
-        closed = asyncio.ensure_future(_until_closed(websocket))
-        overflow = asyncio.ensure_future(watch.overflowed.wait())
-        pending += [closed, overflow]
-        while True:
-            next_message = asyncio.ensure_future(watch.queue.get())
-            done, _ = await asyncio.wait(
-                {next_message, closed, overflow},
-                timeout=heartbeat_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
-            if closed in done:
-                next_message.cancel()
-                return
-            if overflow in done:
-                next_message.cancel()
-                await websocket.close(code=RESUME, reason=f"resume from your last position ({last_sent})")
-                return
-            if next_message in done:
-                # Send everything already queued before waiting again: one wake-up, many messages.
-                batch = [next_message.result()]
-                while not watch.queue.empty():
-                    batch.append(watch.queue.get_nowait())
-                for message in batch:
-                    if message.position > cutoff:
-                        await websocket.send_text(message.text)
-                        last_sent = message.position
-            else:
-                next_message.cancel()
-                await websocket.send_text(heartbeat(hub.head, last_sent))
-    except (WebSocketDisconnect, RuntimeError):
+    # Refused after the handshake, so that a browser sees the code (it cannot see an HTTP refusal).
+    refused_with = parts.admission.admit(watch)
+    if refused_with is not None:
+        await _close(websocket, *refused_with, parts.limits.send_timeout)
         return
+    try:
+        await _serve(websocket, parts, watch, after)
     finally:
-        hub.unsubscribe(watch)
-        for task in pending:
+        parts.admission.release(watch)
+
+
+async def _serve(websocket: WebSocket, parts: Feed, watch: Watch, after: int) -> None:
+    """Runs the replay and the live part as one task, ended by the client going, the watch ending
+    (fell behind, token revoked) or a send timing out; then closes with the code that says why."""
+    sender = Sender(websocket, parts.limits.send_timeout, after)
+    registered_at = parts.hub.subscribe(watch)
+    work = asyncio.ensure_future(_replay_then_live(sender, parts, watch, after, registered_at))
+    closed = asyncio.ensure_future(_until_closed(websocket))
+    ended = asyncio.ensure_future(watch.ended.wait())
+    try:
+        done, _ = await asyncio.wait({work, closed, ended}, return_when=asyncio.FIRST_COMPLETED)
+        if closed in done:
+            return
+        if ended in done:
+            code, reason = watch.end_code, watch.end_reason
+        elif isinstance(work.exception(), SendTimedOutError):
+            code, reason = RESUME, f"a send took over {parts.limits.send_timeout:g} s"
+        else:
+            _log_unless_gone(work.exception())
+            return
+        work.cancel()
+        await asyncio.wait({work})
+        if code == RESUME:
+            reason = f"resume from your last position ({sender.position}): {reason}"
+        await _close(websocket, code, reason, parts.limits.send_timeout)
+    finally:
+        for task in (work, closed, ended):
             task.cancel()
+        if work.done() and not work.cancelled():
+            work.exception()  # looked at: a client gone mid-send is not an error to report
+        parts.hub.unsubscribe(watch)
+
+
+async def _replay_then_live(
+    sender: Sender, parts: Feed, watch: Watch, after: int, registered_at: int
+) -> None:
+    # Replay what was stored before the watch was registered; live messages cover the rest, so
+    # the hand-over has no gap, and the cut at `registered_at` means no duplicate.
+    if after < registered_at:
+        # aclosing: a replay cut short (the client went) ends here and now, not when collected.
+        async with aclosing(parts.replays.stream(watch.scope, after, registered_at)) as pages:
+            async for page in pages:
+                await parts.replays.turns.send(sender, page)
+    cutoff = max(after, registered_at)
+    # An immediate heartbeat marks the end of the replay: what follows is live.
+    await sender.send(heartbeat(parts.hub.head, sender.position))
+    while True:
+        try:
+            async with asyncio.timeout(parts.heartbeat_seconds):
+                batch = [await watch.queue.get()]
+        except TimeoutError:
+            await sender.send(heartbeat(parts.hub.head, sender.position))
+            continue
+        # Send everything already queued before waiting again: one wake-up, many messages.
+        while not watch.queue.empty():
+            batch.append(watch.queue.get_nowait())
+        for message in batch:
+            if message.position > cutoff:
+                await sender.send(message.text, message.position)
 
 
 async def _until_closed(websocket: WebSocket) -> None:
@@ -135,3 +163,17 @@ async def _until_closed(websocket: WebSocket) -> None:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
+
+
+async def _close(websocket: WebSocket, code: int, reason: str, timeout: float) -> None:
+    # The peer may be gone already, or not reading: the close is best effort, within the deadline.
+    with suppress(Exception):
+        async with asyncio.timeout(timeout):
+            await websocket.close(code=code, reason=reason[:120])
+
+
+def _log_unless_gone(error: BaseException | None) -> None:
+    # A client that went away mid-send, or a server shutting down its replay pool, is no fault.
+    if error is None or isinstance(error, WebSocketDisconnect | OSError | RuntimeError):
+        return
+    log.error("feed connection failed", exc_info=error)

@@ -8,39 +8,44 @@ import threading
 from dataclasses import dataclass, field
 
 from application.incident_desk import IncidentDesk
-from application.log_tail import LoggedEvent, LogTail
+from application.log_tail import LogTail
+from interfaces.feed.close_codes import RESUME
 from interfaces.feed.incident_index import IncidentIndex
+from interfaces.feed.limits import WATCHER_QUEUE
 from interfaces.feed.messages import FeedMessage, feed_message
+from projections.feed_index import FeedScope
 
 log = logging.getLogger(__name__)
-WATCHER_QUEUE = 1000
 
 
 @dataclass(eq=False)
 class Watch:
-    """One watcher: what it may and wants to see, and its own bounded queue."""
+    """One watcher: whose token, what it may and wants to see, its bounded queue, and why it ended."""
 
-    outlets: frozenset[str]
-    types: frozenset[str]
-    min_rank: int
+    token_id: str
+    scope: FeedScope
     queue: asyncio.Queue[FeedMessage] = field(default_factory=lambda: asyncio.Queue(WATCHER_QUEUE))
-    overflowed: asyncio.Event = field(default_factory=asyncio.Event)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    end_code: int = RESUME
+    end_reason: str = ""
 
     def wants(self, message: FeedMessage) -> bool:
-        return (
-            message.outlet in self.outlets
-            and message.incident_type in self.types
-            and message.level_rank >= self.min_rank
-        )
+        return self.scope.covers(message.outlet, message.incident_type, message.level_rank)
 
     def offer(self, message: FeedMessage) -> None:
-        if self.overflowed.is_set() or not self.wants(message):
+        if self.ended.is_set() or not self.wants(message):
             return
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
             # A slow watcher is cut loose, not waited for: the others must not slow down.
-            self.overflowed.set()
+            self.end(RESUME, "fell behind")
+
+    def end(self, code: int, reason: str) -> None:
+        """Ask this watcher's connection to close with `code` (the first reason given wins)."""
+        if not self.ended.is_set():
+            self.end_code, self.end_reason = code, reason
+            self.ended.set()
 
 
 class FeedHub:
@@ -48,7 +53,7 @@ class FeedHub:
 
     def __init__(self, desk: IncidentDesk) -> None:
         self._desk = desk
-        self._index = IncidentIndex()
+        self.index = IncidentIndex()
         self._watches: set[Watch] = set()
         self._dispatched = 0  # touched only on the event loop
         self._tail: LogTail | None = None
@@ -64,8 +69,8 @@ class FeedHub:
 
         def follow() -> None:
             for logged in tail:
-                self._index.learn(logged.event)
-                message = feed_message(logged, self._index)
+                self.index.learn(logged.event)
+                message = feed_message(logged, self.index)
                 loop.call_soon_threadsafe(self._dispatch, logged.position, message)
 
         self._thread = threading.Thread(target=follow, name="feed-hub", daemon=True)
@@ -90,23 +95,3 @@ class FeedHub:
 
     def unsubscribe(self, watch: Watch) -> None:
         self._watches.discard(watch)
-
-    def catch_up(self, after: int, until: int) -> list[FeedMessage]:
-        """The messages of positions (after, until], read from the store (runs in a worker thread)."""
-        messages: list[FeedMessage] = []
-        start = after
-        while start < until:
-            batch = self._desk.recorder.select_notifications(
-                start=start, limit=500, stop=until, inclusive_of_start=False
-            )
-            if not batch:
-                break
-            for notification in batch:
-                logged = LoggedEvent(
-                    notification.id, notification.topic, self._desk.mapper.to_domain_event(notification)
-                )
-                message = feed_message(logged, self._index)
-                if message is not None:
-                    messages.append(message)
-            start = batch[-1].id
-        return messages

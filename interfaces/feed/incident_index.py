@@ -1,4 +1,4 @@
-"""What the feed needs to know of each incident to label and filter its events."""
+"""What the live feed knows of each incident, learnt from the log in order, to label its events."""
 
 from __future__ import annotations
 
@@ -8,47 +8,41 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from domain.complaint import Complaint
-from domain.emergency import Emergency
-from domain.level import Level
+from projections.feed_messages import FeedFacts, facts_after
 
 
 @dataclass
 class IncidentFacts:
-    """An incident's type, outlet and drill flag, and its level after each level-changing version."""
+    """An incident's facts after each version that changed them (its report, then level changes)."""
 
-    incident_type: str
-    outlet: str
-    exercise: bool
     level_versions: list[int] = field(default_factory=list)
-    levels: list[Level] = field(default_factory=list)
+    levels: list[FeedFacts] = field(default_factory=list)
 
-    def level_at(self, version: int) -> Level:
+    def at(self, version: int) -> FeedFacts:
+        """The facts as of `version` (an event older than the last level change gets its own level)."""
         return self.levels[max(0, bisect.bisect_right(self.level_versions, version) - 1)]
 
 
 class IncidentIndex:
-    """Built from the log in order; tells an event's incident type, outlet and level at its version."""
+    """Built from the log in order by the feed's one reader; read by replays of the log's tail too."""
 
     def __init__(self) -> None:
         self._facts: dict[UUID, IncidentFacts] = {}
         self._lock = threading.Lock()
 
     def learn(self, event: Any) -> None:
-        if isinstance(event, Complaint.Reported | Emergency.Reported):
-            kind = "complaint" if isinstance(event, Complaint.Reported) else "emergency"
-            facts = IncidentFacts(kind, event.outlet, event.exercise, [1], [event.level])
-            with self._lock:
-                self._facts[event.originator_id] = facts
-            return
-        level = getattr(event, "level", None)
-        if isinstance(level, Level):  # LevelChanged, Escalated with a level
-            with self._lock:
-                known = self._facts.get(event.originator_id)
-                if known is not None:
-                    known.level_versions.append(event.originator_version)
-                    known.levels.append(level)
-
-    def facts(self, incident_id: UUID) -> IncidentFacts | None:
         with self._lock:
-            return self._facts.get(incident_id)
+            known = self._facts.get(event.originator_id)
+            after = facts_after(event, known.levels[-1] if known else None)
+            if after is None:
+                return
+            if known is None:
+                self._facts[event.originator_id] = IncidentFacts([event.originator_version], [after])
+            elif after != known.levels[-1]:
+                known.level_versions.append(event.originator_version)
+                known.levels.append(after)
+
+    def facts(self, incident_id: UUID, version: int) -> FeedFacts | None:
+        with self._lock:
+            known = self._facts.get(incident_id)
+            return None if known is None else known.at(version)

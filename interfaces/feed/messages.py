@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from application.log_tail import LoggedEvent
-from domain.plain import event_data, plain
 from interfaces.feed.incident_index import IncidentIndex
+from projections.feed_messages import feed_text
 
 
 @dataclass(frozen=True)
@@ -23,31 +23,13 @@ class FeedMessage:
 
 
 def feed_message(logged: LoggedEvent, index: IncidentIndex) -> FeedMessage | None:
-    """The event as JSON, or None for events that belong to no incident."""
+    """The event as the feed sends it, or None for events that belong to no incident."""
     event: Any = logged.event
-    facts = index.facts(event.originator_id)
+    facts = index.facts(event.originator_id, event.originator_version)
     if facts is None:
         return None
-    level = facts.level_at(event.originator_version)
-    body = {
-        "kind": "event",
-        "position": logged.position,
-        "incident_id": str(event.originator_id),
-        "incident_type": facts.incident_type,
-        "event": type(event).__name__,
-        "version": event.originator_version,
-        "unit": facts.outlet,
-        "level": level.value,
-        "exercise": facts.exercise,
-        "occurred_at": event.occurred_at.isoformat(),
-        "recorded_at": event.timestamp.isoformat(),
-        "actor": plain(event.actor, reveal_personal=True),
-        # Personal data never goes out on the feed: watchers open the incident to see it.
-        "data": event_data(event, reveal_personal=False),
-    }
-    return FeedMessage(
-        logged.position, facts.outlet, facts.incident_type, level.rank, json.dumps(body, ensure_ascii=False)
-    )
+    text = feed_text(logged.position, event, facts)
+    return FeedMessage(logged.position, facts.outlet, facts.incident_type, facts.level.rank, text)
 
 
 def heartbeat(head: int, position: int) -> str:

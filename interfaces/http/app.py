@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +9,8 @@ from fastapi import FastAPI
 
 from application.incident_desk import Clock, utc_now
 from interfaces.feed import endpoint as feed_endpoint
-from interfaces.feed.hub import WATCHER_QUEUE, FeedHub
+from interfaces.feed.limits import WATCHER_QUEUE
+from interfaces.feed.service import Feed
 from interfaces.http import boards, health, incidents, outlets, web
 from interfaces.http.body_check import BodyCheck
 from interfaces.http.errors import install_error_handlers
@@ -35,10 +35,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = build_services(settings, clock)
-        app.state.feed = FeedHub(app.state.services.desk)
-        app.state.heartbeat_seconds = heartbeat_seconds
-        app.state.watcher_queue = watcher_queue
-        app.state.feed.start(asyncio.get_running_loop())
+        app.state.feed = Feed.build(app.state.services, settings.feed, heartbeat_seconds, watcher_queue)
+        app.state.feed.start()
         try:
             yield
         finally:

@@ -424,7 +424,7 @@ function connText() {
 }
 
 function retryText() {
-  const waiting = state.conn.retryAt && navigator.onLine && ["offline", "reconnecting"].includes(state.conn.state);
+  const waiting = state.conn.retryAt && navigator.onLine && ["offline", "reconnecting", "busy"].includes(state.conn.state);
   return waiting ? t("conn").retryIn(Math.max(0, Math.ceil((state.conn.retryAt - Date.now()) / 1000))) : "";
 }
 
@@ -439,6 +439,7 @@ function renderConn() {
   element.dataset.state = state.conn.state;
   setText($("conn-text"), connText());
   setText($("conn-retry"), retryText());
+  $("conn-reconnect").hidden = state.conn.state !== "refused";
   const stale = state.liveUntil !== null && state.conn.state !== "connecting" && Boolean(state.board);
   $("stale").hidden = !stale;
   if (stale) setText($("stale"), t("stale")(clock(new Date(state.liveUntil).toISOString())));
@@ -481,7 +482,8 @@ async function startBoard() {
     onHeartbeat,
     onOpen: onFeedOpen,
     onStatus: onFeedStatus,
-    onAuthFailed: (code) => signOut(code === 4401 ? t("badToken") : t("forbidden")),
+    onAuthFailed: (code, reason) =>
+      signOut(code === 4401 ? t(reason === "token revoked" ? "revoked" : "badToken") : t("forbidden")),
   });
   state.feed.start(Math.min(state.board.position, state.wall.position));
   renderConn();
@@ -561,6 +563,7 @@ function main() {
   $("lang").addEventListener("click", () => applyLang(currentLang() === "zh" ? "en" : "zh"));
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", () => signOut());
+  $("conn-reconnect").addEventListener("click", () => state.feed?.retryNow());
   $("catch-up-close").addEventListener("click", () => {
     state.lastCatchUp = null;
     renderCatchUp();

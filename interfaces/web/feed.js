@@ -3,13 +3,19 @@
 const BACKOFF_SECONDS = [0.5, 1, 2, 4, 8, 15];
 const OFFLINE_AFTER_ATTEMPTS = 3; // a few quick retries are "reconnecting"; longer is "offline"
 const SILENCE_LIMIT_MS = 20000; // the server sends a heartbeat after 5 s of quiet: 20 s means a dead link
-const BAD_TOKEN = new Set([4401, 4403]);
+// The feed's close codes are listed in interfaces/feed/close_codes.py.
+const BAD_TOKEN = new Set([4401, 4403]); // unknown or revoked token, or outside its scope: sign in again
 const RESUME = 4001; // the server cut us loose for falling behind: resume at once
+const TOO_MANY_FEEDS = 4429; // this token has as many feeds open as it may: retrying cannot help
+const SERVER_FULL = 4503; // the server serves as many feeds as it can: come back later, not at once
+const SERVER_FULL_RETRY_MS = 60000;
 
 export class LiveFeed {
   /**
    * handlers: onEvent(message), onHeartbeat(message), onStatus({state, retryAt}),
-   * onOpen({resumed, after}), onAuthFailed(code)
+   * onOpen({resumed, after}), onAuthFailed(code, reason)
+   * States: connecting, live, reconnecting, retrying, offline; "refused" (too many feeds on this
+   * token: no retry until retryNow()) and "busy" (the server is full: one retry a minute later).
    */
   constructor(token, handlers) {
     this.token = token;
@@ -59,7 +65,7 @@ export class LiveFeed {
     const resumedFrom = this.position;
     socket.onopen = () => this.opened(socket, resumedFrom);
     socket.onmessage = (message) => this.received(socket, message);
-    socket.onclose = (closing) => this.closed(socket, closing.code);
+    socket.onclose = (closing) => this.closed(socket, closing.code, closing.reason);
   }
 
   opened(socket, after) {
@@ -85,15 +91,22 @@ export class LiveFeed {
     }
   }
 
-  closed(socket, code) {
+  closed(socket, code, reason = "") {
     if (socket !== this.socket || this.stopped) return;
     clearTimeout(this.silenceTimer);
     this.socket = null;
     if (BAD_TOKEN.has(code)) {
-      this.handlers.onAuthFailed(code);
-      return;
+      this.handlers.onAuthFailed(code, reason);
+    } else if (code === TOO_MANY_FEEDS) {
+      this.status("refused"); // said on the page; the user reconnects once another tab is closed
+    } else if (code === SERVER_FULL) {
+      clearTimeout(this.retryTimer);
+      const retryAt = Date.now() + SERVER_FULL_RETRY_MS * (1 + Math.random() * 0.2);
+      this.retryTimer = setTimeout(() => this.connect(), retryAt - Date.now());
+      this.status("busy", retryAt);
+    } else {
+      this.scheduleRetry(code === RESUME ? 0 : this.nextDelay());
     }
-    this.scheduleRetry(code === RESUME ? 0 : this.nextDelay());
   }
 
   nextDelay() {

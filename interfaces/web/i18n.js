@@ -9,6 +9,7 @@ const WORDS = {
     title: "网点应急指挥", subtitle: "应急处理办公室看板", langButton: "English", langHint: "切换到英文",
     signInTitle: "登录", signInHelp: "粘贴您的访问令牌。令牌只保存在本标签页中，关闭即清除。",
     tokenLabel: "访问令牌", signIn: "登录", signOut: "退出", badToken: "令牌无效或已吊销，请重新输入。",
+    revoked: "此令牌已被吊销，实时推送已断开。请使用新的令牌登录。", reconnect: "重新连接",
     forbidden: "此令牌无权查看看板。", serverError: "服务器暂时无法响应，请稍后重试。",
     countsTitle: "各级别未结事件数", overdue: "逾期", overdueWord: "逾期 OVERDUE", exerciseWord: "演练 EXERCISE",
     exerciseBanner: "这是演练，不是真实事件", filtersLabel: "筛选", unit: "机构", type: "类型", level: "级别",
@@ -23,6 +24,8 @@ const WORDS = {
     conn: {
       connecting: "正在连接实时推送…", live: "已连接 · 实时", reconnecting: "连接中断，正在重连",
       retrying: "正在重连…", offline: "离线", offlineNow: "离线 · 等待网络恢复", retryIn: (s) => ` · ${s} 秒后重试`,
+      refused: "此令牌打开的实时推送连接已达上限：请关闭其他看板页面后点击“重新连接”。",
+      busy: "服务器实时推送连接已满，稍后自动重试",
     },
     stale: (time) => `实时更新已中断，下方为 ${time} 的数据。`,
     boardsStale: (since, stale, position, head) =>
@@ -40,6 +43,7 @@ const WORDS = {
     title: "Incident command", subtitle: "Emergency office board", langButton: "中文", langHint: "Switch to Chinese",
     signInTitle: "Sign in", signInHelp: "Paste your access token. It is kept in this tab only and cleared when the tab closes.",
     tokenLabel: "Access token", signIn: "Sign in", signOut: "Sign out", badToken: "The token is unknown or revoked; enter it again.",
+    revoked: "This token has been revoked and its live feed closed. Sign in with a new token.", reconnect: "Reconnect",
     forbidden: "This token may not read the boards.", serverError: "The server is not answering; try again shortly.",
     countsTitle: "Open incidents per level", overdue: "Overdue", overdueWord: "逾期 OVERDUE", exerciseWord: "演练 EXERCISE",
     exerciseBanner: "This is a drill, not a real incident", filtersLabel: "Filters", unit: "Unit", type: "Type", level: "Level",
@@ -54,6 +58,8 @@ const WORDS = {
     conn: {
       connecting: "Connecting to the live feed…", live: "Connected · live", reconnecting: "Connection lost; reconnecting",
       retrying: "Reconnecting…", offline: "Offline", offlineNow: "Offline · waiting for the network", retryIn: (s) => ` · retry in ${s} s`,
+      refused: "Too many live feeds are open with this token: close another board tab, then choose Reconnect.",
+      busy: "The server has all the live feeds it can serve; retrying later",
     },
     stale: (time) => `Live updates interrupted; the data below is as of ${time}.`,
     boardsStale: (since, stale, position, head) =>

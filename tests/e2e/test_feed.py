@@ -20,7 +20,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from domain.values import Role
 from interfaces.settings import Settings
-from tests.e2e.server import free_port, issue_token, running_server
+from tests.e2e.server import free_port, issue_token, running_server, serve_process
 
 FIRE = {"outlet": "BJ-HD-01", "kind": "fire", "level": "orange", "summary": "营业厅冒烟 smoke"}
 COMPLAINT = {"outlet": "SH-PD-01", "channel": "walk_in", "category": "service_quality", "summary": "排队太久"}
@@ -72,6 +72,49 @@ def test_a_missing_or_bad_token_is_refused_before_anything_is_sent(server: str) 
         with pytest.raises(InvalidStatus) as refused:
             asyncio.run(attempt(**kwargs))  # type: ignore[arg-type]
         assert refused.value.response.status_code == 403
+
+
+def test_a_token_in_the_url_is_not_accepted(server: str, office: str) -> None:
+    async def attempt() -> None:
+        async with websockets.connect(ws_url(server, token=office)) as ws:
+            await ws.recv()
+
+    with pytest.raises(InvalidStatus) as refused:
+        asyncio.run(attempt())
+    assert refused.value.response.status_code == 403
+
+
+def test_the_servers_log_never_holds_a_token(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'logged.db'}", run_policies=False)
+    token = issue_token(settings, Role.OFFICE, "HQ")
+    log = tmp_path / "server.log"
+    with serve_process(settings, tmp_path, log) as (url, _):
+
+        async def feeds() -> None:
+            with pytest.raises(InvalidStatus):  # the old URL form: refused, and logged redacted
+                async with websockets.connect(ws_url(url, token=token)) as ws:
+                    await ws.recv()
+            # A header token with a token in the URL as well: served, and the URL still redacted.
+            headers = {"Authorization": f"Bearer {token}"}
+            async with websockets.connect(
+                ws_url(url, after=0, token=token), additional_headers=headers
+            ) as ws:
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10))["kind"] == "heartbeat"
+            async with websockets.connect(ws_url(url), subprotocols=["incident.v1", f"bearer.{token}"]) as ws:
+                assert json.loads(await asyncio.wait_for(ws.recv(), 10))["kind"] == "heartbeat"
+
+        asyncio.run(feeds())
+        assert httpx.get(f"{url}/healthz?token={token}").status_code == 200
+        board = httpx.get(
+            f"{url}/api/v1/boards/office?token={token}", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert board.status_code == 200
+    logged = log.read_text()
+    assert 'GET /healthz?token=[redacted] HTTP/1.1" 200' in logged, logged  # the access log was read
+    assert "/api/v1/feed?after=0&token=[redacted]" in logged
+    secret = token.rsplit("_", 1)[-1]
+    assert secret not in logged
+    assert token not in logged
 
 
 def test_replay_after_a_position_hands_over_to_live_without_gap_or_duplicate(
@@ -197,6 +240,15 @@ def test_filters_and_scope_decide_what_a_watcher_sees(server: str, office: str, 
     assert seen(branch) == [("SH-PD-01", "emergency", "blue"), ("SH-PD-01", "complaint", "blue")]
     call_centre = issue_token(settings, Role.CALL_CENTRE)
     assert seen(call_centre) == [("SH-PD-01", "complaint", "blue")]
+
+
+def test_a_server_whose_boards_run_elsewhere_replays_from_the_log(database_url: str) -> None:
+    settings = Settings(database_url=database_url, run_boards=False)  # and no `incident project` yet
+    office = issue_token(settings, Role.OFFICE, "HQ")
+    with running_server(settings, heartbeat_seconds=0.5) as url:
+        positions = [post(url, office, "/api/v1/emergencies", FIRE)["position"] for _ in range(3)]
+        events = asyncio.run(receive_events(ws_url(url), office, until=positions[-1]))
+    assert [e["position"] for e in events] == positions
 
 
 @pytest.fixture

@@ -19,10 +19,12 @@ from typing import Any
 import httpx
 import pytest
 from typer.testing import CliRunner, Result
+from websockets.sync.client import connect
 
 from domain.values import Role
 from interfaces.cli.main import cli
 from interfaces.client.watch import FeedQuery, WatchState, follow
+from interfaces.feed.limits import FeedLimits
 from interfaces.settings import Settings
 from tests.e2e.server import free_port, issue_token, running_server
 
@@ -150,6 +152,21 @@ def test_an_unknown_unit_is_refused_with_the_reason(server: str, office: str) ->
 
     assert refused.exit_code == 1
     assert "'NOWHERE' is not in the organisation" in refused.stderr
+
+
+def test_a_token_at_its_feed_limit_exits_1_saying_so(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'limit.db'}", feed=FeedLimits(per_token=1))
+    token = issue_token(settings, Role.OFFICE, "HQ")
+    with running_server(settings) as server:
+        feed = server.replace("http://", "ws://") + "/api/v1/feed"
+        with connect(feed, additional_headers={"Authorization": f"Bearer {token}"}) as held:
+            held.recv(timeout=10)  # the token's one feed, open elsewhere
+            refused = watch(server, token, "--json", "--once")
+
+    assert refused.exit_code == 1
+    error = json.loads(refused.stdout)["error"]
+    assert error["status"] == 429
+    assert "this token is at its limit of 1 open feeds; close one" in error["message"]
 
 
 def test_a_missing_token_is_a_usage_error(server: str) -> None:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
@@ -21,8 +22,10 @@ from interfaces.boards.health import Backoff
 from interfaces.boards.leader import LeaderLock
 from interfaces.boards.runner import BoardRunner
 from interfaces.boards.wiring import make_boards
+from interfaces.feed.limits import FeedLimits
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
+from interfaces.wiring import token_registry
 from tests.e2e.server import free_port, issue_token, running_server
 from tests.failing_boards import YEAR_ONE, RefusingBoard, record_unprojectable_report
 
@@ -391,6 +394,51 @@ def test_the_board_resumes_from_its_last_position_when_the_server_restarts(
         for incident in after:
             expect(row(page, incident)).to_be_visible()
         assert_not_reloaded(page)
+
+
+@pytest.fixture
+def strict_office(tmp_path: Path) -> Iterator[Office]:
+    """One feed per token, and revocations noticed within half a second."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/strict.db", feed=FeedLimits(per_token=1, token_check_seconds=0.5)
+    )
+    with running_server(settings) as url:
+        yield Office(settings, url, issue_token(settings, Role.OFFICE, "HQ", "王主任"))
+
+
+def test_a_board_refused_for_too_many_feeds_says_so_and_waits_for_the_user(
+    page: Page, strict_office: Office
+) -> None:
+    attempts: list[str] = []
+    page.on("websocket", lambda ws: attempts.append(ws.url))
+    feed = strict_office.url.replace("http://", "ws://") + "/api/v1/feed"
+    with connect(feed, additional_headers={"Authorization": f"Bearer {strict_office.token}"}) as held:
+        held.recv(timeout=10)  # this token's one feed, open elsewhere
+        page.goto(strict_office.url)
+        page.fill("#token", strict_office.token)
+        page.click("#sign-in-form button[type=submit]")
+        expect(page.locator("#conn")).to_have_attribute("data-state", "refused", timeout=LIVE_MS)
+        expect(page.locator("#conn-text")).to_contain_text("实时推送连接已达上限")
+        expect(page.locator("#conn-reconnect")).to_have_text("重新连接")
+        page.click("#lang")
+        expect(page.locator("#conn-text")).to_contain_text("Too many live feeds are open with this token")
+        page.wait_for_timeout(3000)  # a reconnect loop would have tried again several times by now
+        assert len(attempts) == 1
+    page.click("#conn-reconnect")  # the other feed is closed: the user's reconnect now succeeds
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live", timeout=LIVE_MS)
+    assert len(attempts) == 2
+
+
+def test_a_board_whose_token_is_revoked_signs_out_and_says_why(page: Page, strict_office: Office) -> None:
+    sign_in(page, strict_office)
+    registry = token_registry(strict_office.settings)
+    record = next(r for r in registry.records() if r.name == "王主任")
+    registry.revoke(record.id, now=datetime.now(UTC))
+    expect(page.locator("#sign-in")).to_be_visible(timeout=RECONNECT_MS)
+    expect(page.locator("#sign-in-error")).to_have_text(
+        "此令牌已被吊销，实时推送已断开。请使用新的令牌登录。"
+    )
+    expect(page.locator("#board")).to_be_hidden()
 
 
 STALE_MS = 15000  # the runner's next attempt, then the page's next look (every 5 s while stale)

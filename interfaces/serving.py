@@ -1,0 +1,37 @@
+"""How uvicorn serves the app: stalled WebSocket peers cut off, no token in its logs, a bounded shutdown."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
+
+from interfaces.feed.websocket_protocol import StalledPeerProtocol
+
+# After SIGTERM, requests and feeds still running after this long are cancelled.
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's own logging, with every handler passing records through the token redaction."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact_tokens": {"()": "interfaces.log_redaction.RedactTokens"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = [*handler.get("filters", []), "redact_tokens"]
+    return config
+
+
+def uvicorn_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+    """The one server configuration: `incident serve`, the end-to-end tests and the benches use it."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        log_config=log_config(),
+        ws=StalledPeerProtocol,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+    )

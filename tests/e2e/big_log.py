@@ -1,0 +1,96 @@
+"""A large log of real events, built fast: incidents made by the domain, many saved per transaction."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from application.incident_desk import IncidentDesk
+from application.store.database_url import store_env
+from domain.complaint import Complaint
+from domain.emergency import Emergency
+from domain.incident import Incident
+from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role, Stamp
+
+
+@dataclass(frozen=True)
+class BuiltLog:
+    """The log's head position after the build, and how many events each outlet got."""
+
+    head: int
+    events_at: dict[str, int]
+
+
+BUILDER = Actor(id="token:big-log", role=Role.OFFICE, unit="HQ", name="log builder")
+
+
+def build_log(
+    database_url: str,
+    events: int,
+    outlets: list[str],
+    *,
+    events_per_incident: int = 25,
+    note_chars: int = 20,
+    incidents_per_commit: int = 40,
+) -> BuiltLog:
+    """Appends about `events` events (reports, a level change, notes) spread over `outlets` in turn.
+
+    Every event goes through the aggregates' own commands and the real store, as a command's would;
+    only the saving is batched (one transaction per `incidents_per_commit` incidents). Notes are
+    `note_chars` random Chinese characters: they do not compress, as real notes barely do.
+    """
+    rng = random.Random(events)
+    desk = IncidentDesk(store_env(database_url))
+    try:
+        made, events_at = 0, dict.fromkeys(outlets, 0)
+        while made < events:
+            batch = []
+            for _ in range(incidents_per_commit):
+                outlet = outlets[made // events_per_incident % len(outlets)]
+                incident = _incident(outlet, made)
+                for _ in range(events_per_incident - 2):
+                    incident.add_note(_stamp(), text=_text(rng, note_chars))
+                batch.append(incident)
+                made += events_per_incident
+                events_at[outlet] += events_per_incident
+                if made >= events:
+                    break
+            desk.save(*batch)
+        return BuiltLog(int(desk.recorder.max_notification_id() or 0), events_at)
+    finally:
+        desk.close()
+
+
+def _text(rng: random.Random, chars: int) -> str:
+    return "".join(chr(c) for c in rng.choices(range(0x4E00, 0x9FA5), k=chars))
+
+
+def _stamp() -> Stamp:
+    now = datetime.now(UTC)
+    return Stamp(actor=BUILDER, occurred_at=now, recorded_at=now)
+
+
+def _incident(outlet: str, n: int) -> Incident:
+    if n % 2:
+        emergency = Emergency.report(
+            incident_id=uuid.uuid4(),
+            stamp=_stamp(),
+            outlet=outlet,
+            kind=EmergencyKind.FIRE,
+            level=Level.YELLOW,
+            summary="配电箱冒烟",
+        )
+        emergency.change_level(_stamp(), level=Level.ORANGE, reason="蔓延")
+        return emergency
+    complaint = Complaint.report(
+        incident_id=uuid.uuid4(),
+        stamp=_stamp(),
+        outlet=outlet,
+        channel=Channel.WALK_IN,
+        category=Category.SERVICE_QUALITY,
+        summary="排队太久",
+    )
+    complaint.add_note(_stamp(), text="已致电客户")
+    return complaint
