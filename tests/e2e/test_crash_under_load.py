@@ -21,6 +21,8 @@ from pathlib import Path
 
 import httpx
 
+from application.incident_desk import IncidentDesk
+from application.store.database_url import store_env
 from domain.values import Role
 from interfaces.settings import Settings
 from tests.e2e.processes import ServerProcess
@@ -105,6 +107,14 @@ def run_branch(branch: Branch, server: ServerProcess, stop: threading.Event, see
             time.sleep(0.1)
 
 
+def stored_events(database_url: str) -> int:
+    desk = IncidentDesk({**store_env(database_url), "CREATE_TABLE": "n"})
+    try:
+        return len(desk.recorder.select_notifications(start=1, limit=10**7))
+    finally:
+        desk.close()
+
+
 def test_after_a_kill_9_under_load_nothing_acknowledged_is_lost_or_doubled_and_retries_replay(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -151,7 +161,8 @@ def test_after_a_kill_9_under_load_nothing_acknowledged_is_lost_or_doubled_and_r
         ) as http:
             head = int(http.get("/readyz").json()["position"])
             # Exactly one event per acknowledged command: nothing lost, nothing doubled, nothing extra.
-            assert head == len(commands), (head, len(commands), len(replayed))
+            # (Counted, not read off the head: on PostgreSQL a rolled-back append burns its position.)
+            assert stored_events(database_url) == len(commands), (head, len(commands), len(replayed))
             incidents = {
                 i
                 for b in branches
