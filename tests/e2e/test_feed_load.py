@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import statistics
 import threading
@@ -29,7 +30,7 @@ from interfaces.settings import Settings
 from tests.e2e.big_log import BuiltLog, build_log
 from tests.e2e.server import issue_token, serve_process
 
-EVENTS = 20_000
+EVENTS = int(os.environ.get("INCIDENT_FEED_LOAD_EVENTS", "20000"))  # make soak: 100,000
 WATCHED_OUTLETS = 25
 FEEDS_PER_TOKEN = 4  # 25 branch tokens × 4 = 100 replays at after=0
 ANSWER_WITHIN = 10.0  # seconds: functional, not a performance figure
