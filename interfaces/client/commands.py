@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from enum import IntEnum
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -25,20 +24,12 @@ from interfaces.client.api import (
     act_path,
     report_path,
 )
+from interfaces.client.exit_codes import ExitCode
 from interfaces.client.field_types import typed_fields
 from interfaces.client.outbox import Outbox
 from interfaces.client.settings import ClientSettings, MissingTokenError
 from interfaces.client.sync import SyncResult, drain
-
-
-class ExitCode(IntEnum):
-    """What the client's exit status means to a script."""
-
-    OK = 0  # done, or safely queued in the outbox
-    REFUSED = 1  # the server refused (or failed) the request
-    USAGE = 2  # bad arguments or settings
-    UNREACHABLE = 3  # a read, or a sync, that could not reach the server
-
+from interfaces.client.watch import watch
 
 UNREACHABLE = ("服务器无法连接，已存入待发队列", "Server unreachable")
 BEHIND = ("前面的指令尚未送达，本指令已排在其后", "Earlier commands are still waiting")
@@ -249,7 +240,6 @@ def outbox(
 
 def register(cli: typer.Typer) -> None:
     """Add the branch client's commands to the `incident` command."""
-    from interfaces.client.watch import watch  # it imports this module's ExitCode
 
     cli.add_typer(report_app, name="report")
     extra = {"allow_extra_args": True, "ignore_unknown_options": True}

@@ -25,7 +25,7 @@ from application.backoff import Backoff
 from domain.values import Level
 from interfaces.client import output
 from interfaces.client.api import API, ApiClient, ClientError, ServerUnreachableError
-from interfaces.client.commands import ExitCode
+from interfaces.client.exit_codes import ExitCode
 from interfaces.client.settings import ClientSettings, MissingTokenError
 from interfaces.feed.close_codes import (
     FORBIDDEN,
