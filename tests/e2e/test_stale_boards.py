@@ -44,8 +44,12 @@ class Office:
 
 @pytest.fixture
 def desk(settings: Settings) -> Iterator[IncidentDesk]:
-    """A second writer on the server's store, for the events the API would refuse."""
-    desk = IncidentDesk({**store_env(settings.database_url), "CREATE_TABLE": "n"})
+    """A second writer on the server's store, for the events the API would refuse.
+
+    It creates the log's tables (a store creates only what is missing), so that a worker started
+    before the server finds them.
+    """
+    desk = IncidentDesk(store_env(settings.database_url))
     yield desk
     desk.close()
 
