@@ -114,7 +114,9 @@ def main() -> None:
         events = fill(desk)
         baseline = read_and_decode(desk, events)
         report = rebuild_boards(desk, engine_for(url), url)
-        rebuild = Figure("rebuild every board (office, timeline, statistics)", report.events, report.seconds)
+        rebuild = Figure(
+            "rebuild every board (office, timeline, statistics, feed index)", report.events, report.seconds
+        )
         delays = ack_to_board_delays(desk, url)
         desk.close()
     print(table(f"Boards, a log of {events:,} events", baseline, [rebuild], unit="events/s"))
