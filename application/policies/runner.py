@@ -23,6 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from application.backoff import Backoff
+from application.failure import describe
 from application.incident_desk import Clock, IncidentDesk
 from application.log_tail import LoggedEvent, LogTail
 from application.policies.base import Policy
@@ -35,7 +36,6 @@ BUFFER_SIZE = 10_000
 POLL_SECONDS = 0.2
 # The passed-over events `status()` shows (all of them are in the log).
 SKIPS_SHOWN = 20
-REASON_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,6 @@ class PassedOver:
             "reason": self.reason,
             "at": self.at.isoformat(),
         }
-
-
-def _reason(error: BaseException) -> str:
-    lines = str(error).strip().splitlines()
-    text = f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)[:REASON_LENGTH]
 
 
 class PolicyRunner:
@@ -140,14 +134,14 @@ class PolicyRunner:
                 raise
             except Exception as error:
                 # Logged once per policy and reason: a failing tick would otherwise log every tick.
-                seen = (policy.name, _reason(error))
+                seen = (policy.name, describe(error))
                 if seen not in self._tick_failures:
                     self._tick_failures.add(seen)
                     log.exception("policy %s failed on a tick; it will tick again", policy.name)
         self.ticks += 1
 
     def _pass_over(self, position: int, policy: str, error: Exception) -> None:
-        passed = PassedOver(position, policy, _reason(error), self._clock())
+        passed = PassedOver(position, policy, describe(error), self._clock())
         self._passed_over.append(passed)
         self.passed_over_count += 1
         log.error(
@@ -228,7 +222,7 @@ class PolicyRunner:
                     return  # the store closing under a stopping runner is no failure
                 # Memory may hold half of an event: start over from the log's beginning, after a
                 # while; what was done is recognised by its command ids.
-                reason, delay = _reason(error), self._backoff.next()
+                reason, delay = describe(error), self._backoff.next()
                 if self._failure is None or self._failure[1] != reason:
                     log.error(
                         "policy runner stopped at position %s: %s; starting again from 0 in %g s "

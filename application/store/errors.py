@@ -17,7 +17,7 @@ class StoreUnavailableError(Exception):
 
 
 # A dropped connection, a restarted server, a busy file: retry from the last position.
-RECOVERABLE_STORE_ERRORS: tuple[type[BaseException], ...] = (
+RECOVERABLE_STORE_ERRORS: tuple[type[Exception], ...] = (
     OperationalError,
     InterfaceError,
     StoreUnavailableError,

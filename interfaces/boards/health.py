@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.exc import StatementError
-
 from application.backoff import Backoff
+from application.failure import describe
 
 __all__ = ["Backoff", "BoardFailure", "BoardStatus", "StallWatch", "describe"]
 
 # Behind the log and not moving for this long: nobody is projecting (a stopped worker, a hung runner).
 # The same as a read's longest wait for `after`: by then a client would have been told 503 anyway.
 STALL_SECONDS = 10.0
-REASON_LENGTH = 300
 
 
 @dataclass(frozen=True)
@@ -80,16 +78,6 @@ class BoardStatus:
                 f"the boards have not reached position {after} yet (they are at {self.position}); try again"
             )
         return f"{self.summary()}; position {after} cannot be reached until that is fixed"
-
-
-def describe(error: BaseException) -> str:
-    """One printable line naming an error, never with SQL parameters (they hold what a branch typed)."""
-    cause = error.orig if isinstance(error, StatementError) and error.orig is not None else error
-    lines = str(cause).strip().splitlines()
-    text = f"{type(cause).__name__}: {lines[0]}" if lines else type(cause).__name__
-    # A reason is stored and shown: control characters (a NUL, say) would fail where they go.
-    printable = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-    return printable[:REASON_LENGTH]
 
 
 class StallWatch:

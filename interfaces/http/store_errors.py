@@ -6,20 +6,14 @@ import sqlite3
 from collections.abc import Iterator
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError
 from sqlalchemy import exc as sql
 
-from application.store.errors import StoreUnavailableError
+from application.store.errors import RECOVERABLE_STORE_ERRORS
 
 # What the event store (the library, its psycopg pool, SQLite) and the SQLAlchemy engine raise when
 # the database is down, unreachable, restarting, saturated or (SQLite) busy with another writer.
 STORE_ERRORS: tuple[type[Exception], ...] = (
-    OperationalError,
-    InterfaceError,
-    StoreUnavailableError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-    sqlite3.OperationalError,
+    *RECOVERABLE_STORE_ERRORS,
     sql.OperationalError,
     sql.InterfaceError,
     sql.DisconnectionError,
