@@ -12,6 +12,7 @@ A failure is loud and bounded, never a loop that spins or a freeze that hides:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -27,12 +28,16 @@ from application.failure import describe
 from application.incident_desk import Clock, IncidentDesk
 from application.log_tail import LoggedEvent, LogTail
 from application.policies.base import Policy
+from application.policies.dispatch import CommandQueue
 from application.store.errors import RECOVERABLE_STORE_ERRORS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TICK_SECONDS = 30.0
 BUFFER_SIZE = 10_000
+# The most events handled before their commands are run: enough to share commits in a storm, few
+# enough that a reader waiting on a position is not kept waiting long.
+BATCH_LIMIT = 200
 POLL_SECONDS = 0.2
 # The passed-over events `status()` shows (all of them are in the log).
 SKIPS_SHOWN = 20
@@ -92,6 +97,9 @@ class PolicyRunner:
         self.passed_over_count = 0
         self._tick_failures: set[tuple[str, str]] = set()
         self._failure: tuple[datetime, str] | None = None  # since, reason: the runner itself failing
+        self._commands = CommandQueue(desk)
+        for policy in self._policies:
+            policy.commands = self._commands
 
     def status(self) -> dict[str, Any]:
         """Where the policies are, what they passed over, and why the runner fails if it does."""
@@ -111,34 +119,52 @@ class PolicyRunner:
 
     def process(self, logged: LoggedEvent) -> None:
         """Hand one logged event to every policy (an event at or before `position` is skipped)."""
-        if logged.position <= self._position:
-            return
-        for policy in self._policies:
-            try:
-                policy.handle(logged)
-            except RECOVERABLE_STORE_ERRORS:
-                raise  # the store went away: the runner stops and starts again
-            except Exception as error:
-                self._pass_over(logged.position, policy.name, error)
+        self.process_batch([logged])
+
+    def process_batch(self, batch: Sequence[LoggedEvent]) -> None:
+        """Hand logged events to every policy in order, then run the commands they called for.
+
+        The position moves past the batch only once those commands are stored (or refused): a
+        reader waiting for a position sees what the policies did about it.
+        """
+        last = self._position
+        for logged in batch:
+            if logged.position <= last:
+                continue
+            self._commands.position = logged.position
+            for policy in self._policies:
+                try:
+                    policy.handle(logged)
+                except RECOVERABLE_STORE_ERRORS:
+                    raise  # the store went away: the runner stops and starts again
+                except Exception as error:
+                    self._pass_over(logged.position, policy.name, error)
+            last = logged.position
+        self._commands.flush(self._pass_over)
         with self._moved:
-            self._position = logged.position
+            self._position = max(self._position, last)
             self._moved.notify_all()
 
     def tick(self) -> None:
         """Let every policy act on the time now, by the runner's clock."""
         now = self._clock()
+        self._commands.position = self._position
         for policy in self._policies:
             try:
                 policy.tick(now)
             except RECOVERABLE_STORE_ERRORS:
                 raise
             except Exception as error:
-                # Logged once per policy and reason: a failing tick would otherwise log every tick.
-                seen = (policy.name, describe(error))
-                if seen not in self._tick_failures:
-                    self._tick_failures.add(seen)
-                    log.exception("policy %s failed on a tick; it will tick again", policy.name)
+                self._tick_failed(policy.name, error)
+        self._commands.flush(lambda _position, policy, error: self._tick_failed(policy, error))
         self.ticks += 1
+
+    def _tick_failed(self, policy: str, error: Exception) -> None:
+        # Logged once per policy and reason: a failing tick would otherwise log every tick.
+        seen = (policy, describe(error))
+        if seen not in self._tick_failures:
+            self._tick_failures.add(seen)
+            log.error("policy %s failed on a tick; it will tick again", policy, exc_info=error)
 
     def _pass_over(self, position: int, policy: str, error: Exception) -> None:
         passed = PassedOver(position, policy, describe(error), self._clock())
@@ -171,11 +197,16 @@ class PolicyRunner:
                 tail.stop()
 
         tail = LogTail(self._desk, after=self._position, on_undecodable=undecodable)
+        batch: list[LoggedEvent] = []
         for logged in tail:
-            self.process(logged)
+            batch.append(logged)
             handled += 1
             if logged.position >= until:
                 tail.stop()
+            if len(batch) >= BATCH_LIMIT or logged.position >= until:
+                self.process_batch(batch)
+                batch = []
+        self.process_batch(batch)
         return handled
 
     def reset(self) -> None:
@@ -261,7 +292,7 @@ class PolicyRunner:
                     min(POLL_SECONDS, max(0.0, next_tick - time.monotonic())) if caught_up else POLL_SECONDS
                 )
                 try:
-                    self.process(buffer.get(timeout=wait) if wait > 0 else buffer.get_nowait())
+                    self.process_batch(self._take_batch(buffer, wait))
                 except queue.Empty:
                     if not feeder.is_alive():
                         if self._stopped.is_set():
@@ -277,6 +308,15 @@ class PolicyRunner:
         finally:
             tail.stop()
             feeder.join(POLL_SECONDS * 50)
+
+    @staticmethod
+    def _take_batch(buffer: queue.Queue[LoggedEvent], wait: float) -> list[LoggedEvent]:
+        """The next event (waiting up to `wait`) and whatever else is already buffered, up to a limit."""
+        batch = [buffer.get(timeout=wait) if wait > 0 else buffer.get_nowait()]
+        with contextlib.suppress(queue.Empty):
+            while len(batch) < BATCH_LIMIT:
+                batch.append(buffer.get_nowait())
+        return batch
 
     def _head(self) -> int:
         return int(self._desk.recorder.max_notification_id() or 0)
