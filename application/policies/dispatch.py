@@ -74,6 +74,10 @@ class CommandQueue:
         self._queued.append(command)
         return QUEUED
 
+    def discard(self) -> None:
+        """Drop what is queued: the memory that called for it is being forgotten (the runner resets)."""
+        self._queued = []
+
     def flush(self, on_failure: OnFailure) -> None:
         """Run every queued command; returns once each is stored or refused.
 

@@ -211,6 +211,7 @@ class PolicyRunner:
 
     def reset(self) -> None:
         """Forget everything: the next event processed must be the log's first."""
+        self._commands.discard()
         for policy in self._policies:
             policy.reset()
         with self._moved:
