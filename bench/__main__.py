@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import board_bench, fanout_bench, policy_bench, replay_bench, store_bench, storm_bench
+from bench import board_bench, fanout_bench, policy_bench, replay_bench, store_bench, storm_bench, token_bench
 
 BENCHES = {
     "store": store_bench.main,
@@ -13,6 +13,7 @@ BENCHES = {
     "replay": replay_bench.main,
     "storm": storm_bench.main,
     "policies": policy_bench.main,
+    "tokens": token_bench.main,
 }
 
 
