@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy import Connection, Engine, func, select, text
 
+from application.failure import describe
 from application.store.database_url import STORE_WAIT_SECONDS
 
 log = logging.getLogger(__name__)
@@ -28,12 +29,14 @@ log = logging.getLogger(__name__)
 # A file's mtime is only as fine as the kernel's clock tick (a few ms): within this long of its last
 # change, two changes may share one mtime, so the marker's content is read instead of trusted unchanged.
 RACY_MTIME_SECONDS = 1.0
-# PostgreSQL: the listening connection waits this long for a notification, then proves it is alive
-# (SELECT 1). Silent for LISTENER_TRUSTED_SECONDS (a dead peer that sent no reset, a starved thread),
-# it is not trusted; down, it reconnects every LISTENER_RETRY_SECONDS.
+# PostgreSQL: the listening connection proves it is alive (SELECT 1) every LISTENER_PING_SECONDS;
+# silent for LISTENER_TRUSTED_SECONDS (a peer gone without a reset, a starved thread) it is not
+# trusted; down, it reconnects every LISTENER_RETRY_SECONDS. It looks up from its wait for
+# notifications every LISTENER_WAKE_SECONDS, so a closing server does not wait on it.
 LISTENER_PING_SECONDS = 1.0
 LISTENER_TRUSTED_SECONDS = 3.0
 LISTENER_RETRY_SECONDS = 0.5
+LISTENER_WAKE_SECONDS = 0.2
 
 
 class RevocationSignal(Protocol):
@@ -98,7 +101,9 @@ class MarkerFile:
         try:
             found = os.stat(self.path)
         except FileNotFoundError:
-            stat: tuple[int, int, int] | None = None
+            stat: tuple[int, int, int] | None = None  # nothing was ever revoked here
+            if self._stat is None:
+                return self._count
         else:
             stat = (found.st_ino, found.st_mtime_ns, found.st_size)
             racy = time.time_ns() - found.st_mtime_ns < RACY_MTIME_SECONDS * 1e9
@@ -155,6 +160,7 @@ class PostgresNotifications:
         self._alive_at: float | None = None  # monotonic; None while not listening
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
+        self._warned = False
 
     def seen(self) -> int | None:
         if self._thread is None:
@@ -175,7 +181,7 @@ class PostgresNotifications:
         self._stopped.set()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(LISTENER_PING_SECONDS + STORE_WAIT_SECONDS + 1)
+            thread.join(LISTENER_WAKE_SECONDS + STORE_WAIT_SECONDS + 1)
 
     def _channel_of(self, conn: Connection) -> str:
         # Channels are per database, not per schema: each schema (a deployment, a test) has its own.
@@ -190,19 +196,16 @@ class PostgresNotifications:
                 self._thread.start()
 
     def _listen(self) -> None:
-        down_since: float | None = None
         while not self._stopped.is_set():
             try:
                 self._listen_once()
             except Exception as error:  # the store is away: distrust memory, and try again
-                if down_since is None:
-                    down_since = time.monotonic()
+                if not self._warned:
                     log.warning(
                         "not listening for token revocations (%s): every request asks the store",
-                        type(error).__name__,
+                        describe(error),
                     )
-            else:
-                down_since = None
+                self._warned = True
             finally:
                 self._alive_at = None
             self._stopped.wait(LISTENER_RETRY_SECONDS)
@@ -215,12 +218,16 @@ class PostgresNotifications:
             with self._lock:
                 self._count += 1  # whatever was revoked while nobody listened is forgotten with the rest
             self._alive_at = time.monotonic()
+            if self._warned:
+                log.info("listening for token revocations again")
+                self._warned = False
             while not self._stopped.is_set():
-                for _ in conn.notifies(timeout=LISTENER_PING_SECONDS):
+                for _ in conn.notifies(timeout=LISTENER_WAKE_SECONDS):
                     with self._lock:
                         self._count += 1
-                conn.execute("SELECT 1")
-                self._alive_at = time.monotonic()
+                if time.monotonic() - self._alive_at >= LISTENER_PING_SECONDS:
+                    conn.execute("SELECT 1")
+                    self._alive_at = time.monotonic()
 
     def _connect_args(self) -> dict[str, Any]:
         args: dict[str, Any] = self._engine.url.translate_connect_args(username="user", database="dbname")

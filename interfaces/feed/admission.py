@@ -7,6 +7,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from application.access.tokens import TokenRegistry
+from application.failure import describe
 from interfaces.feed.close_codes import SERVER_FULL, TOO_MANY_FOR_TOKEN, UNAUTHORISED
 from interfaces.feed.hub import Watch
 from interfaces.feed.limits import FeedLimits
@@ -68,6 +69,7 @@ class Admission:
         loop = asyncio.get_running_loop()
         checked: int | None = None
         checked_at = loop.time()
+        failing = False
         while True:
             await asyncio.sleep(self._limits.token_check_seconds)
             if not self._open:
@@ -80,9 +82,13 @@ class Admission:
             try:
                 revoked = await loop.run_in_executor(self._checker, self._tokens.revoked_among, token_ids)
             except Exception as error:  # the store is away: keep the feeds, check again next time
-                log.warning("feed could not check its tokens for revocation: %s", error)
+                if not failing:
+                    log.warning("feed could not check its tokens for revocation: %s", describe(error))
+                failing = True
                 continue
-            checked, checked_at = seen, loop.time()
+            if failing:
+                log.info("feed checks its tokens for revocation again")
+            checked, checked_at, failing = seen, loop.time(), False
             for token_id in revoked:
                 for watch in list(self._open.get(token_id, ())):
                     watch.end(UNAUTHORISED, "token revoked")
