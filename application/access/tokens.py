@@ -10,6 +10,7 @@ TOKEN_CACHE_SECONDS after the store last confirmed it: that is the longest a rev
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 import threading
 from collections.abc import Collection
@@ -91,6 +92,8 @@ class TokenRegistry:
         cache_seconds: float = TOKEN_CACHE_SECONDS,
         signal: RevocationSignal | None = None,
     ) -> None:
+        if not (math.isfinite(cache_seconds) and cache_seconds >= 0):
+            raise ValueError(f"a token cache of {cache_seconds} seconds: give 0 (off) or a finite time")
         self._engine = engine
         self.organisation = organisation
         self.cache_seconds = cache_seconds

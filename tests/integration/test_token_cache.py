@@ -109,6 +109,12 @@ def test_with_the_cache_off_every_verification_asks_the_store(database_url: str)
     assert registry.remembered(token) is None
 
 
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf"), -1.0])
+def test_a_cache_time_that_would_keep_tokens_forever_is_refused(sqlite_url: str, seconds: float) -> None:
+    with pytest.raises(ValueError, match="token cache"):
+        registry_on(sqlite_url, cache_seconds=seconds)
+
+
 def test_an_unknown_or_garbage_token_is_refused_every_time_and_never_remembered(
     registry: TokenRegistry,
 ) -> None:
