@@ -8,6 +8,7 @@ DomainError                        (domain.errors)
 ├── InvalidInputError              a field was missing, unknown or malformed    → 422
 │   └── UnknownCommandError        no such command for this kind of incident
 └── IncidentNotFoundError          no incident with that id                     → 404
+    └── IncidentKindError          the incident is not of the kind the command is for
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ class IncidentNotFoundError(DomainError):
 
     def __init__(self, incident_id: UUID) -> None:
         super().__init__(f"no incident with id {incident_id}", incident_id=incident_id)
+
+
+class IncidentKindError(IncidentNotFoundError):
+    """The incident exists but is not of the kind the command is for (a complaint's command on an emergency)."""
+
+    code = "not_found"
+
+    def __init__(self, incident_id: UUID, noun: str) -> None:
+        article = "an" if noun[:1] in ("a", "e", "i", "o", "u") else "a"
+        DomainError.__init__(self, f"incident {incident_id} is not {article} {noun}", incident_id=incident_id)
 
 
 class VersionConflictError(RuleBrokenError):

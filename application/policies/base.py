@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar, cast
 from uuid import UUID
@@ -12,6 +12,7 @@ from application.errors import CommandIdReusedError
 from application.incident_desk import CommandResult, IncidentDesk
 from application.log_tail import LoggedEvent
 from application.policies.settings import PolicySettings
+from domain.commands import Command
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.errors import DomainError
@@ -54,13 +55,11 @@ class Policy:
         actor = getattr(event, "actor", None)
         return isinstance(actor, Actor) and actor.id == self.actor.id
 
-    def act(
-        self, incident_id: UUID, command: str, fields: Mapping[str, Any], command_id: str
-    ) -> CommandResult | None:
+    def act(self, incident_id: UUID, command: Command[IncidentBase], command_id: str) -> CommandResult | None:
         """Run a command as this policy; a refusal is expected (the incident moved on) and yields None."""
         try:
             return self.desk.act(
-                incident_id, command, actor=self.actor, occurred_at=None, fields=fields, command_id=command_id
+                incident_id, command, actor=self.actor, occurred_at=None, command_id=command_id
             )
         except DomainError as error:
             self.refused(command_id, error)
