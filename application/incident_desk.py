@@ -188,25 +188,18 @@ class IncidentDesk(Application[UUID]):
         to another writer is checked again against the incident's new state.
         """
         key = scoped_key(actor, command_id) if command_id is not None else None
-        payload: str | None = None
+        payload = _payload(command, incident_id, actor, occurred_at) if isinstance(command, Command) else None
         try:
             with self._incident_locks[incident_id.int % INCIDENT_LOCK_STRIPES]:
                 incident = self._load_for_command(incident_id)
-                if not isinstance(command, Command):
-                    command = command(type(incident))
-                declared = self._declared(incident, command)
+                made = command if isinstance(command, Command) else command(type(incident))
+                payload = payload or _payload(made, incident_id, actor, occurred_at)
+                declared = self._declared(incident, made)
                 if authorise is not None:
                     # The outlet and the kind an access rule reads never change: one check will do.
-                    authorise(incident, command)
-                payload = fingerprint(
-                    command=command.name,
-                    incident_id=incident_id,
-                    actor=actor,
-                    occurred_at=occurred_at,
-                    fields=command.fields,
-                )
+                    authorise(incident, made)
                 return self._act_in_turn(
-                    incident, declared, command.fields, actor, occurred_at, key, expected_version, payload
+                    incident, declared, made.fields, actor, occurred_at, key, expected_version, payload
                 )
         except AccessDeniedError:
             raise  # a refused sender learns nothing of receipts
@@ -405,6 +398,13 @@ class IncidentDesk(Application[UUID]):
         position = self.receipts.position_of(receipt.incident_id, receipt.version)
         assert position is not None, "a receipt is written with its events"
         return CommandResult(receipt.incident_id, receipt.version, position, replayed=True)
+
+
+def _payload(command: Command[Any], target: UUID, actor: Actor, occurred_at: datetime | None) -> str:
+    # What the client sent, as it sent it: the fingerprint a retry under the same key must match.
+    return fingerprint(
+        command=command.name, incident_id=target, actor=actor, occurred_at=occurred_at, fields=command.fields
+    )
 
 
 def _incident(found: object, incident_id: UUID) -> Incident:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 
-from bench import board_bench, fanout_bench, replay_bench, store_bench, storm_bench
+from bench import board_bench, command_path_bench, fanout_bench, replay_bench, store_bench, storm_bench
 
 BENCHES = {
     "store": store_bench.main,
+    "commands": command_path_bench.main,
     "boards": board_bench.main,
     "fanout": fanout_bench.main,
     "replay": replay_bench.main,
