@@ -137,7 +137,7 @@ def _report(kind: str, what: str, incident_id: str | None, occurred_at: str | No
 def act(
     ctx: typer.Context,
     incident_id: IdArgument,
-    command: Annotated[str, typer.Argument(help="The command, e.g. acknowledge, apologise, check_facts.")],
+    command: Annotated[str, typer.Argument(help=f"The command, one of: {', '.join(known_commands())}.")],
     if_match: Annotated[
         int | None, typer.Option("--if-match", metavar="VERSION", help="Only if still at this version.")
     ] = None,
