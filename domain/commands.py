@@ -60,9 +60,11 @@ class CommandMethod(Generic[P]):
     ) -> Callable[Concatenate[Stamp, P], None]: ...
 
     def __get__(self, instance: object, owner: type[Any] | None = None) -> Any:
-        if instance is None:
-            return CommandFactory(self, owner or type(instance))
-        return types.MethodType(self.method, instance)
+        if instance is not None:
+            return types.MethodType(self.method, instance)
+        if owner is None:
+            raise TypeError(f"{self.name} is read from an aggregate class or instance")
+        return CommandFactory(self, owner)
 
     @functools.cached_property
     def parameters(self) -> dict[str, inspect.Parameter]:
