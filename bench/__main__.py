@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import sys
 
-from bench import board_bench, fanout_bench, policy_bench, replay_bench, store_bench, storm_bench, token_bench
+from bench import (
+    board_bench,
+    command_path_bench,
+    fanout_bench,
+    policy_bench,
+    replay_bench,
+    store_bench,
+    storm_bench,
+    token_bench,
+)
 
 BENCHES = {
     "store": store_bench.main,
+    "commands": command_path_bench.main,
     "boards": board_bench.main,
     "fanout": fanout_bench.main,
     "replay": replay_bench.main,
