@@ -38,7 +38,7 @@ class Services:
         self.engine.dispose()
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     """FastAPI dependency: the app's services."""
     found: Services = request.app.state.services
     return found
