@@ -5,7 +5,10 @@ policies on; the baseline `bench/ingest_baseline.py`, which validates the same p
 nothing, on the same uvicorn configuration) and drives it from a third process: `wrk` with
 `bench/ingest.lua` when it is installed, else a small asyncio client in this process (which is then
 the bottleneck, and says so). Runs alternate baseline, product, baseline, product, so a noisy machine
-shows as spread. Then the same on PostgreSQL, and one connection's latency per report.
+shows as spread; each round also runs the product with its boards and policies off, to show what the
+request path costs alone. Then the same on PostgreSQL, and one connection's latency per report. The
+server's CPU time per request (all its threads, from /proc) is printed beside the rates: on a shared
+machine it moves less than they do.
 
 Environment: BENCH_INGEST_SECONDS (8), BENCH_INGEST_CONNECTIONS (64), BENCH_INGEST_ROUNDS (2),
 BENCH_INGEST_POSTGRES (postgresql://postgres@127.0.0.1:5432/wt_http; "no" skips it),
@@ -130,14 +133,14 @@ def _server(command: list[str], env: dict[str, str], cwd: str) -> Iterator[tuple
 
 
 @contextmanager
-def product(database_url: str, folder: str) -> Iterator[Server]:
-    """`incident serve` on `database_url`, boards and policies on; yields its URL and an office token."""
+def product(database_url: str, folder: str, background: bool = True) -> Iterator[Server]:
+    """`incident serve` on `database_url` (boards and policies on, unless not `background`)."""
     registry = token_registry(Settings(database_url=database_url))
     token = registry.issue(role=Role.OFFICE, unit="HQ", name="bench", now=datetime.now(UTC))[1]
     env = {
         "INCIDENT_DATABASE_URL": database_url,
-        "INCIDENT_RUN_BOARDS": "yes",
-        "INCIDENT_RUN_POLICIES": "yes",
+        "INCIDENT_RUN_BOARDS": "yes" if background else "no",
+        "INCIDENT_RUN_POLICIES": "yes" if background else "no",
     }
     with _server(["-m", "interfaces.cli.main", "serve"], env, folder) as (url, pid):
         yield Server(url, pid, token)
@@ -232,13 +235,17 @@ def load(server: Server, connections: int, seconds: float) -> Load:
 
 
 def run_once(kind: str, store: str, connections: int) -> Load:
+    """One run on a fresh store: `baseline`, `product`, or `bare` (the product, boards and policies off)."""
     with tempfile.TemporaryDirectory() as folder:
         if kind == "baseline":
             server = baseline(folder)
-        elif store == "sqlite":
-            server = product(f"sqlite:///{Path(folder) / 'ingest.db'}", folder)
         else:
-            server = product(_fresh_schema(POSTGRES_URL), folder)
+            url = (
+                f"sqlite:///{Path(folder) / 'ingest.db'}"
+                if store == "sqlite"
+                else _fresh_schema(POSTGRES_URL)
+            )
+            server = product(url, folder, background=kind == "product")
         with server as running:
             load(running, connections, WARMUP_SECONDS)
             return load(running, connections, SECONDS)
@@ -281,28 +288,35 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms" if seconds < 0.01 else f"{seconds * 1000:.0f} ms"
 
 
+KINDS = {
+    "baseline": "trivial FastAPI POST",
+    "product": "incident serve",
+    "bare": "incident serve, boards and policies off",
+}
+
+
 def compare(store: str, connections: int) -> None:
-    pairs = [
-        (run_once("baseline", store, connections), run_once("product", store, connections))
-        for _ in range(ROUNDS)
-    ]
+    rounds = [{kind: run_once(kind, store, connections) for kind in KINDS} for _ in range(ROUNDS)]
     print(
         f"\n### Ingest of new complaints, {connections} connection{'s' if connections > 1 else ''}, "
-        f"{store}, boards and policies on ({SECONDS:.0f} s per run)\n"
+        f"{store} ({SECONDS:.0f} s per run)\n"
     )
     print(
         "| round | server | req/s | p50 | p99 | failed | server CPU per request | × baseline (same round) |"
     )
     print("|---:|---|---:|---:|---:|---:|---:|---:|")
-    for n, (base, prod) in enumerate(pairs, start=1):
-        for name, run in (("trivial FastAPI POST", base), ("incident serve", prod)):
+    for n, runs in enumerate(rounds, start=1):
+        for kind, run in runs.items():
             print(
-                f"| {n} | {name} | {run.rate:,.0f} | {_ms(run.p50)} | {_ms(run.p99)} | {run.failed} "
-                f"| {run.cpu_per_request * 1000:.2f} ms "
-                f"| {run.rate / base.rate:.2f} |"
+                f"| {n} | {KINDS[kind]} | {run.rate:,.0f} | {_ms(run.p50)} | {_ms(run.p99)} | {run.failed} "
+                f"| {run.cpu_per_request * 1000:.2f} ms | {run.rate / runs['baseline'].rate:.2f} |"
             )
-    ratios = [prod.rate / base.rate for base, prod in pairs]
-    print(f"\nratio {min(ratios):.2f}–{max(ratios):.2f} over {ROUNDS} rounds (spread is the machine's noise)")
+    for kind in ("product", "bare"):
+        ratios = [runs[kind].rate / runs["baseline"].rate for runs in rounds]
+        print(
+            f"\n{KINDS[kind]}: {min(ratios):.2f}–{max(ratios):.2f}× the baseline over {ROUNDS} rounds "
+            "(the spread is the machine's noise)"
+        )
 
 
 def main() -> None:
