@@ -8,6 +8,7 @@ from bench import (
     board_bench,
     command_path_bench,
     fanout_bench,
+    ingest_bench,
     policy_bench,
     replay_bench,
     store_bench,
@@ -24,6 +25,7 @@ BENCHES = {
     "storm": storm_bench.main,
     "policies": policy_bench.main,
     "tokens": token_bench.main,
+    "ingest": ingest_bench.main,
 }
 
 

@@ -1,4 +1,5 @@
-"""How uvicorn serves the app: stalled WebSocket peers cut off, no token in its logs, a bounded shutdown."""
+"""How uvicorn serves the app: its HTTP parser and loop, stalled WebSocket peers cut off, no token in its
+logs, a bounded shutdown."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from interfaces.feed.websocket_protocol import StalledPeerProtocol
 
 # After SIGTERM, requests and feeds still running after this long are cancelled.
 GRACEFUL_SHUTDOWN_SECONDS = 10
+# Named, not left to uvicorn's "auto" (which takes them when they happen to be installed, else falls
+# back to h11 and asyncio without a word): the C parser and libuv loop are what the figures were
+# measured on (bench/ingest_bench.py). The feed's protocol (StalledPeerProtocol) runs on either loop.
+HTTP_PROTOCOL = "httptools"
+EVENT_LOOP = "uvloop"
 
 
 def log_config() -> dict[str, Any]:
@@ -32,6 +38,8 @@ def uvicorn_config(app: FastAPI, host: str, port: int, log_level: str = "info") 
         port=port,
         log_level=log_level,
         log_config=log_config(),
+        http=HTTP_PROTOCOL,
+        loop=EVENT_LOOP,
         ws=StalledPeerProtocol,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
