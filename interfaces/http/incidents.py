@@ -5,6 +5,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Header, Response
 from pydantic import BaseModel, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from application.access.policy import CommandAccess, check_read, check_report
 from application.access.principal import Principal
@@ -151,14 +152,14 @@ def _parsed(model: type[ModelT], body: dict[str, Any]) -> ModelT:
 
 
 def _add_report_route(kind: str, model: type[BaseModel]) -> None:
-    def report(
+    async def report(
         body: Annotated[model, Body()],  # type: ignore[valid-type]
         principal: CurrentPrincipal,
         app: App,
         response: Response,
         idempotency_key: IdempotencyKey = None,
     ) -> CommandOut:
-        result = _report(kind, body, principal, app, idempotency_key)
+        result = await run_in_threadpool(_report, kind, body, principal, app, idempotency_key)
         response.status_code = 200 if result.replayed else 201
         response.headers["Location"] = f"/api/v1/incidents/{result.incident_id}"
         return _answer(result, response)
@@ -178,7 +179,7 @@ def _add_report_route(kind: str, model: type[BaseModel]) -> None:
 
 
 def _add_command_route(kind: str, command: str, model: type[BaseModel]) -> None:
-    def act(
+    async def act(
         incident_id: UUID,
         body: Annotated[model, Body()],  # type: ignore[valid-type]
         principal: CurrentPrincipal,
@@ -188,7 +189,10 @@ def _add_command_route(kind: str, command: str, model: type[BaseModel]) -> None:
         if_match: IfMatch = None,
     ) -> CommandOut:
         given = Command(INCIDENT_TYPES[kind], command, command_fields(body))
-        return _answer(_act(incident_id, given, body, principal, app, idempotency_key, if_match), response)
+        result = await run_in_threadpool(
+            _act, incident_id, given, body, principal, app, idempotency_key, if_match
+        )
+        return _answer(result, response)
 
     router.add_api_route(
         f"/{PLURAL[kind]}/{{incident_id}}/{command}",
@@ -216,7 +220,7 @@ for _kind, _commands in COMMAND_MODELS.items():
     responses=ERRORS,
     tags=["incidents"],
 )
-def act_on_incident(
+async def act_on_incident(
     incident_id: UUID,
     command: str,
     body: Annotated[dict[str, Any], Body()],
@@ -241,9 +245,10 @@ def act_on_incident(
             )
         return Command(kind, command, command_fields(_parsed(model, body)))
 
-    return _answer(
-        _act(incident_id, command_for, envelope, principal, app, idempotency_key, if_match), response
+    result = await run_in_threadpool(
+        _act, incident_id, command_for, envelope, principal, app, idempotency_key, if_match
     )
+    return _answer(result, response)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut, responses=ERRORS)
