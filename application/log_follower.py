@@ -112,8 +112,9 @@ class LogFollower:
     def next_batch(self, timeout: float | None = None) -> list[LoggedEvent]:
         """What has arrived, up to a batch, waiting up to `timeout` for the first (empty: none came).
 
-        Raises the tail's failure once every event before it has been handed over, and
-        FollowerEndedError once the follower was stopped.
+        Empty too right after an undecodable event was passed over (`position` moved). Raises the
+        tail's failure once every event before it has been handed over, and FollowerEndedError once
+        the follower was stopped.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         batch: list[LoggedEvent] = []
@@ -129,6 +130,7 @@ class LogFollower:
                 self._pending = item  # hand over what came before it first
                 break
             self._settle(item)
+            break  # passed over: the position moved, which the consumer may be waiting for
         return batch
 
     def _take(self, deadline: float | None) -> _Item | None:

@@ -321,4 +321,3 @@ class BoardRunner:
             log.debug("could not record the boards' status: %s", describe(error))
             return
         self._row_may_be_set = failure is not None
-
