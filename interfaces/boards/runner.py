@@ -83,6 +83,11 @@ class BoardRunner:
         self._stall = StallWatch(now)
         self._standby = TrackingWaiter(engine, [b.name for b in self._boards], now)
 
+    @property
+    def leader(self) -> LeaderLock:
+        """The lock this runner projects under (the policies run under it too)."""
+        return self._leader
+
     def position(self) -> int:
         """The last log position every board has processed."""
         return self._position if self._leader.held else self._standby.position()
