@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import board_bench, fanout_bench, replay_bench, store_bench, storm_bench
+from bench import board_bench, fanout_bench, replay_bench, startup_bench, store_bench, storm_bench
 
 BENCHES = {
     "store": store_bench.main,
@@ -12,6 +12,7 @@ BENCHES = {
     "fanout": fanout_bench.main,
     "replay": replay_bench.main,
     "storm": storm_bench.main,
+    "startup": startup_bench.main,
 }
 
 

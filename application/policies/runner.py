@@ -346,9 +346,10 @@ class PolicyRunner:
                     self._failure = (self._clock(), reason)
                 self.restarts += 1
                 self._stopped.wait(delay)
-            # After a failure, or after the leader lock was lost: the memory comes back from the
-            # checkpoint (another runner may have moved it on).
-            self.reset()
+            if not self._stopped.is_set():
+                # After a failure, or after the leader lock was lost: the memory comes back from
+                # the checkpoint (another runner may have moved it on).
+                self.reset()
 
     def _follow(self) -> None:
         self._restore()
@@ -379,7 +380,8 @@ class PolicyRunner:
                     self.tick()
                     next_tick = time.monotonic() + self._tick_seconds
                 self._checkpoint_due()
-        self.checkpoint()  # stopped between batches: the memory is whole
+        if self._leader is None or self._leader.held:
+            self.checkpoint()  # stopped between batches: the memory is whole
 
     def _head(self) -> int:
         return int(self._desk.recorder.max_notification_id() or 0)
