@@ -29,6 +29,9 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from application.store.errors import RECOVERABLE_STORE_ERRORS
 
 CHECKPOINT = "policies"
 CHUNK = 500  # keys per statement: a bounded IN list
@@ -50,6 +53,13 @@ policy_memory = Table(
 )
 
 Changes = Mapping[str, Mapping[str, bytes | None]]  # policy → key → body (None: forgotten)
+# A checkpoint that could not be written for these (the store away, SQLite busy past its wait) is
+# written with the next one: the memory it would have saved is still whole.
+NOT_WRITTEN_ERRORS: tuple[type[Exception], ...] = (
+    OperationalError,
+    InterfaceError,
+    *RECOVERABLE_STORE_ERRORS,
+)
 
 
 class CheckpointMovedError(RuntimeError):

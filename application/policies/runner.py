@@ -31,7 +31,7 @@ from application.incident_desk import Clock, IncidentDesk
 from application.log_follower import FollowerEndedError, LogFollower
 from application.log_tail import LoggedEvent
 from application.policies.base import Memory, OpenIncidents, Policy
-from application.policies.checkpoint import Changes, PolicyCheckpoints
+from application.policies.checkpoint import NOT_WRITTEN_ERRORS, PolicyCheckpoints
 from application.store.errors import RECOVERABLE_STORE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,9 @@ class PolicyRunner:
         self._position = 0
         self._restored = False  # memory taken back from the checkpoint (or known to start at 0)
         self._fresh = True  # the next checkpoint replaces every row (none of this memory is stored)
-        self._checkpointed_at = 0.0  # monotonic time of the last checkpoint
+        self._checkpointed_at = 0.0  # monotonic time of the last checkpoint (or attempt)
+        self._unsaved: dict[str, dict[str, bytes | None]] = {}  # changes a failed checkpoint left
+        self._unsaved_reason: str | None = None
         self._moved = threading.Condition()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -253,6 +255,7 @@ class PolicyRunner:
         with self._moved:
             self._position = 0
         self._restored = False
+        self._unsaved = {}
 
     # -- the checkpoint --------------------------------------------------------------------
 
@@ -281,10 +284,21 @@ class PolicyRunner:
         """Write what the memory learnt since the last checkpoint, with the position it stands at."""
         if self._checkpoints is None or not self._restored:
             return
-        changes: Changes = {m.name: m.remembered() for m in self._memories}
-        self._checkpoints.save(self._signature, self._position, changes, fresh=self._fresh)
-        self._fresh = False
+        for memory in self._memories:
+            self._unsaved.setdefault(memory.name, {}).update(memory.remembered())
         self._checkpointed_at = time.monotonic()
+        try:
+            self._checkpoints.save(self._signature, self._position, self._unsaved, fresh=self._fresh)
+        except NOT_WRITTEN_ERRORS as error:
+            # The memory is whole: keep the changes for the next checkpoint instead of starting over
+            # (a board's long transaction holding SQLite's write lock past its wait is no failure).
+            reason = describe(error)
+            if reason != self._unsaved_reason:
+                self._unsaved_reason = reason
+                log.warning("the policies' checkpoint at position %s waits: %s", self._position, reason)
+            return
+        self._unsaved, self._unsaved_reason = {}, None
+        self._fresh = False
 
     def _checkpoint_due(self) -> None:
         if time.monotonic() - self._checkpointed_at >= CHECKPOINT_SECONDS:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sqlite3
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -224,3 +225,30 @@ async def _watch_a_restarted_hub(
         return got
     finally:
         await asyncio.to_thread(hub.stop)
+
+
+def test_a_checkpoint_the_store_could_not_take_is_written_with_the_next_one(
+    sqlite_url: str, clock: SteppingClock
+) -> None:
+    desk = IncidentDesk(store_env(sqlite_url), clock=clock)
+    engine = engine_for(sqlite_url)
+    try:
+        first = complaint(desk)
+        runner = checkpointed(desk, engine, grading(desk))
+        holder = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the file past the store's wait
+        try:
+            settle(runner)  # reads the report, then fails to write its checkpoint, and goes on
+        finally:
+            holder.rollback()
+            holder.close()
+        runner.checkpoint()
+
+        restarted = checkpointed(desk, engine, grading(desk))
+        later = [complaint(desk, at=T0 + timedelta(hours=h)) for h in (1, 2)]
+        settle(restarted)
+        assert restarted.read == head(desk) - 1  # all but the first report, which the checkpoint held
+        assert {level_of(desk, i) for i in [first, *later]} == {Level.YELLOW}
+    finally:
+        desk.close()
+        engine.dispose()
