@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from bench import board_bench, fanout_bench, replay_bench, startup_bench, store_bench, storm_bench
+from bench import (
+    board_bench,
+    fanout_bench,
+    policy_bench,
+    replay_bench,
+    startup_bench,
+    store_bench,
+    storm_bench,
+    token_bench,
+)
 
 BENCHES = {
     "store": store_bench.main,
@@ -12,6 +21,8 @@ BENCHES = {
     "fanout": fanout_bench.main,
     "replay": replay_bench.main,
     "storm": storm_bench.main,
+    "policies": policy_bench.main,
+    "tokens": token_bench.main,
     "startup": startup_bench.main,
 }
 

@@ -12,8 +12,9 @@ stopped (SIGTERM) `BENCH_STARTUP_ROUNDS` times. Each start is timed from the pro
 - policies: the policies' checkpoint stands past that complaint (they took their memory back and
   followed; the checkpoint is written about once a second, so this is late by up to a second).
 
-`BENCH_STARTUP_EVENTS` shrinks the log for a quick run; `BENCH_STARTUP_SERVER_ROOT` serves another
-checkout (e.g. the main branch, for before/after); `BENCH_DIR` is where the files go.
+`BENCH_STARTUP_EVENTS` shrinks the log for a quick run; `BENCH_STARTUP_LOG` names an SQLite file
+built by an earlier run to use (and add to) instead of building one; `BENCH_STARTUP_SERVER_ROOT`
+serves another checkout (e.g. the main branch, for before/after); `BENCH_DIR` is where files go.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 EVENTS = int(os.environ.get("BENCH_STARTUP_EVENTS", "1000000"))
+EARLIER_LOG = os.environ.get("BENCH_STARTUP_LOG")
 ROUNDS = int(os.environ.get("BENCH_STARTUP_ROUNDS", "3"))
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_ROOT = Path(os.environ.get("BENCH_STARTUP_SERVER_ROOT") or ROOT)
@@ -209,19 +211,22 @@ def main() -> None:
     notes: list[str] = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as name:
         folder = Path(name)
-        big = Settings(database_url=f"sqlite:///{folder}/big.db")
+        big = Settings(database_url=f"sqlite:///{EARLIER_LOG or folder / 'big.db'}")
         empty = Settings(database_url=f"sqlite:///{folder}/empty.db")
         outlets = [u.code for u in load_organisation(DEMO_ORGANISATION_PATH).outlets]
-        started = time.perf_counter()
-        built = build_log(big.database_url, EVENTS, outlets)
-        notes.append(f"log of {built.head:,} events built in {time.perf_counter() - started:.0f} s")
+        if EARLIER_LOG is None:
+            started = time.perf_counter()
+            built = build_log(big.database_url, EVENTS, outlets)
+            notes.append(f"log of {built.head:,} events built in {time.perf_counter() - started:.0f} s")
+        else:
+            notes.append(f"log of {_head(big.database_url):,} events from {EARLIER_LOG}")
         tokens = {
             "empty": issue_token(empty, Role.OFFICE, "HQ"),
             "big": issue_token(big, Role.OFFICE, "HQ"),
         }
         settled = _settle(big.database_url, folder)
         notes.append(
-            f"first start, boards and policies from position 0 to the end ({_head(big.database_url):,}): "
+            f"first start, boards and policies from where they were to the end ({_head(big.database_url):,}): "
             f"{settled:.0f} s"
         )
         results: dict[str, list[Timings]] = {"empty": [], "big": []}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from application.access.tokens import TOKEN_CACHE_SECONDS
 from interfaces.feed.limits import FeedLimits
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH
 
@@ -27,6 +28,9 @@ class Settings:
     run_policies: bool = True
     # How often the time-based policies (complaint clock, passive waiting) look at the clock.
     policy_tick_seconds: float = 30.0
+    # How long a verified token is served from memory (application/access/tokens.py): the longest a
+    # token revoked by another process can still pass if that process's news of it is lost. 0: off.
+    token_cache_seconds: float = TOKEN_CACHE_SECONDS
     # Feeds open per token and per process, and the feed's deadlines (interfaces/feed/limits.py).
     feed: FeedLimits = field(default_factory=FeedLimits)
 
@@ -42,6 +46,7 @@ class Settings:
             run_policies=(environ.get("INCIDENT_RUN_POLICIES") or "yes").lower()
             not in ("0", "no", "false", "n"),
             policy_tick_seconds=float(environ.get("INCIDENT_POLICY_TICK_SECONDS") or cls.policy_tick_seconds),
+            token_cache_seconds=float(environ.get("INCIDENT_TOKEN_CACHE_SECONDS") or cls.token_cache_seconds),
             feed=FeedLimits.from_env(environ),
         )
 

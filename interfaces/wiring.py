@@ -22,7 +22,11 @@ from interfaces.sql_engine import engine_for
 
 def token_registry(settings: Settings) -> TokenRegistry:
     settings.prepare_storage()
-    return TokenRegistry(engine_for(settings.database_url), load_organisation(settings.organisation_file))
+    return TokenRegistry(
+        engine_for(settings.database_url),
+        load_organisation(settings.organisation_file),
+        cache_seconds=settings.token_cache_seconds,
+    )
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
@@ -31,7 +35,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     organisation = load_organisation(settings.organisation_file)
     desk = IncidentDesk(store_env(settings.database_url), clock=clock)
     engine = engine_for(settings.database_url)
-    tokens = TokenRegistry(engine, organisation)
+    tokens = TokenRegistry(engine, organisation, cache_seconds=settings.token_cache_seconds)
     runner = make_runner(desk, engine, settings.database_url) if settings.run_boards else None
     boards: PositionWaiter = runner or TrackingWaiter(engine, [b.name for b in make_boards(desk)])
     run_policies = runner is not None and settings.run_policies

@@ -1,21 +1,35 @@
-"""Bearer tokens: random, shown once, stored only as a SHA-256 hash, revocable."""
+"""Bearer tokens: random, shown once, stored only as a SHA-256 hash, revocable.
+
+A verified token is remembered for TOKEN_CACHE_SECONDS, by its hash, so a request costs no SQL.
+A revocation makes every registry of the process that revoked forget at once, and every other process
+on the store as soon as it hears of it (application/access/revocations.py: on SQLite at its next
+request, on PostgreSQL within milliseconds). If the news is lost, the memory of a token still ends
+TOKEN_CACHE_SECONDS after the store last confirmed it: that is the longest a revoked token can pass.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select, update
 
 from application.access.principal import Principal
+from application.access.revocations import RevocationSignal, signal_for
+from application.access.token_cache import TokenCache
 from domain.errors import InvalidInputError
 from domain.organisation import Organisation, UnitKind
 from domain.texts import optional_text
 from domain.values import Role
 
 NAME_LENGTH = 200
+# How long a verified token is served from memory; 0 asks the store on every request.
+TOKEN_CACHE_SECONDS = 5.0
 metadata = MetaData()
 access_tokens = Table(
     "access_tokens",
@@ -55,12 +69,36 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class _ProcessRevocations:
+    """Counts the revocations made by this process, whichever registry made them."""
+
+    count = 0
+    lock = threading.Lock()
+
+    @classmethod
+    def add(cls) -> None:
+        with cls.lock:
+            cls.count += 1
+
+
 class TokenRegistry:
     """Issues, lists, revokes and verifies bearer tokens in the product's database."""
 
-    def __init__(self, engine: Engine, organisation: Organisation) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        organisation: Organisation,
+        *,
+        cache_seconds: float = TOKEN_CACHE_SECONDS,
+        signal: RevocationSignal | None = None,
+    ) -> None:
+        if not (math.isfinite(cache_seconds) and cache_seconds >= 0):
+            raise ValueError(f"a token cache of {cache_seconds} seconds: give 0 (off) or a finite time")
         self._engine = engine
         self.organisation = organisation
+        self.cache_seconds = cache_seconds
+        self._cache = TokenCache(cache_seconds)
+        self._signal = signal or signal_for(engine)
         metadata.create_all(engine)
 
     def issue(self, *, role: Role, unit: str, name: str, now: datetime) -> tuple[TokenRecord, str]:
@@ -102,16 +140,66 @@ class TokenRegistry:
                 .where(access_tokens.c.id == token_id, access_tokens.c.revoked_at.is_(None))
                 .values(revoked_at=now)
             )
+            if done.rowcount == 1:
+                self._signal.announce_in(conn, token_id)
         if done.rowcount != 1:
             raise TokenError(f"no active token with id {token_id!r}")
+        # Only once committed: a lookup that raced the revocation cannot be remembered after this.
+        _ProcessRevocations.add()
+        self._signal.announce_after(token_id)
         return next(r for r in self.records() if r.id == token_id)
 
     def verify(self, token: str) -> Principal | None:
         """The principal a presented token stands for, or None if unknown or revoked."""
+        token_hash = _hash(token)
+        generation = self._generation()
+        if generation is not None:
+            remembered = self._cache.get(token_hash, generation)
+            if remembered is not None:
+                return remembered
+        found = self._lookup(token_hash)
+        if found is not None and generation is not None:
+            self._cache.put(token_hash, found, generation)
+        return found
+
+    def remembered(self, token: str) -> Principal | None:
+        """The principal, if the token was verified lately and nothing since says otherwise: no SQL,
+        so it may be asked on an event loop; None means "ask `verify`", not "refused"."""
+        generation = self._generation()
+        return None if generation is None else self._cache.get(_hash(token), generation)
+
+    def revocations_seen(self) -> int | None:
+        """Grows whenever a revocation is made or heard of; None while news from other processes could
+        be missed (then only the store can say which tokens are still active)."""
+        seen = self._signal.seen()
+        return None if seen is None else _ProcessRevocations.count + seen
+
+    def revoked_among(self, token_ids: Collection[str]) -> set[str]:
+        """Which of these token ids are revoked (or unknown), in one query whatever their number."""
+        if not token_ids:
+            return set()
+        with self._engine.connect() as conn:
+            active = conn.execute(
+                select(access_tokens.c.id).where(
+                    access_tokens.c.id.in_(list(token_ids)), access_tokens.c.revoked_at.is_(None)
+                )
+            ).scalars()
+            return set(token_ids) - set(active)
+
+    def close(self) -> None:
+        """Stop listening for revocations (PostgreSQL's listening connection)."""
+        self._signal.close()
+
+    def _generation(self) -> int | None:
+        if self.cache_seconds <= 0:
+            return None
+        return self.revocations_seen()
+
+    def _lookup(self, token_hash: str) -> Principal | None:
         with self._engine.connect() as conn:
             row = conn.execute(
                 select(access_tokens).where(
-                    access_tokens.c.token_hash == _hash(token), access_tokens.c.revoked_at.is_(None)
+                    access_tokens.c.token_hash == token_hash, access_tokens.c.revoked_at.is_(None)
                 )
             ).first()
         if row is None:

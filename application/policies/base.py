@@ -15,6 +15,7 @@ from eventsourcing.persistence import StoredEvent
 from application.errors import CommandIdReusedError
 from application.incident_desk import CommandResult, IncidentDesk
 from application.log_tail import LoggedEvent
+from application.policies.dispatch import CommandQueue, Queued, QueuedCommand
 from application.policies.settings import PolicySettings
 from domain.complaint import Complaint
 from domain.emergency import Emergency
@@ -64,6 +65,8 @@ class Policy:
         self.settings = settings
         self.actor = Actor(id=f"policy:{self.name}", role=Role.SYSTEM, unit="HQ", name=self.title)
         self.open_incidents = OpenIncidents(desk)
+        # Set by a runner: its commands are then queued for the runner's flush, not run at once.
+        self.commands: CommandQueue | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -89,8 +92,26 @@ class Policy:
 
     def act(
         self, incident_id: UUID, command: str, fields: Mapping[str, Any], command_id: str
-    ) -> CommandResult | None:
-        """Run a command as this policy; a refusal is expected (the incident moved on) and yields None."""
+    ) -> CommandResult | Queued | None:
+        """Run a command as this policy; a refusal is expected (the incident moved on) and yields None.
+
+        Under a runner the command is queued and run with the others its batch of events called for
+        (so that they share commits); the caller takes it as done, as it would be unless refused, and
+        a refused command is not tried again: the incident moved on, and its events will say how.
+        """
+        if self.commands is not None:
+            return self.commands.put(
+                QueuedCommand(
+                    position=self.commands.position,
+                    policy=self.name,
+                    actor=self.actor,
+                    incident_id=incident_id,
+                    command=command,
+                    fields=fields,
+                    command_id=command_id,
+                    refused=self.refused,
+                )
+            )
         try:
             return self.desk.act(
                 incident_id, command, actor=self.actor, occurred_at=None, fields=fields, command_id=command_id

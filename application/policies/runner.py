@@ -32,12 +32,15 @@ from application.log_follower import FollowerEndedError, LogFollower
 from application.log_tail import LoggedEvent
 from application.policies.base import Memory, OpenIncidents, Policy
 from application.policies.checkpoint import NOT_WRITTEN_ERRORS, PolicyCheckpoints
+from application.policies.dispatch import CommandQueue
 from application.store.errors import RECOVERABLE_STORE_ERRORS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TICK_SECONDS = 30.0
-BATCH_SIZE = 500
+# The most events handled before their commands are run: enough to share commits in a storm, few
+# enough that a reader waiting on a position is not kept waiting long.
+BATCH_LIMIT = 200
 POLL_SECONDS = 0.2
 STANDBY_SECONDS = 1.0  # how often a standby looks whether the leader lock came free
 CHECKPOINT_SECONDS = 1.0  # at most this much of the log is read again after a restart (and more when idle)
@@ -127,6 +130,9 @@ class PolicyRunner:
         self.passed_over_count = 0
         self._tick_failures: set[tuple[str, str]] = set()
         self._failure: tuple[datetime, str] | None = None  # since, reason: the runner itself failing
+        self._commands = CommandQueue(desk)
+        for policy in self._policies:
+            policy.commands = self._commands
 
     def _checkpointable(self) -> bool:
         return all(policy.memory_version is not None for policy in self._policies)
@@ -155,14 +161,20 @@ class PolicyRunner:
         self.process_batch([logged])
 
     def process_batch(self, batch: Sequence[LoggedEvent]) -> None:
-        """Hand a batch of logged events to every policy in order, then move the position past it."""
+        """Hand logged events to every policy in order, then run the commands they called for.
+
+        The position moves past the batch only once those commands are stored (or refused): a
+        reader waiting for a position sees what the policies did about it, and a checkpoint never
+        stands past an act not yet done.
+        """
         self._restore()
         fresh = [logged for logged in batch if logged.position > self._position]
         if not fresh:
             return
         for logged in fresh:
+            self._commands.position = logged.position
             self._handle(logged)
-        self._batch_done()
+        self._commands.flush(self._pass_over)
         self.read += len(fresh)
         self._moved_to(fresh[-1].position)
 
@@ -181,10 +193,6 @@ class PolicyRunner:
             except Exception as error:
                 self._pass_over(logged.position, policy.name, error)
 
-    def _batch_done(self) -> None:
-        """After a batch (and a tick), before the position moves past it: what the policies queued is
-        recorded here, so a checkpoint never stands past an act not yet done."""
-
     def _moved_to(self, position: int) -> None:
         with self._moved:
             self._position = max(self._position, position)
@@ -194,19 +202,23 @@ class PolicyRunner:
         """Let every policy act on the time now, by the runner's clock."""
         self._restore()
         now = self._clock()
+        self._commands.position = self._position
         for policy in self._policies:
             try:
                 policy.tick(now)
             except RECOVERABLE_STORE_ERRORS:
                 raise
             except Exception as error:
-                # Logged once per policy and reason: a failing tick would otherwise log every tick.
-                seen = (policy.name, describe(error))
-                if seen not in self._tick_failures:
-                    self._tick_failures.add(seen)
-                    log.exception("policy %s failed on a tick; it will tick again", policy.name)
-        self._batch_done()
+                self._tick_failed(policy.name, error)
+        self._commands.flush(lambda _position, policy, error: self._tick_failed(policy, error))
         self.ticks += 1
+
+    def _tick_failed(self, policy: str, error: Exception) -> None:
+        # Logged once per policy and reason: a failing tick would otherwise log every tick.
+        seen = (policy, describe(error))
+        if seen not in self._tick_failures:
+            self._tick_failures.add(seen)
+            log.error("policy %s failed on a tick; it will tick again", policy, exc_info=error)
 
     def _pass_over(self, position: int, policy: str, error: Exception) -> None:
         passed = PassedOver(position, policy, describe(error), self._clock())
@@ -236,7 +248,7 @@ class PolicyRunner:
             return 0
         handled = 0
         with LogFollower(
-            self._desk, after=self._position, batch_size=BATCH_SIZE, on_undecodable=self._undecodable
+            self._desk, after=self._position, batch_size=BATCH_LIMIT, on_undecodable=self._undecodable
         ) as follower:
             while self._position < until:
                 batch = [logged for logged in follower.next_batch() if logged.position <= until]
@@ -249,6 +261,7 @@ class PolicyRunner:
 
     def reset(self) -> None:
         """Forget everything: the next event processed comes after the checkpoint (or is the log's first)."""
+        self._commands.discard()
         self._open.reset()
         for policy in self._policies:
             policy.reset()
@@ -369,7 +382,7 @@ class PolicyRunner:
         self._restore()
         head = self._head()
         self._follower = follower = LogFollower(
-            self._desk, after=self._position, batch_size=BATCH_SIZE, on_undecodable=self._undecodable
+            self._desk, after=self._position, batch_size=BATCH_LIMIT, on_undecodable=self._undecodable
         )
         next_tick = time.monotonic()
         with follower:

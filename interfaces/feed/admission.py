@@ -7,6 +7,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from application.access.tokens import TokenRegistry
+from application.failure import describe
 from interfaces.feed.close_codes import SERVER_FULL, TOO_MANY_FOR_TOKEN, UNAUTHORISED
 from interfaces.feed.hub import Watch
 from interfaces.feed.limits import FeedLimits
@@ -62,21 +63,32 @@ class Admission:
         self._checker.shutdown(wait=True, cancel_futures=True)
 
     async def _check_tokens(self) -> None:
+        """Every `token_check_seconds`, a look at the registry's count of revocations (no SQL): when it
+        moved, or could not be trusted, or the registry's memory of a token would have expired, one
+        query names the open feeds' revoked tokens."""
         loop = asyncio.get_running_loop()
+        checked: int | None = None
+        checked_at = loop.time()
+        failing = False
         while True:
             await asyncio.sleep(self._limits.token_check_seconds)
             if not self._open:
                 continue
-            try:
-                # One query for every open feed, whatever their number.
-                active = await loop.run_in_executor(self._checker, self._active_token_ids)
-            except Exception as error:  # the store is away: keep the feeds, check again next time
-                log.warning("feed could not check its tokens for revocation: %s", error)
+            seen = self._tokens.revocations_seen()
+            due = loop.time() - checked_at >= self._tokens.cache_seconds
+            if seen is not None and seen == checked and not due:
                 continue
-            for token_id, watches in list(self._open.items()):
-                if token_id not in active:
-                    for watch in list(watches):
-                        watch.end(UNAUTHORISED, "token revoked")
-
-    def _active_token_ids(self) -> set[str]:
-        return {record.id for record in self._tokens.records() if record.revoked_at is None}
+            token_ids = set(self._open)
+            try:
+                revoked = await loop.run_in_executor(self._checker, self._tokens.revoked_among, token_ids)
+            except Exception as error:  # the store is away: keep the feeds, check again next time
+                if not failing:
+                    log.warning("feed could not check its tokens for revocation: %s", describe(error))
+                failing = True
+                continue
+            if failing:
+                log.info("feed checks its tokens for revocation again")
+            checked, checked_at, failing = seen, loop.time(), False
+            for token_id in revoked:
+                for watch in list(self._open.get(token_id, ())):
+                    watch.end(UNAUTHORISED, "token revoked")

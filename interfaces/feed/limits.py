@@ -20,8 +20,9 @@ class FeedLimits:
     # A send that has not reached the socket in this time means a peer that stopped reading: 4001.
     # Generous for a slow branch link: a send waits only while ~64 KiB are unread.
     send_timeout: float = 5.0
-    # How often open feeds' tokens are checked for revocation (one query for all of them).
-    token_check_seconds: float = 2.0
+    # How often the feed looks for revocations: a look at a counter (no SQL), and one query for all
+    # open feeds when a revocation was heard of (application/access/revocations.py).
+    token_check_seconds: float = 0.5
     # Replays read the index (or the log) on these threads only, a page at a time, never on the
     # threads that serve the HTTP API.
     replay_threads: int = 2

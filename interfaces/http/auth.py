@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from application.access.principal import Principal
 from interfaces.http.services import Services, services
@@ -20,12 +21,16 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
-def principal(request: Request, found: Annotated[Services, Depends(services)]) -> Principal:
-    """FastAPI dependency: the caller behind the bearer token."""
+async def principal(request: Request, found: Annotated[Services, Depends(services)]) -> Principal:
+    """FastAPI dependency: the caller behind the bearer token.
+
+    A token verified lately is answered on the event loop; only one the process does not remember
+    takes a worker thread to ask the store.
+    """
     token = bearer_token(request)
     if token is None:
         raise HTTPException(401, "missing bearer token (Authorization: Bearer <token>)", headers=CHALLENGE)
-    caller = found.tokens.verify(token)
+    caller = found.tokens.remembered(token) or await run_in_threadpool(found.tokens.verify, token)
     if caller is None:
         raise HTTPException(401, "unknown or revoked token", headers=CHALLENGE)
     return caller

@@ -34,11 +34,12 @@ class Services:
             self.policies.stop()
         if self.runner is not None:
             self.runner.stop()
+        self.tokens.close()
         self.desk.close()
         self.engine.dispose()
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     """FastAPI dependency: the app's services."""
     found: Services = request.app.state.services
     return found

@@ -143,6 +143,7 @@ class Outage:
     """What clients saw before, during and after one stop of the database."""
 
     token: str
+    unused_token: str = ""  # issued before the outage, first presented during it: not remembered
     stopped_at: float = 0.0
     back_at: float = 0.0
     traffic: list[Answer] = field(default_factory=list)
@@ -196,7 +197,10 @@ def outage(throwaway_postgres: ThrowawayPostgres, captured_log: CapturedLog) -> 
     try:
         with running_server(settings) as url:
             captured_log.hear_uvicorn()
-            played = Outage(token=issue_token(settings, Role.BRANCH, OUTLET, "王丽 大堂经理"))
+            played = Outage(
+                token=issue_token(settings, Role.BRANCH, OUTLET, "王丽 大堂经理"),
+                unused_token=issue_token(settings, Role.BRANCH, OUTLET, "李明 柜员"),
+            )
             auth = {"Authorization": f"Bearer {played.token}"}
             with httpx.Client(base_url=url, headers=auth, timeout=CLIENT_TIMEOUT_SECONDS) as http:
                 existing = http.post("/api/v1/complaints", json=report(str(uuid.uuid4()))).json()[
@@ -226,6 +230,12 @@ def _play(played: Outage, cluster: ThrowawayPostgres, url: str, http: httpx.Clie
             "board": ask(lambda: http.get("/api/v1/boards/office")),
             "readyz": ask(lambda: http.get("/readyz")),
             "healthz": ask(lambda: http.get("/healthz")),
+            "unused token": ask(
+                lambda: http.get(
+                    f"/api/v1/incidents/{existing}",
+                    headers={"Authorization": f"Bearer {played.unused_token}"},
+                )
+            ),
         }
         traffic.wait_for(lambda answers: sum(a.started >= down_from for a in answers) >= 9)
         cluster.start()
@@ -250,6 +260,15 @@ def test_while_the_database_is_down_commands_and_reads_answer_503_with_retry_aft
         assert answer.retry_after is not None, what
         assert int(answer.retry_after) >= 1, what
         assert answer.seconds < CLIENT_TIMEOUT_SECONDS, what
+
+
+@pytest.mark.postgres
+def test_while_the_database_is_down_a_token_the_server_does_not_remember_is_503_not_401(
+    outage: Outage,
+) -> None:
+    answer = outage.while_down["unused token"]
+    assert (answer.status, answer.code) == (503, "unavailable")
+    assert answer.seconds < CLIENT_TIMEOUT_SECONDS
 
 
 @pytest.mark.postgres
