@@ -6,15 +6,15 @@ DomainError                        (domain.errors)
 │   ├── IncidentAlreadyExistsError a report named an id that is already taken
 │   └── CommandIdReusedError       a command id came back with a different payload
 ├── InvalidInputError              a field was missing, unknown or malformed    → 422
-│   └── UnknownCommandError        no such command for this kind of incident
 └── IncidentNotFoundError          no incident with that id                     → 404
+    └── IncidentKindError          the incident is not of the kind the command is for
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from domain.errors import DomainError, InvalidInputError, RuleBrokenError
+from domain.errors import DomainError, RuleBrokenError
 
 
 class IncidentNotFoundError(DomainError):
@@ -24,6 +24,16 @@ class IncidentNotFoundError(DomainError):
 
     def __init__(self, incident_id: UUID) -> None:
         super().__init__(f"no incident with id {incident_id}", incident_id=incident_id)
+
+
+class IncidentKindError(IncidentNotFoundError):
+    """The incident exists but is not of the kind the command is for (a complaint's command on an emergency)."""
+
+    code = "not_found"
+
+    def __init__(self, incident_id: UUID, noun: str) -> None:
+        article = "an" if noun[:1] in ("a", "e", "i", "o", "u") else "a"
+        DomainError.__init__(self, f"incident {incident_id} is not {article} {noun}", incident_id=incident_id)
 
 
 class VersionConflictError(RuleBrokenError):
@@ -62,19 +72,6 @@ class CommandIdReusedError(RuleBrokenError):
             incident_id=incident_id,
         )
         self.command_id = command_id
-
-
-class UnknownCommandError(InvalidInputError):
-    """The command is not one this kind of incident accepts."""
-
-    code = "unknown_command"
-
-    def __init__(self, command: str, incident_id: UUID, accepted: tuple[str, ...]) -> None:
-        super().__init__(
-            f"{command!r} is not a command for this incident; expected one of: {', '.join(accepted)}",
-            field="command",
-            incident_id=incident_id,
-        )
 
 
 class AccessDeniedError(DomainError):

@@ -18,23 +18,30 @@ from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
 from application.errors import (
+    AccessDeniedError,
     CommandIdReusedError,
     IncidentAlreadyExistsError,
+    IncidentKindError,
     IncidentNotFoundError,
-    UnknownCommandError,
     VersionConflictError,
 )
 from application.fingerprint import client_key, fingerprint, scoped_key
 from application.store.receipts import CommandReceipt
 from application.transcodings import domain_transcodings
+from domain.commands import Command, CommandMethod, commands_of
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.errors import DomainError, InvalidInputError
+from domain.incident import Incident as IncidentBase
 from domain.outlet_queue import OutletQueue, queue_id
 from domain.values import Actor, Stamp
 
 Incident = Complaint | Emergency
 Clock = Callable[[], datetime]
+# For a caller that knows only an incident's id: makes the command once the incident's kind is known.
+CommandFor = Callable[[type[Complaint] | type[Emergency]], Command[IncidentBase]]
+# The access check the desk runs on the loaded incident, before the command: raises to refuse.
+Authorise = Callable[[Incident, Command[IncidentBase]], None]
 
 # A snapshot every so many events keeps loading an incident independent of its history's length.
 SNAPSHOT_INTERVAL = 25
@@ -162,55 +169,62 @@ class IncidentDesk(Application[UUID]):
     def act(
         self,
         incident_id: UUID,
-        command: str,
+        command: Command[IncidentBase] | CommandFor,
         *,
         actor: Actor,
         occurred_at: datetime | None,
-        fields: Mapping[str, Any] | None = None,
         command_id: str | None = None,
         expected_version: int | None = None,
+        authorise: Authorise | None = None,
     ) -> CommandResult:
-        """Run one command (a method named in the aggregate's COMMANDS) and record its events.
+        """Run one command (`Complaint.escalate(reason=...)`) on the incident and record its events.
 
+        The incident is loaded once; `authorise`, if given, is the access check run on it before the
+        command (it raises to refuse). A caller that knows only the id may pass, instead of the command,
+        a function that makes it for the loaded incident's kind.
         A command id seen before returns the original result; with another payload it is refused.
         With an expected version, a mismatch is a conflict; without one, a command that lost a race
         to another writer is checked again against the incident's new state.
         """
-        fields = dict(fields or {})
-        payload = fingerprint(
-            command=command,
-            incident_id=incident_id,
-            actor=actor,
-            occurred_at=occurred_at,
-            fields=fields,
-        )
-        command_id = scoped_key(actor, command_id) if command_id is not None else None
+        key = scoped_key(actor, command_id) if command_id is not None else None
+        payload = _payload(command, incident_id, actor, occurred_at) if isinstance(command, Command) else None
         try:
             with self._incident_locks[incident_id.int % INCIDENT_LOCK_STRIPES]:
+                incident = self._load_for_command(incident_id)
+                made = command if isinstance(command, Command) else command(type(incident))
+                payload = payload or _payload(made, incident_id, actor, occurred_at)
+                declared = self._declared(incident, made)
+                if authorise is not None:
+                    # The outlet and the kind an access rule reads never change: one check will do.
+                    authorise(incident, made)
                 return self._act_in_turn(
-                    incident_id, command, actor, occurred_at, fields, command_id, expected_version, payload
+                    incident, declared, made.fields, actor, occurred_at, key, expected_version, payload
                 )
+        except AccessDeniedError:
+            raise  # a refused sender learns nothing of receipts
         except DomainError:
             # A replayed command may now break a rule (acknowledging twice) or expect an old version:
             # its receipt says it already succeeded, so the original result is the answer.
-            replay = self._replay(command_id, payload) if command_id is not None else None
+            replay = self._replay(key, payload) if key is not None and payload is not None else None
             if replay is not None:
                 return replay
             raise
 
     def _act_in_turn(
         self,
-        incident_id: UUID,
-        command: str,
+        incident: Incident,
+        declared: CommandMethod[Any],
+        fields: Mapping[str, Any],
         actor: Actor,
         occurred_at: datetime | None,
-        fields: dict[str, Any],
         command_id: str | None,
         expected_version: int | None,
         payload: str,
     ) -> CommandResult:
-        for _ in range(MAX_ATTEMPTS):
-            incident = self._load_for_command(incident_id)
+        incident_id = incident.id
+        for attempt in range(MAX_ATTEMPTS):
+            if attempt:
+                incident = self._load_for_command(incident_id)
             if expected_version is not None and incident.version != expected_version:
                 if incident.version < expected_version:
                     # The client saw a write this process's cache has not: read the store.
@@ -218,11 +232,9 @@ class IncidentDesk(Application[UUID]):
                     incident = self._load_for_command(incident_id)
                 if incident.version != expected_version:
                     raise VersionConflictError(incident_id, expected_version, incident.version)
-            method = self._command(incident, command)
-            _check_fields(method, fields, incident_id, skip=("stamp",))
             receipt = None
             try:
-                method(self._stamp(actor, occurred_at), **fields)
+                declared.method(incident, self._stamp(actor, occurred_at), **fields)
                 if command_id is not None:
                     receipt = CommandReceipt(command_id, payload, incident_id, incident.version)
                 return self._save(incident, receipt)
@@ -241,37 +253,40 @@ class IncidentDesk(Application[UUID]):
                 raise
         raise VersionConflictError(incident_id, None, None)
 
+    def _declared(self, incident: Incident, command: Command[IncidentBase]) -> CommandMethod[Any]:
+        """The incident's own declaration of `command` (its kind's override, if it has one)."""
+        if not isinstance(incident, command.kind):
+            raise IncidentKindError(incident.id, command.kind.NOUN)
+        # A command made for a base class (Incident.add_note) runs as the incident's own kind declares it.
+        return commands_of(type(incident))[command.name]
+
     # Outlet queues: readings and surge episodes, through the same receipts as incident commands.
 
     def act_on_queue(
         self,
         outlet: str,
-        command: str,
+        command: Command[OutletQueue],
         *,
         actor: Actor,
         occurred_at: datetime | None,
-        fields: Mapping[str, Any] | None = None,
         command_id: str | None = None,
     ) -> CommandResult:
-        """Run one command of `outlet`'s queue (OutletQueue.COMMANDS), opening the queue on first use.
+        """Run one command of `outlet`'s queue (`OutletQueue.post_reading(...)`), opening it on first use.
 
         A command id seen before returns the original result, as with `act`.
         """
-        fields = dict(fields or {})
         target = queue_id(outlet)
         payload = fingerprint(
-            command=f"queue_{command}",
+            command=f"queue_{command.name}",
             incident_id=target,
             actor=actor,
             occurred_at=occurred_at,
-            fields=fields,
+            fields=command.fields,
         )
         command_id = scoped_key(actor, command_id) if command_id is not None else None
         try:
             with self._incident_locks[target.int % INCIDENT_LOCK_STRIPES]:
-                return self._act_on_queue_in_turn(
-                    outlet, command, actor, occurred_at, fields, command_id, payload
-                )
+                return self._act_on_queue_in_turn(outlet, command, actor, occurred_at, command_id, payload)
         except DomainError:
             replay = self._replay(command_id, payload) if command_id is not None else None
             if replay is not None:
@@ -281,24 +296,21 @@ class IncidentDesk(Application[UUID]):
     def _act_on_queue_in_turn(
         self,
         outlet: str,
-        command: str,
+        command: Command[OutletQueue],
         actor: Actor,
         occurred_at: datetime | None,
-        fields: dict[str, Any],
         command_id: str | None,
         payload: str,
     ) -> CommandResult:
         target = queue_id(outlet)
-        if command not in OutletQueue.COMMANDS:
-            raise UnknownCommandError(command, target, OutletQueue.COMMANDS)
-        _check_fields(getattr(OutletQueue, command), fields, target, skip=("stamp",))
+        declared = commands_of(OutletQueue)[command.name]
         for _ in range(MAX_ATTEMPTS):
             stamp = self._stamp(actor, occurred_at)
             try:
                 queue = cast(OutletQueue, self.repository.get(target, deepcopy_from_cache=False))
             except AggregateNotFoundError:
                 queue = OutletQueue.open(stamp, outlet=outlet)
-            getattr(queue, command)(stamp, **fields)
+            declared.method(queue, stamp, **command.fields)
             receipt = CommandReceipt(command_id, payload, target, queue.version) if command_id else None
             try:
                 return self._save(queue, receipt)
@@ -355,11 +367,6 @@ class IncidentDesk(Application[UUID]):
             raise IncidentNotFoundError(incident_id)
         return events
 
-    def _command(self, incident: Incident, command: str) -> Callable[..., None]:
-        if command not in incident.COMMANDS:
-            raise UnknownCommandError(command, incident.id, incident.COMMANDS)
-        return cast(Callable[..., None], getattr(incident, command))
-
     def _stamp(self, actor: Actor, occurred_at: datetime | None) -> Stamp:
         # Without an occurred_at the command happened as it was recorded. The fingerprint keeps
         # the None, so a retry of the same request is still recognised as the same command.
@@ -388,6 +395,13 @@ class IncidentDesk(Application[UUID]):
         position = self.receipts.position_of(receipt.incident_id, receipt.version)
         assert position is not None, "a receipt is written with its events"
         return CommandResult(receipt.incident_id, receipt.version, position, replayed=True)
+
+
+def _payload(command: Command[Any], target: UUID, actor: Actor, occurred_at: datetime | None) -> str:
+    # What the client sent, as it sent it: the fingerprint a retry under the same key must match.
+    return fingerprint(
+        command=command.name, incident_id=target, actor=actor, occurred_at=occurred_at, fields=command.fields
+    )
 
 
 def _incident(found: object, incident_id: UUID) -> Incident:

@@ -23,10 +23,9 @@ def post_queue_reading(
     """Record how many customers wait at `outlet` and the longest wait; the surge policy watches these."""
     return desk.act_on_queue(
         outlet,
-        "post_reading",
+        OutletQueue.post_reading(waiting=waiting, longest_wait_minutes=longest_wait_minutes),
         actor=actor,
         occurred_at=occurred_at,
-        fields={"waiting": waiting, "longest_wait_minutes": longest_wait_minutes},
         command_id=command_id,
     )
 

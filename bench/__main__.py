@@ -6,6 +6,7 @@ import sys
 
 from bench import (
     board_bench,
+    command_path_bench,
     fanout_bench,
     policy_bench,
     replay_bench,
@@ -17,6 +18,7 @@ from bench import (
 
 BENCHES = {
     "store": store_bench.main,
+    "commands": command_path_bench.main,
     "boards": board_bench.main,
     "fanout": fanout_bench.main,
     "replay": replay_bench.main,

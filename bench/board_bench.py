@@ -15,6 +15,7 @@ from pathlib import Path
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
 from bench.report import Figure, measure, table
+from domain.complaint import Complaint
 from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role
 from interfaces.boards.rebuild import rebuild_boards
 from interfaces.boards.runner import BoardRunner
@@ -50,9 +51,9 @@ def fill(desk: IncidentDesk) -> int:
                 category=Category.SERVICE_QUALITY,
                 summary="bench",
             ).incident_id
-            desk.act(incident_id, "acknowledge", actor=OFFICE, occurred_at=None)
+            desk.act(incident_id, Complaint.acknowledge(), actor=OFFICE, occurred_at=None)
         for i in range(EVENTS_PER_INCIDENT - 2):
-            desk.act(incident_id, "add_note", actor=OFFICE, occurred_at=None, fields={"text": f"note {i}"})
+            desk.act(incident_id, Complaint.add_note(text=f"note {i}"), actor=OFFICE, occurred_at=None)
     return int(desk.recorder.max_notification_id() or 0)
 
 
@@ -87,10 +88,9 @@ def ack_to_board_delays(desk: IncidentDesk, database_url: str) -> list[float]:
     for i in range(LATENCY_SAMPLES):
         result = desk.act(
             incident_id,
-            "add_note",
+            Complaint.add_note(text=str(i)),
             actor=OFFICE,
             occurred_at=None,
-            fields={"text": str(i)},
             command_id=uuid.uuid4().hex,
         )
         acknowledged = time.perf_counter()

@@ -305,6 +305,7 @@ def _writer(database_url: str) -> None:
     """Appends notes to the app's log through `IncidentDesk`, at the rate asked, from its own process."""
     from application.incident_desk import IncidentDesk
     from application.store.database_url import store_env
+    from domain.incident import Incident
     from domain.values import Actor, Role
 
     actor = Actor(id="bench-writer", role=Role.OFFICE, unit="HQ", name="bench writer")
@@ -318,7 +319,7 @@ def _writer(database_url: str) -> None:
         for n in range(int(command["count"])):
             time.sleep(max(0.0, started + n / rate - time.monotonic()))
             incident = incidents[n % len(incidents)]
-            result = desk.act(incident, "add_note", actor=actor, occurred_at=None, fields={"text": _note(n)})
+            result = desk.act(incident, Incident.add_note(text=_note(n)), actor=actor, occurred_at=None)
             born[result.position] = time.monotonic()
         _say({"born": born, "seconds": time.monotonic() - started})
     desk.close()

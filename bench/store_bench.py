@@ -134,10 +134,9 @@ def desk_commands(path: Path, threads: int) -> Figure:
         for _ in range(per_thread):
             desk.act(
                 incident_id,
-                "add_note",
+                Complaint.add_note(text="note"),
                 actor=TELLER,
                 occurred_at=now(),
-                fields={"text": "note"},
                 command_id=uuid.uuid4().hex,
             )
 

@@ -1,10 +1,10 @@
 """A customer complaint (投诉), from the first report to the closing follow-up, under its clock."""
 
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from domain.actors import Actor, Stamp
+from domain.commands import command
 from domain.complaint_clock import MAX_EXTENSIONS, ComplaintClock, extended_limit
 from domain.complaint_terms import Category, Channel, ComplaintOutcome, Subcategory
 from domain.contact import CustomerContact
@@ -27,28 +27,6 @@ class Complaint(Incident):
     """One customer complaint: owned, checked, answered and followed up within its time limit."""
 
     NOUN = "complaint"
-    COMMANDS: ClassVar[tuple[str, ...]] = (
-        "acknowledge",
-        "isolate_customer",
-        "apologise",
-        "check_facts",
-        "propose_solution",
-        "record_customer_response",
-        "carry_out_solution",
-        "follow_up",
-        "escalate",
-        "extend_deadline",
-        "pause_clock",
-        "resume_clock",
-        "receive_new_facts",
-        "attempt_retention",
-        "close",
-        "reopen",
-        "add_note",
-        "correct_entry",
-        "warn_deadline",
-        "flag_idle",
-    )
     # The due time the owner was last warned of. A class default, so that snapshots taken before
     # warnings existed still load.
     warned_for_due_at: datetime | None = None
@@ -362,6 +340,7 @@ class Complaint(Incident):
 
     # -- commands -------------------------------------------------------------------------
 
+    @command(intake=True)
     def acknowledge(self, stamp: Stamp) -> None:
         """Take ownership: the first person asked owns the complaint."""
         self._check_stamp(stamp)
@@ -373,6 +352,7 @@ class Complaint(Incident):
             )
         self._record(self.Acknowledged, stamp)
 
+    @command()
     def check_facts(self, stamp: Stamp, *, founded: bool, findings: str) -> None:
         """Record whether the complaint is founded, and what was found."""
         self._check_stamp(stamp)
@@ -389,6 +369,7 @@ class Complaint(Incident):
             findings=self._required(findings, "findings"),
         )
 
+    @command()
     def propose_solution(self, stamp: Stamp, *, solution: str, promised_by: datetime | None = None) -> None:
         """Propose a solution to a founded complaint, on the spot or promised by a time."""
         self._check_stamp(stamp)
@@ -413,6 +394,7 @@ class Complaint(Incident):
             promised_by=promised_by,
         )
 
+    @command()
     def record_customer_response(self, stamp: Stamp, *, accepted: bool, comment: str = "") -> None:
         """Record whether the customer accepts the proposed solution."""
         self._check_stamp(stamp)
@@ -428,6 +410,7 @@ class Complaint(Incident):
             comment=self._optional(comment, "comment"),
         )
 
+    @command()
     def carry_out_solution(self, stamp: Stamp, *, details: str = "") -> None:
         """Record that the accepted solution was carried out."""
         self._check_stamp(stamp)
@@ -440,6 +423,7 @@ class Complaint(Incident):
             )
         self._record(self.SolutionCarriedOut, stamp, details=self._optional(details, "details"))
 
+    @command()
     def follow_up(self, stamp: Stamp, *, satisfied: bool, comment: str = "") -> None:
         """Revisit the customer and record their satisfaction (or confirm an unfounded finding)."""
         self._check_stamp(stamp)
@@ -451,6 +435,7 @@ class Complaint(Incident):
             )
         self._record(self.FollowedUp, stamp, satisfied=satisfied, comment=self._optional(comment, "comment"))
 
+    @command(intake=True)
     def escalate(self, stamp: Stamp, *, reason: str, level: Level | None = None) -> None:
         """Escalate to the office, optionally raising the warning level (never lowering it)."""
         self._check_stamp(stamp)
@@ -463,6 +448,7 @@ class Complaint(Incident):
             )
         self._record(self.Escalated, stamp, reason=reason, level=level)
 
+    @command()
     def extend_deadline(
         self,
         stamp: Stamp,
@@ -502,6 +488,7 @@ class Complaint(Incident):
             limit_days=extended_limit(self.extensions),
         )
 
+    @command()
     def pause_clock(self, stamp: Stamp, *, reason: str) -> None:
         """Stop the clock for outside appraisal, testing or assessment."""
         self._check_stamp(stamp)
@@ -511,6 +498,7 @@ class Complaint(Incident):
             raise ClockStateError("the clock is already paused", incident_id=self.id)
         self._record(self.ClockPaused, stamp, reason=reason)
 
+    @command()
     def resume_clock(self, stamp: Stamp, *, note: str = "") -> None:
         """Run the clock again after a pause."""
         self._check_stamp(stamp)
@@ -526,6 +514,7 @@ class Complaint(Incident):
             )
         self._record(self.ClockResumed, stamp, note=self._optional(note, "note"))
 
+    @command(intake=True)
     def receive_new_facts(self, stamp: Stamp, *, facts: str) -> None:
         """Record new facts; the clock restarts from their receipt (their occurred_at)."""
         self._check_stamp(stamp)
@@ -539,6 +528,7 @@ class Complaint(Incident):
             )
         self._record(self.NewFactsReceived, stamp, facts=facts)
 
+    @command()
     def attempt_retention(
         self,
         stamp: Stamp,
@@ -560,6 +550,7 @@ class Complaint(Incident):
             second_contact=self._optional(second_contact, "second_contact"),
         )
 
+    @command(office_decision=True)
     def warn_deadline(self, stamp: Stamp, *, due_at: datetime) -> None:
         """Warn the owner that the complaint falls due at `due_at`, its current due time.
 
@@ -584,6 +575,7 @@ class Complaint(Incident):
             )
         self._record(self.DeadlineWarned, stamp, due_at=due_at)
 
+    @command(office_decision=True)
     def close(self, stamp: Stamp, *, outcome: ComplaintOutcome, summary: str) -> None:
         """Close with an outcome once the handling it needs is done."""
         self._check_stamp(stamp)

@@ -1,10 +1,10 @@
 """A branch emergency (网点突发事件): graded, worked through its playbook, stood down, closed."""
 
 from datetime import datetime
-from typing import ClassVar
 from uuid import UUID
 
 from domain.actors import Actor, Stamp
+from domain.commands import command
 from domain.emergency_terms import Audience, Authority, EmergencyKind
 from domain.errors import (
     AlreadyDoneError,
@@ -30,22 +30,6 @@ class Emergency(Incident):
     """One emergency at a branch, with the checklist its kind's playbook requires."""
 
     NOUN = "emergency"
-    COMMANDS: ClassVar[tuple[str, ...]] = (
-        "change_level",
-        "notify_authority",
-        "complete_playbook_action",
-        "isolate_customer",
-        "apologise",
-        "propose_solution",
-        "make_announcement",
-        "follow_up",
-        "stand_down",
-        "close",
-        "reopen",
-        "add_note",
-        "correct_entry",
-        "flag_idle",
-    )
 
     class Reported(Incident.Reported):
         """An emergency was reported with its kind and warning level."""
@@ -245,6 +229,7 @@ class Emergency(Incident):
 
     # -- commands -------------------------------------------------------------------------
 
+    @command(office_decision=True)
     def change_level(self, stamp: Stamp, *, level: Level, reason: str) -> None:
         """Raise or lower the warning level; the only way the level ever changes."""
         self._check_stamp(stamp)
@@ -256,6 +241,7 @@ class Emergency(Incident):
             )
         self._record(self.LevelChanged, stamp, level=level, reason=reason, previous=self.level)
 
+    @command()
     def notify_authority(self, stamp: Stamp, *, authority: Authority, reference: str = "") -> None:
         """Record that an authority was told; matching open playbook actions count as done."""
         self._check_stamp(stamp)
@@ -269,6 +255,7 @@ class Emergency(Incident):
             completes=completes,
         )
 
+    @command()
     def complete_playbook_action(self, stamp: Stamp, *, action: str, note: str = "") -> None:
         """Record that a required action of this kind's playbook was done."""
         self._check_stamp(stamp)
@@ -283,18 +270,21 @@ class Emergency(Incident):
             raise AlreadyDoneError(f"playbook action {action} is already done", incident_id=self.id)
         self._record(self.PlaybookActionDone, stamp, action=action, note=self._optional(note, "note"))
 
+    @command()
     def isolate_customer(self, stamp: Stamp, *, place: str = "") -> None:
         """Take a customer out of the lobby (refused once the response is stood down)."""
         self._check_stamp(stamp)
         self._refuse_if_stood_down("isolate_customer")
         super().isolate_customer(stamp, place=place)
 
+    @command()
     def propose_solution(self, stamp: Stamp, *, solution: str) -> None:
         """Propose a solution to the customers affected."""
         self._check_stamp(stamp)
         self._refuse_if_closed("propose_solution")
         self._record(self.SolutionProposed, stamp, solution=self._required(solution, "solution"))
 
+    @command()
     def make_announcement(
         self, stamp: Stamp, *, audience: Audience, text: str, approved_by: str | None = None
     ) -> None:
@@ -310,12 +300,14 @@ class Emergency(Incident):
             )
         self._record(self.AnnouncementMade, stamp, audience=audience, text=text, approved_by=approved_by)
 
+    @command()
     def follow_up(self, stamp: Stamp, *, note: str, satisfied: bool | None = None) -> None:
         """Follow up the people affected, recording their satisfaction when known."""
         self._check_stamp(stamp)
         self._refuse_if_closed("follow_up")
         self._record(self.FollowedUp, stamp, note=self._required(note, "note"), satisfied=satisfied)
 
+    @command(office_decision_with="waiver_reason")
     def stand_down(self, stamp: Stamp, *, summary: str, waiver_reason: str | None = None) -> None:
         """Stand the response down; open required actions need a waiver reason and are recorded."""
         self._check_stamp(stamp)
@@ -337,6 +329,7 @@ class Emergency(Incident):
             waived_actions=waived,
         )
 
+    @command(office_decision=True)
     def close(self, stamp: Stamp, *, summary: str) -> None:
         """Close a stood-down emergency."""
         self._check_stamp(stamp)

@@ -6,6 +6,7 @@ from typing import Any, ClassVar, cast
 from eventsourcing.domain import Aggregate
 
 from domain.actors import CLOCK_SKEW_TOLERANCE, Actor, Role, Stamp
+from domain.commands import command
 from domain.errors import (
     AlreadyDoneError,
     CorrectionTargetError,
@@ -180,11 +181,13 @@ class Incident(Stamped, Aggregate):
         """True once the incident is closed."""
         return self.status is IncidentStatus.CLOSED
 
+    @command(intake=True)
     def add_note(self, stamp: Stamp, *, text: str) -> None:
         """Add a note to the log (allowed at any time, closed or not)."""
         self._check_stamp(stamp)
         self._record(self.NoteAdded, stamp, text=self._required(text, "text"))
 
+    @command(intake=True)
     def correct_entry(self, stamp: Stamp, *, corrects_version: int, reason: str, correction: str) -> None:
         """Correct an earlier event by pointing at its version; nothing stored is edited."""
         self._check_stamp(stamp)
@@ -203,6 +206,7 @@ class Incident(Stamped, Aggregate):
             correction=self._required(correction, "correction"),
         )
 
+    @command(office_decision=True)
     def reopen(self, stamp: Stamp, *, reason: str) -> None:
         """Reopen a closed incident."""
         self._check_stamp(stamp)
@@ -213,6 +217,7 @@ class Incident(Stamped, Aggregate):
             )
         self._record(self.Reopened, stamp, reason=self._required(reason, "reason"))
 
+    @command(office_decision=True)
     def flag_idle(self, stamp: Stamp, *, idle_since: datetime) -> None:
         """Flag passive waiting: nobody worked the incident since its last activity, `idle_since`.
 
@@ -238,12 +243,14 @@ class Incident(Stamped, Aggregate):
             )
         self._record(self.IdleFlagged, stamp, idle_since=idle_since)
 
+    @command()
     def isolate_customer(self, stamp: Stamp, *, place: str = "") -> None:
         """Record that the customer was taken to a quiet room so the scene does not spread."""
         self._check_stamp(stamp)
         self._refuse_if_closed("isolate_customer")
         self._record(self.CustomerIsolated, stamp, place=self._optional(place, "place"))
 
+    @command()
     def apologise(self, stamp: Stamp, *, note: str = "") -> None:
         """Record that the customer was calmed and given a full apology."""
         self._check_stamp(stamp)

@@ -3,12 +3,13 @@
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 from uuid import UUID, uuid5
 
 from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor, Stamp
+from domain.commands import command
 from domain.errors import AlreadyDoneError, InvalidInputError, StepOutOfOrderError
 from domain.immutable import Immutable
 from domain.playbooks import needs_second_diversion
@@ -47,8 +48,6 @@ class QueueReading(Immutable):
 
 class OutletQueue(Stamped, Aggregate):
     """One outlet's queue: its latest reading and, during a surge, the episode's emergency and readings."""
-
-    COMMANDS: ClassVar[tuple[str, ...]] = ("post_reading", "open_surge", "end_surge")
 
     class Event(Aggregate.Event):
         """A queue event: who posted it and when it happened at the outlet."""
@@ -121,6 +120,7 @@ class OutletQueue(Stamped, Aggregate):
         """True during a surge episode (between SurgeOpened and SurgeEnded)."""
         return self.surge_emergency_id is not None
 
+    @command()
     def post_reading(self, stamp: Stamp, *, waiting: int, longest_wait_minutes: float) -> None:
         """Record how many customers wait and the longest wait in minutes."""
         stamp.check(self.id)
@@ -145,6 +145,7 @@ class OutletQueue(Stamped, Aggregate):
             self.ReadingPosted, stamp, waiting=waiting, longest_wait_minutes=float(longest_wait_minutes)
         )
 
+    @command()
     def open_surge(self, stamp: Stamp, *, emergency_id: UUID) -> None:
         """Begin a surge episode handled by the customer-surge emergency `emergency_id`."""
         stamp.check(self.id)
@@ -155,6 +156,7 @@ class OutletQueue(Stamped, Aggregate):
             )
         self._record(self.SurgeOpened, stamp, emergency_id=emergency_id)
 
+    @command()
     def end_surge(self, stamp: Stamp, *, emergency_id: UUID) -> None:
         """End the surge episode of `emergency_id` (its emergency was stood down or closed)."""
         stamp.check(self.id)

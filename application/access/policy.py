@@ -9,24 +9,16 @@ admin        tokens and the organisation; no incident command, no incident read
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from application.access.principal import Principal
 from application.errors import AccessDeniedError
+from domain.commands import Command, commands_of
+from domain.incident import Incident
 from domain.organisation import Organisation
 from domain.values import Role
 
 COMPLAINT, EMERGENCY = "complaint", "emergency"
-
-# Decisions the seeds and the brief leave to the emergency office, never to the branch itself,
-# and the policies' own marks (deadline warnings, passive-waiting flags), which only the office
-# (or the policies themselves, acting as the system) records.
-OFFICE_DECISIONS = frozenset({"close", "reopen", "change_level", "warn_deadline", "flag_idle"})
-# The call centre takes complaints in, records, dispatches, chases (督办) and keeps the log.
-CALL_CENTRE_COMMANDS = frozenset(
-    {"acknowledge", "add_note", "correct_entry", "escalate", "receive_new_facts"}
-)
 
 
 def check_report(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> None:
@@ -42,22 +34,34 @@ def check_report(principal: Principal, incident_type: str, outlet: str, organisa
 
 
 def check_command(
-    principal: Principal,
-    incident_type: str,
-    outlet: str,
-    command: str,
-    fields: Mapping[str, Any],
-    organisation: Organisation,
+    principal: Principal, incident: Incident, command: Command[Incident], organisation: Organisation
 ) -> None:
-    """Refuse a command the principal may not give on that incident."""
-    role = principal.role
+    """Refuse a command the principal may not give on that incident.
+
+    Which commands are the office's decisions (closing, reopening, the level, waiving playbook
+    actions, the policies' own marks) and which are intake steps the call centre takes is declared
+    on each command (domain/commands.py); who may do what with them is decided here.
+    """
+    role, outlet, kind = principal.role, incident.outlet, incident.NOUN
+    declared = commands_of(type(incident))[command.name]
     if role is Role.OFFICE and organisation.contains(principal.unit, outlet):
         return
-    if role is Role.BRANCH and principal.unit == outlet and not _is_office_decision(command, fields):
+    if role is Role.BRANCH and principal.unit == outlet and not declared.is_office_decision(command.fields):
         return
-    if role is Role.CALL_CENTRE and incident_type == COMPLAINT and command in CALL_CENTRE_COMMANDS:
+    if role is Role.CALL_CENTRE and kind == COMPLAINT and declared.intake:
         return
-    raise AccessDeniedError(_refusal(principal, f"{command} on a {incident_type} at outlet {outlet}"))
+    raise AccessDeniedError(_refusal(principal, f"{command.name} on a {kind} at outlet {outlet}"))
+
+
+@dataclass(frozen=True)
+class CommandAccess:
+    """The access check a desk runs on the incident it loaded, before the command (`authorise=`)."""
+
+    principal: Principal
+    organisation: Organisation
+
+    def __call__(self, incident: Incident, command: Command[Incident]) -> None:
+        check_command(self.principal, incident, command, self.organisation)
 
 
 def check_read(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> None:
@@ -75,11 +79,6 @@ def may_read(principal: Principal, incident_type: str, outlet: str, organisation
         or (role is Role.BRANCH and principal.unit == outlet)
         or (role is Role.CALL_CENTRE and incident_type == COMPLAINT)
     )
-
-
-def _is_office_decision(command: str, fields: Mapping[str, Any]) -> bool:
-    # Standing down is the branch's call; waiving open playbook actions is the office's.
-    return command in OFFICE_DECISIONS or (command == "stand_down" and bool(fields.get("waiver_reason")))
 
 
 def _refusal(principal: Principal, what: str) -> str:

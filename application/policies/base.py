@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Protocol, cast
 from uuid import UUID
@@ -17,6 +17,7 @@ from application.incident_desk import CommandResult, IncidentDesk
 from application.log_tail import LoggedEvent
 from application.policies.dispatch import CommandQueue, Queued, QueuedCommand
 from application.policies.settings import PolicySettings
+from domain.commands import Command
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.errors import DomainError
@@ -91,7 +92,7 @@ class Policy:
         return isinstance(actor, Actor) and actor.id == self.actor.id
 
     def act(
-        self, incident_id: UUID, command: str, fields: Mapping[str, Any], command_id: str
+        self, incident_id: UUID, command: Command[IncidentBase], command_id: str
     ) -> CommandResult | Queued | None:
         """Run a command as this policy; a refusal is expected (the incident moved on) and yields None.
 
@@ -107,14 +108,13 @@ class Policy:
                     actor=self.actor,
                     incident_id=incident_id,
                     command=command,
-                    fields=fields,
                     command_id=command_id,
                     refused=self.refused,
                 )
             )
         try:
             return self.desk.act(
-                incident_id, command, actor=self.actor, occurred_at=None, fields=fields, command_id=command_id
+                incident_id, command, actor=self.actor, occurred_at=None, command_id=command_id
             )
         except DomainError as error:
             self.refused(command_id, error)

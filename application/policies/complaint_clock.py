@@ -79,8 +79,7 @@ class ComplaintClockPolicy(Policy):
         # The complaint itself refuses a due time that is no longer its own.
         done = self.act(
             complaint_id,
-            "warn_deadline",
-            {"due_at": due_at},
+            Complaint.warn_deadline(due_at=due_at),
             f"policy:{self.name}:warn:{complaint_id}:{stable(due_at)}",
         )
         if done is not None:
@@ -99,8 +98,7 @@ class ComplaintClockPolicy(Policy):
         )
         done = self.act(
             complaint_id,
-            "escalate",
-            {"reason": reason},
+            Complaint.escalate(reason=reason),
             f"policy:{self.name}:overdue:{complaint_id}:{stable(due_at)}",
         )
         if done is not None:

@@ -92,10 +92,9 @@ class CustomerSurgePolicy(Policy):
         try:
             self.desk.act_on_queue(
                 outlet,
-                "open_surge",
+                OutletQueue.open_surge(emergency_id=emergency_id),
                 actor=self.actor,
                 occurred_at=None,
-                fields={"emergency_id": emergency_id},
                 command_id=f"policy:{self.name}:open:{queue_id}:{reading.originator_version}",
             )
         except DomainError as error:
@@ -150,10 +149,9 @@ class CustomerSurgePolicy(Policy):
         try:
             self.desk.act_on_queue(
                 self._outlets[queue_id],
-                "end_surge",
+                OutletQueue.end_surge(emergency_id=emergency_id),
                 actor=self.actor,
                 occurred_at=None,
-                fields={"emergency_id": emergency_id},
                 command_id=f"policy:{self.name}:end:{queue_id}:{emergency_id}",
             )
         except DomainError as error:

@@ -10,15 +10,16 @@ after every command that event called for has been stored or refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 from uuid import UUID
 
 from application.incident_desk import CommandResult, IncidentDesk
 from application.store.errors import RECOVERABLE_STORE_ERRORS
+from domain.commands import Command
 from domain.errors import DomainError
+from domain.incident import Incident
 from domain.values import Actor
 
 # Enough threads for the commits of a storm to share their waits; more would only contend for the GIL.
@@ -33,8 +34,7 @@ class QueuedCommand:
     policy: str
     actor: Actor
     incident_id: UUID
-    command: str
-    fields: Mapping[str, Any]
+    command: Command[Incident]
     command_id: str
     refused: Callable[[str, DomainError], None]
 
@@ -127,7 +127,6 @@ class CommandQueue:
                 command.command,
                 actor=command.actor,
                 occurred_at=None,
-                fields=command.fields,
                 command_id=command.command_id,
             )
         except DomainError as error:

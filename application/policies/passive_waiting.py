@@ -54,8 +54,7 @@ class PassiveWaitingPolicy(Policy):
             # The incident refuses an idle_since that is no longer its last activity.
             done = self.act(
                 incident.id,
-                "flag_idle",
-                {"idle_since": idle_since},
+                type(incident).flag_idle(idle_since=idle_since),
                 f"policy:{self.name}:{incident.id}:{stable(idle_since)}",
             )
             if done is not None:

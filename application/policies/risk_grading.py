@@ -383,16 +383,11 @@ class RiskGradingPolicy(Policy):
             return  # never lower, never repeat; a stood-down or closed incident is not re-graded
         command_id = f"policy:{self.name}:{target.level.value}:{tracked.incident_id}"
         if tracked.is_complaint:
-            done = self.act(
-                tracked.incident_id, "escalate", {"reason": target.reason, "level": target.level}, command_id
-            )
+            raising = Complaint.escalate(reason=target.reason, level=target.level)
+            done = self.act(tracked.incident_id, raising, command_id)
         else:
-            done = self.act(
-                tracked.incident_id,
-                "change_level",
-                {"level": target.level, "reason": target.reason},
-                command_id,
-            )
+            changing = Emergency.change_level(level=target.level, reason=target.reason)
+            done = self.act(tracked.incident_id, changing, command_id)
         if done is not None:
             tracked.level = target.level
             tracked.raised_to.add(target.level)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -25,7 +24,7 @@ from interfaces.client.api import (
     report_path,
 )
 from interfaces.client.exit_codes import ExitCode
-from interfaces.client.field_types import typed_fields
+from interfaces.client.field_types import known_commands, typed_fields
 from interfaces.client.outbox import Outbox
 from interfaces.client.settings import ClientSettings, MissingTokenError
 from interfaces.client.sync import SyncResult, drain
@@ -36,7 +35,6 @@ BEHIND = ("前面的指令尚未送达，本指令已排在其后", "Earlier com
 SERVER_FAILED = ("服务器暂时出错，已存入待发队列", "The server failed to answer")
 NOT_SENT = "本指令未发送，也未排队 / This command was neither sent nor queued."
 NOT_RECORDED = "本指令未被记录 / Nothing was recorded."
-COMMAND_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the server's JSON, for scripts.")]
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The incident's id (UUID) 事件编号.")]
@@ -139,7 +137,7 @@ def _report(kind: str, what: str, incident_id: str | None, occurred_at: str | No
 def act(
     ctx: typer.Context,
     incident_id: IdArgument,
-    command: Annotated[str, typer.Argument(help="The command, e.g. acknowledge, apologise, check_facts.")],
+    command: Annotated[str, typer.Argument(help=f"The command, one of: {', '.join(known_commands())}.")],
     if_match: Annotated[
         int | None, typer.Option("--if-match", metavar="VERSION", help="Only if still at this version.")
     ] = None,
@@ -152,8 +150,10 @@ def act(
     """
     chosen = _incident_id(incident_id)
     name = command.strip().replace("-", "_")
-    if not COMMAND_NAME.fullmatch(name):
-        raise typer.BadParameter(f"{command!r} is not a command name", param_hint="COMMAND")
+    if name not in known_commands():
+        # Refused here, not queued to be refused at the next sync.
+        accepted = ", ".join(known_commands())
+        raise typer.BadParameter(f"{command!r} is not a command; one of: {accepted}", param_hint="COMMAND")
     body = typed_fields(name, parse_fields(ctx.args))
     body["occurred_at"] = _occurred_at(body.get("occurred_at"))
     body.setdefault("command_id", uuid.uuid4().hex)

@@ -1,22 +1,31 @@
-"""Turns the text of `--name value` on the command line into the JSON type the command's field has.
+"""The commands the branch client knows, and the JSON type each `--name value` on the command line takes.
 
-The API takes no coercion ("true" is not a boolean), so the client reads each field's type from the
-same request models the server validates with (interfaces.http.command_models), for either kind of
-incident: it works offline, before it knows the incident's kind.
+Both come from the commands declared on the aggregates (domain/commands.py), for either kind of
+incident: the client works offline, before it knows the incident's kind. The API takes no coercion
+("true" is not a boolean), so a field's text is turned into the type its command declares.
 """
 
 from __future__ import annotations
 
+import functools
 import types
 import typing
 from typing import Any, Union
 
 import typer
 
-from interfaces.http.command_models import COMMAND_MODELS
+from domain.commands import CommandMethod, commands_of
+from domain.complaint import Complaint
+from domain.emergency import Emergency
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "是"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0", "否"})
+KINDS = (Complaint, Emergency)
+
+
+def known_commands() -> list[str]:
+    """Every command of either kind of incident, by name."""
+    return sorted({name for kind in KINDS for name in commands_of(kind)})
 
 
 def _types(annotation: Any) -> tuple[Any, ...]:
@@ -25,12 +34,17 @@ def _types(annotation: Any) -> tuple[Any, ...]:
     return (annotation,)
 
 
+@functools.cache
+def _hints(declared: CommandMethod[Any]) -> dict[str, Any]:
+    return typing.get_type_hints(declared.method)
+
+
 def _field_types(command: str, name: str) -> set[Any]:
     found: set[Any] = set()
-    for commands in COMMAND_MODELS.values():
-        model = commands.get(command)
-        if model is not None and name in model.model_fields:
-            found.update(_types(model.model_fields[name].annotation))
+    for kind in KINDS:
+        declared = commands_of(kind).get(command)
+        if declared is not None and name in declared.parameters:
+            found.update(_types(_hints(declared)[name]))
     return found
 
 

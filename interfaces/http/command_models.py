@@ -1,7 +1,8 @@
 """Request bodies made from the domain's own signatures: one pydantic model per command.
 
-The aggregate methods are the single source of truth for every command's fields and their types;
-each model adds the envelope a client may send (`occurred_at`, `command_id`).
+The commands declared on the aggregates (domain/commands.py) are the single source of truth for
+every command's fields and their types; each model adds the envelope a client may send
+(`occurred_at`, `command_id`).
 """
 
 import inspect
@@ -23,6 +24,7 @@ from pydantic import (
     create_model,
 )
 
+from domain.commands import commands_of
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.incident import Incident
@@ -131,7 +133,10 @@ REPORT_MODELS: dict[str, type[BaseModel]] = {
     name: _build(kind, "report", ReportEnvelope, kind.report) for name, kind in INCIDENT_TYPES.items()
 }
 COMMAND_MODELS: dict[str, dict[str, type[BaseModel]]] = {
-    name: {command: _build(kind, command, Envelope, getattr(kind, command)) for command in kind.COMMANDS}
+    name: {
+        command: _build(kind, command, Envelope, declared.method)
+        for command, declared in commands_of(kind).items()
+    }
     for name, kind in INCIDENT_TYPES.items()
 }
 

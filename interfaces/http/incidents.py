@@ -1,15 +1,19 @@
 """The incident API: report, every command of both kinds, read one incident and its history."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Body, Depends, Header, Response
 from pydantic import BaseModel, ValidationError
 
-from application.access.policy import check_command, check_read, check_report
+from application.access.policy import CommandAccess, check_read, check_report
 from application.access.principal import Principal
-from application.incident_desk import CommandResult
+from application.incident_desk import CommandFor, CommandResult
+from domain.commands import Command
+from domain.complaint import Complaint
+from domain.emergency import Emergency
 from domain.errors import InvalidInputError
+from domain.incident import Incident
 from domain.organisation import UnitKind
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
@@ -18,6 +22,7 @@ from interfaces.http.command_models import (
     COMMAND_MODELS,
     INCIDENT_TYPES,
     REPORT_MODELS,
+    Envelope,
     command_fields,
 )
 from interfaces.http.services import Services, services
@@ -30,6 +35,7 @@ from interfaces.http.views import (
     incident_view,
 )
 
+ModelT = TypeVar("ModelT", bound=BaseModel)
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
 App = Annotated[Services, Depends(services)]
 IdempotencyKey = Annotated[
@@ -113,28 +119,35 @@ def _report(
 
 def _act(
     incident_id: UUID,
-    kind: str,
-    command: str,
-    body: BaseModel,
+    command: Command[Incident] | CommandFor,
+    envelope: BaseModel,
     principal: Principal,
     app: Services,
     idempotency_key: str | None,
     if_match: str | None,
 ) -> CommandResult:
-    incident = app.desk.get_incident(incident_id)
-    if incident_type(incident) != kind:
-        raise HTTPException(404, f"incident {incident_id} is not a {kind}")
-    fields = command_fields(body)
-    check_command(principal, kind, incident.outlet, command, fields, app.organisation)
+    # The desk loads the incident once and runs the access check on it before the command.
     return app.desk.act(
         incident_id,
         command,
         actor=principal.actor,
-        occurred_at=getattr(body, "occurred_at", None),
-        fields=fields,
-        command_id=_command_id(body, idempotency_key),
+        occurred_at=getattr(envelope, "occurred_at", None),
+        command_id=_command_id(envelope, idempotency_key),
         expected_version=_expected_version(if_match),
+        authorise=CommandAccess(principal, app.organisation),
     )
+
+
+def _parsed(model: type[ModelT], body: dict[str, Any]) -> ModelT:
+    """The body as `model` validates it, a refusal naming the first field it finds wrong."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or None
+        raise InvalidInputError(
+            f"{field}: {first['msg']}" if field else first["msg"], field=field or "body"
+        ) from None
 
 
 def _add_report_route(kind: str, model: type[BaseModel]) -> None:
@@ -174,9 +187,8 @@ def _add_command_route(kind: str, command: str, model: type[BaseModel]) -> None:
         idempotency_key: IdempotencyKey = None,
         if_match: IfMatch = None,
     ) -> CommandOut:
-        return _answer(
-            _act(incident_id, kind, command, body, principal, app, idempotency_key, if_match), response
-        )
+        given = Command(INCIDENT_TYPES[kind], command, command_fields(body))
+        return _answer(_act(incident_id, given, body, principal, app, idempotency_key, if_match), response)
 
     router.add_api_route(
         f"/{PLURAL[kind]}/{{incident_id}}/{command}",
@@ -218,23 +230,19 @@ def act_on_incident(
 
     The body is validated against the same model as the kind's own route.
     """
-    kind = incident_type(app.desk.get_incident(incident_id))
-    model = COMMAND_MODELS[kind].get(command)
-    if model is None:
-        accepted = ", ".join(COMMAND_MODELS[kind])
-        raise InvalidInputError(
-            f"{command!r} is not a {kind} command; expected one of: {accepted}", field="command"
-        )
-    try:
-        parsed = model.model_validate(body)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or None
-        raise InvalidInputError(
-            f"{field}: {first['msg']}" if field else first["msg"], field=field or "body"
-        ) from None
+    envelope = _parsed(Envelope, {name: body[name] for name in Envelope.model_fields if name in body})
+
+    def command_for(kind: type[Complaint] | type[Emergency]) -> Command[Incident]:
+        model = COMMAND_MODELS[kind.NOUN].get(command)
+        if model is None:
+            accepted = ", ".join(COMMAND_MODELS[kind.NOUN])
+            raise InvalidInputError(
+                f"{command!r} is not a {kind.NOUN} command; expected one of: {accepted}", field="command"
+            )
+        return Command(kind, command, command_fields(_parsed(model, body)))
+
     return _answer(
-        _act(incident_id, kind, command, parsed, principal, app, idempotency_key, if_match), response
+        _act(incident_id, command_for, envelope, principal, app, idempotency_key, if_match), response
     )
 
 

@@ -270,6 +270,10 @@ def test_a_refusal_says_what_the_server_said_and_exits_1(server: Server, teller:
 def test_usage_errors_and_a_missing_token_exit_2(teller: Branch) -> None:
     assert teller("act", "not-a-uuid", "acknowledge").exit_code == 2
     assert teller("act", new_id(), "add_note", "stray").exit_code == 2
+    misspelt = teller("act", new_id(), "acknowlege")  # refused at once, never queued to fail at sync
+    assert misspelt.exit_code == 2
+    assert "acknowledge" in misspelt.output
+    assert teller.queued() == []
     missing = teller("show", new_id(), token="")
     assert missing.exit_code == 2
     assert "INCIDENT_TOKEN" in missing.output

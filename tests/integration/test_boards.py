@@ -11,6 +11,9 @@ import pytest
 from sqlalchemy import Engine, select
 
 from application.incident_desk import IncidentDesk
+from domain.commands import Command
+from domain.complaint import Complaint
+from domain.emergency import Emergency
 from domain.errors import DomainError
 from domain.values import Audience, Authority, ComplaintOutcome, EmergencyKind, Level
 from interfaces.boards.leader import LeaderLock
@@ -24,34 +27,34 @@ from projections.timeline import timeline
 from tests.integration.desk_fixtures import OFFICE, T0, complaint_fields, emergency_fields
 
 OUTLETS = ["BJ-HD-01", "BJ-HD-02", "SH-PD-01", "GD-TH-03"]
-COMPLAINT_MOVES: list[tuple[str, dict[str, Any]]] = [
-    ("acknowledge", {}),
-    ("apologise", {"note": "道歉"}),
-    ("check_facts", {"founded": True, "findings": "属实"}),
-    ("check_facts", {"founded": False, "findings": "不属实"}),
-    ("propose_solution", {"solution": "退还手续费"}),
-    ("record_customer_response", {"accepted": True}),
-    ("carry_out_solution", {}),
-    ("follow_up", {"satisfied": True}),
-    ("follow_up", {"satisfied": False}),
-    ("escalate", {"reason": "客户威胁曝光", "level": Level.ORANGE}),
-    ("pause_clock", {"reason": "外部鉴定"}),
-    ("resume_clock", {}),
-    ("close", {"outcome": ComplaintOutcome.RESOLVED, "summary": "已解决"}),
-    ("close", {"outcome": ComplaintOutcome.UNFOUNDED, "summary": "不属实"}),
-    ("reopen", {"reason": "客户再次投诉"}),
-    ("add_note", {"text": "跟进中"}),
+COMPLAINT_MOVES: list[Command[Complaint]] = [
+    Complaint.acknowledge(),
+    Complaint.apologise(note="道歉"),
+    Complaint.check_facts(founded=True, findings="属实"),
+    Complaint.check_facts(founded=False, findings="不属实"),
+    Complaint.propose_solution(solution="退还手续费"),
+    Complaint.record_customer_response(accepted=True),
+    Complaint.carry_out_solution(),
+    Complaint.follow_up(satisfied=True),
+    Complaint.follow_up(satisfied=False),
+    Complaint.escalate(reason="客户威胁曝光", level=Level.ORANGE),
+    Complaint.pause_clock(reason="外部鉴定"),
+    Complaint.resume_clock(),
+    Complaint.close(outcome=ComplaintOutcome.RESOLVED, summary="已解决"),
+    Complaint.close(outcome=ComplaintOutcome.UNFOUNDED, summary="不属实"),
+    Complaint.reopen(reason="客户再次投诉"),
+    Complaint.add_note(text="跟进中"),
 ]
-EMERGENCY_MOVES: list[tuple[str, dict[str, Any]]] = [
-    ("change_level", {"level": Level.RED, "reason": "蔓延"}),
-    ("change_level", {"level": Level.YELLOW, "reason": "已控制"}),
-    ("notify_authority", {"authority": Authority.FIRE_119}),
-    ("notify_authority", {"authority": Authority.SUPERIOR_OFFICE}),
-    ("isolate_customer", {}),
-    ("make_announcement", {"audience": Audience.CUSTOMERS, "text": "暂停营业"}),
-    ("stand_down", {"summary": "结束", "waiver_reason": "其余交由分行"}),
-    ("close", {"summary": "办结"}),
-    ("add_note", {"text": "现场记录"}),
+EMERGENCY_MOVES: list[Command[Emergency]] = [
+    Emergency.change_level(level=Level.RED, reason="蔓延"),
+    Emergency.change_level(level=Level.YELLOW, reason="已控制"),
+    Emergency.notify_authority(authority=Authority.FIRE_119),
+    Emergency.notify_authority(authority=Authority.SUPERIOR_OFFICE),
+    Emergency.isolate_customer(),
+    Emergency.make_announcement(audience=Audience.CUSTOMERS, text="暂停营业"),
+    Emergency.stand_down(summary="结束", waiver_reason="其余交由分行"),
+    Emergency.close(summary="办结"),
+    Emergency.add_note(text="现场记录"),
 ]
 
 
@@ -74,9 +77,9 @@ def random_history(desk: IncidentDesk, commands: int, seed: int) -> int:
         else:
             is_complaint = roll < 0.7
             incident_id = rng.choice(complaints if is_complaint else emergencies)
-            command, fields = rng.choice(COMPLAINT_MOVES if is_complaint else EMERGENCY_MOVES)
+            command = rng.choice(COMPLAINT_MOVES if is_complaint else EMERGENCY_MOVES)
             try:
-                desk.act(incident_id, command, actor=OFFICE, occurred_at=at, fields=fields)
+                desk.act(incident_id, command, actor=OFFICE, occurred_at=at)
             except DomainError:
                 continue
         stored += 1

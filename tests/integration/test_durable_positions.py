@@ -190,11 +190,7 @@ def test_a_restarted_feed_hub_follows_from_the_feed_index_and_labels_as_the_live
 ) -> None:
     reported = [complaint(desk, outlet=OUTLETS[n % 4], at=T0 + timedelta(minutes=n)) for n in range(6)]
     desk.act(
-        reported[0],
-        "escalate",
-        actor=OFFICE,
-        occurred_at=None,
-        fields={"reason": "媒体关注", "level": Level.ORANGE},
+        reported[0], Complaint.escalate(reason="媒体关注", level=Level.ORANGE), actor=OFFICE, occurred_at=None
     )
     boards = make_runner(desk, engine, database_url)
     boards.catch_up(until=head(desk))
@@ -218,7 +214,7 @@ async def _watch_a_restarted_hub(
         assert hub.subscribe(watch) == until_position
         for incident_id in reported:
             await asyncio.to_thread(
-                desk.act, incident_id, "add_note", actor=OFFICE, occurred_at=None, fields={"text": "回访"}
+                desk.act, incident_id, Complaint.add_note(text="回访"), actor=OFFICE, occurred_at=None
             )
         got = [await asyncio.wait_for(watch.queue.get(), 30) for _ in reported]
         assert hub.read == len(reported)  # only what came after the index's position

@@ -8,21 +8,27 @@ import uuid
 import pytest
 
 from application.errors import (
+    AccessDeniedError,
     CommandIdReusedError,
+    IncidentKindError,
     IncidentNotFoundError,
-    UnknownCommandError,
     VersionConflictError,
 )
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
+from domain.commands import Command
 from domain.complaint import Complaint
-from domain.errors import InvalidInputError, RuleBrokenError
+from domain.emergency import Emergency
+from domain.errors import RuleBrokenError
+from domain.incident import Incident
+from domain.values import ComplaintOutcome
 from tests.integration.desk_fixtures import (
     OFFICE,
     T0,
     TELLER,
     SteppingClock,
     complaint_fields,
+    emergency_fields,
     fresh_desk,
     log_length,
     report_complaint,
@@ -44,7 +50,7 @@ def test_an_event_keeps_who_did_it_when_it_happened_and_when_it_was_recorded(
 ) -> None:
     incident_id = report_complaint(desk)
     clock.advance(hours=3)  # the branch reports late: it happened at T0, is recorded three hours on
-    desk.act(incident_id, "apologise", actor=TELLER, occurred_at=T0, fields={"note": "当面道歉"})
+    desk.act(incident_id, Complaint.apologise(note="当面道歉"), actor=TELLER, occurred_at=T0)
     event = fresh_desk(database_url).history(incident_id)[-1]
     assert type(event).__name__ == "Apologised"
     assert event.actor == TELLER  # type: ignore[attr-defined]
@@ -56,7 +62,7 @@ def test_a_command_returns_the_new_version_and_the_log_position_of_its_event(
     desk: IncidentDesk,
 ) -> None:
     incident_id = report_complaint(desk)
-    result = desk.act(incident_id, "acknowledge", actor=TELLER, occurred_at=T0)
+    result = desk.act(incident_id, Complaint.acknowledge(), actor=TELLER, occurred_at=T0)
     assert result.version == 2
     assert result.position == log_length(desk)
     assert not result.replayed
@@ -66,9 +72,13 @@ def test_replaying_a_command_id_returns_the_original_result_and_records_nothing(
     desk: IncidentDesk,
 ) -> None:
     incident_id = report_complaint(desk)
-    first = desk.act(incident_id, "acknowledge", actor=TELLER, occurred_at=T0, command_id="cmd-ack-1")
+    first = desk.act(
+        incident_id, Complaint.acknowledge(), actor=TELLER, occurred_at=T0, command_id="cmd-ack-1"
+    )
     length = log_length(desk)
-    again = desk.act(incident_id, "acknowledge", actor=TELLER, occurred_at=T0, command_id="cmd-ack-1")
+    again = desk.act(
+        incident_id, Complaint.acknowledge(), actor=TELLER, occurred_at=T0, command_id="cmd-ack-1"
+    )
     assert (again.incident_id, again.version, again.position) == (
         first.incident_id,
         first.version,
@@ -82,20 +92,18 @@ def test_a_command_id_reused_with_a_different_payload_is_refused(desk: IncidentD
     incident_id = report_complaint(desk)
     desk.act(
         incident_id,
-        "add_note",
+        Complaint.add_note(text="a"),
         actor=TELLER,
         occurred_at=T0,
-        fields={"text": "a"},
         command_id="c-1",
     )
     length = log_length(desk)
     with pytest.raises(CommandIdReusedError) as refused:
         desk.act(
             incident_id,
-            "add_note",
+            Complaint.add_note(text="b"),
             actor=TELLER,
             occurred_at=T0,
-            fields={"text": "b"},
             command_id="c-1",
         )
     assert refused.value.code == "command_id_reused"
@@ -120,10 +128,10 @@ def test_reporting_the_same_incident_again_is_a_no_op_but_a_different_report_is_
 
 def test_a_stale_expected_version_is_a_conflict_and_records_nothing(desk: IncidentDesk) -> None:
     incident_id = report_complaint(desk)
-    desk.act(incident_id, "acknowledge", actor=TELLER, occurred_at=T0, expected_version=1)
+    desk.act(incident_id, Complaint.acknowledge(), actor=TELLER, occurred_at=T0, expected_version=1)
     length = log_length(desk)
     with pytest.raises(VersionConflictError) as conflict:
-        desk.act(incident_id, "apologise", actor=TELLER, occurred_at=T0, expected_version=1)
+        desk.act(incident_id, Complaint.apologise(), actor=TELLER, occurred_at=T0, expected_version=1)
     assert conflict.value.code == "version_conflict"
     assert log_length(desk) == length
 
@@ -132,27 +140,62 @@ def test_a_refused_command_records_nothing(desk: IncidentDesk) -> None:
     incident_id = report_complaint(desk)
     length = log_length(desk)
     with pytest.raises(RuleBrokenError):  # nothing was proposed, so nothing can be carried out
-        desk.act(incident_id, "carry_out_solution", actor=TELLER, occurred_at=T0)
+        desk.act(incident_id, Complaint.carry_out_solution(), actor=TELLER, occurred_at=T0)
     assert log_length(desk) == length
     assert desk.get_incident(incident_id).version == 1
 
 
-def test_an_unknown_command_or_field_is_named_in_the_refusal(desk: IncidentDesk) -> None:
+def test_a_command_for_the_other_kind_is_not_found_and_records_nothing(desk: IncidentDesk) -> None:
     incident_id = report_complaint(desk)
-    with pytest.raises(UnknownCommandError) as unknown:
-        desk.act(incident_id, "stand_down", actor=OFFICE, occurred_at=T0)
-    assert "stand_down" in str(unknown.value)
-    with pytest.raises(InvalidInputError) as bad_field:
-        desk.act(incident_id, "add_note", actor=TELLER, occurred_at=T0, fields={"txt": "typo"})
-    assert bad_field.value.field == "txt"
-    with pytest.raises(InvalidInputError) as missing:
-        desk.act(incident_id, "add_note", actor=TELLER, occurred_at=T0, fields={})
-    assert missing.value.field == "text"
+    length = log_length(desk)
+    with pytest.raises(IncidentKindError) as wrong_kind:
+        desk.act(incident_id, Emergency.stand_down(summary="x"), actor=OFFICE, occurred_at=T0)
+    assert wrong_kind.value.code == "not_found"
+    assert f"incident {incident_id} is not an emergency" == wrong_kind.value.message
+    assert log_length(desk) == length
+
+
+def test_a_command_of_either_kind_runs_the_incident_s_own_rules(desk: IncidentDesk) -> None:
+    complaint_id = report_complaint(desk)
+    emergency_id = desk.report_emergency(actor=TELLER, occurred_at=T0, **emergency_fields()).incident_id
+    for incident_id in (complaint_id, emergency_id):
+        result = desk.act(incident_id, Incident.add_note(text="两类共用"), actor=TELLER, occurred_at=T0)
+        assert result.version == 2
+
+
+def test_a_command_made_by_the_caller_for_the_loaded_kind_is_run(desk: IncidentDesk) -> None:
+    incident_id = report_complaint(desk)
+    kinds: list[type] = []
+
+    def command_for(kind: type[Complaint] | type[Emergency]) -> Command[Incident]:
+        kinds.append(kind)
+        return kind.add_note(text="只知编号")
+
+    assert desk.act(incident_id, command_for, actor=TELLER, occurred_at=T0).version == 2
+    assert kinds == [Complaint]
+
+
+def test_the_access_check_runs_on_the_loaded_incident_before_the_command(desk: IncidentDesk) -> None:
+    incident_id = report_complaint(desk)
+    seen: list[tuple[int, str]] = []
+
+    def authorise(incident: Complaint | Emergency, command: Command[Incident]) -> None:
+        seen.append((incident.version, command.name))
+        if command.name == "close":
+            raise AccessDeniedError("not yours to close")
+
+    desk.act(incident_id, Complaint.acknowledge(), actor=TELLER, occurred_at=T0, authorise=authorise)
+    length = log_length(desk)
+    closing = Complaint.close(outcome=ComplaintOutcome.WITHDRAWN, summary="撤回")
+    with pytest.raises(AccessDeniedError):
+        desk.act(incident_id, closing, actor=TELLER, occurred_at=T0, command_id="k-1", authorise=authorise)
+    assert seen == [(1, "acknowledge"), (2, "close")]
+    assert log_length(desk) == length
 
 
 def test_acting_on_an_unknown_incident_is_not_found(desk: IncidentDesk) -> None:
     with pytest.raises(IncidentNotFoundError):
-        desk.act(uuid.uuid4(), "acknowledge", actor=TELLER, occurred_at=T0)
+        desk.act(uuid.uuid4(), Complaint.acknowledge(), actor=TELLER, occurred_at=T0)
 
 
 def test_concurrent_commands_on_one_incident_are_all_recorded_in_sequence(
@@ -163,8 +206,8 @@ def test_concurrent_commands_on_one_incident_are_all_recorded_in_sequence(
     threads = [
         threading.Thread(
             target=desk.act,
-            args=(incident_id, "add_note"),
-            kwargs={"actor": TELLER, "occurred_at": T0, "fields": {"text": n}},
+            args=(incident_id, Complaint.add_note(text=n)),
+            kwargs={"actor": TELLER, "occurred_at": T0},
         )
         for n in notes
     ]
@@ -182,7 +225,7 @@ def test_loading_a_long_history_reads_no_more_than_one_snapshot_interval(
 ) -> None:
     incident_id = report_complaint(desk)
     for i in range(120):
-        desk.act(incident_id, "add_note", actor=TELLER, occurred_at=T0, fields={"text": f"{i}"})
+        desk.act(incident_id, Complaint.add_note(text=f"{i}"), actor=TELLER, occurred_at=T0)
     reader = fresh_desk(database_url)
     read: list[int] = []
     select_events = reader.recorder.select_events
@@ -205,18 +248,17 @@ def test_two_desks_with_their_own_caches_on_one_store_lose_nothing(
     """As two server processes would: each cache goes stale when the other writes."""
     other = IncidentDesk(store_env(database_url))
     incident_id = report_complaint(desk)
-    desk.act(incident_id, "add_note", actor=TELLER, occurred_at=T0, fields={"text": "a1"})
-    other.act(incident_id, "add_note", actor=OFFICE, occurred_at=T0, fields={"text": "b1"})
-    result = desk.act(incident_id, "add_note", actor=TELLER, occurred_at=T0, fields={"text": "a2"})
+    desk.act(incident_id, Complaint.add_note(text="a1"), actor=TELLER, occurred_at=T0)
+    other.act(incident_id, Complaint.add_note(text="b1"), actor=OFFICE, occurred_at=T0)
+    result = desk.act(incident_id, Complaint.add_note(text="a2"), actor=TELLER, occurred_at=T0)
     assert result.version == 4  # desk's cached copy was at 2: it re-read the store instead of failing
-    seen_by_client = other.act(incident_id, "add_note", actor=OFFICE, occurred_at=T0, fields={"text": "b2"})
+    seen_by_client = other.act(incident_id, Complaint.add_note(text="b2"), actor=OFFICE, occurred_at=T0)
     # A client that saw version 5 through the other desk is not refused by this desk's stale cache.
     final = desk.act(
         incident_id,
-        "add_note",
+        Complaint.add_note(text="a3"),
         actor=TELLER,
         occurred_at=T0,
-        fields={"text": "a3"},
         expected_version=seen_by_client.version,
     )
     assert final.version == 6

@@ -17,6 +17,7 @@ from application.incident_desk import IncidentDesk
 from application.store.append_only import append_lock_key
 from application.store.database_url import store_env
 from application.store.postgres_store import IncidentPostgresRecorder
+from domain.complaint import Complaint
 from domain.values import Role
 from interfaces.boards.wiring import make_runner
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH, load_organisation
@@ -47,7 +48,7 @@ def server_desk(roles: Roles) -> Iterator[IncidentDesk]:
     migrated(roles)
     desk = IncidentDesk(store_env(roles.server_url))
     incident_id = report_complaint(desk)
-    desk.act(incident_id, "acknowledge", actor=TELLER, occurred_at=T0)
+    desk.act(incident_id, Complaint.acknowledge(), actor=TELLER, occurred_at=T0)
     desk.take_snapshot(incident_id)
     yield desk
     desk.close()
@@ -175,7 +176,7 @@ def test_the_least_privileged_server_appends_reads_projects_and_manages_tokens(
     roles: Roles, server_desk: IncidentDesk
 ) -> None:
     incident_id = report_complaint(server_desk)
-    server_desk.act(incident_id, "escalate", actor=OFFICE, occurred_at=T0, fields={"reason": "媒体关注"})
+    server_desk.act(incident_id, Complaint.escalate(reason="媒体关注"), actor=OFFICE, occurred_at=T0)
     reader = fresh_desk(roles.server_url)
     try:
         assert reader.get_incident(incident_id).version == 2

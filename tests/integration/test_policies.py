@@ -11,7 +11,6 @@ from uuid import UUID
 import pytest
 from eventsourcing.utils import get_topic
 
-from application.errors import UnknownCommandError
 from application.incident_desk import IncidentDesk
 from application.outlet_queues import post_queue_reading, queue_state
 from application.policies import (
@@ -25,6 +24,7 @@ from application.policies import (
     standard_policies,
 )
 from application.store.database_url import store_env
+from domain.commands import Command
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.errors import InvalidInputError
@@ -200,7 +200,7 @@ def test_an_extension_moves_the_warning_and_the_escalation_to_the_new_due_time(
     runner = run(desk, ComplaintClockPolicy(desk, PolicySettings()))
     clock.now = T0 + timedelta(days=12)
     tick(runner)
-    desk.act(complaint_id, "extend_deadline", actor=OFFICE, occurred_at=None, fields={"reason": "复杂案件"})
+    desk.act(complaint_id, Complaint.extend_deadline(reason="复杂案件"), actor=OFFICE, occurred_at=None)
     settle(runner)
     clock.now = T0 + timedelta(days=16)  # past the old due time, well before the new one
     length = log_length(desk)
@@ -219,14 +219,13 @@ def test_a_paused_or_closed_complaint_is_neither_warned_nor_escalated(
     desk: IncidentDesk, clock: SteppingClock
 ) -> None:
     paused = complaint(desk)
-    desk.act(paused, "pause_clock", actor=OFFICE, occurred_at=None, fields={"reason": "送人民银行鉴定"})
+    desk.act(paused, Complaint.pause_clock(reason="送人民银行鉴定"), actor=OFFICE, occurred_at=None)
     withdrawn = complaint(desk)
     desk.act(
         withdrawn,
-        "close",
+        Complaint.close(outcome=ComplaintOutcome.WITHDRAWN, summary="撤回"),
         actor=OFFICE,
         occurred_at=None,
-        fields={"outcome": ComplaintOutcome.WITHDRAWN, "summary": "撤回"},
     )
     runner = run(desk, ComplaintClockPolicy(desk, PolicySettings()))
     length = log_length(desk)
@@ -273,7 +272,7 @@ def test_working_the_complaint_clears_the_flag_and_starts_a_new_stretch(
     runner = run(desk, PassiveWaitingPolicy(desk, PolicySettings()))
     clock.now = T0 + timedelta(hours=25)
     tick(runner)
-    desk.act(complaint_id, "acknowledge", actor=OFFICE, occurred_at=None)
+    desk.act(complaint_id, Complaint.acknowledge(), actor=OFFICE, occurred_at=None)
     settle(runner)
     assert desk.get_incident(complaint_id).idle_flagged_since is None
     clock.advance(hours=23)
@@ -293,10 +292,9 @@ def test_an_open_emergency_nobody_posts_on_for_half_an_hour_is_flagged(
     stood_down = emergency(desk, outlet="BJ-HD-02")
     desk.act(
         stood_down,
-        "stand_down",
+        Emergency.stand_down(summary="已恢复", waiver_reason="系统已恢复 system back"),
         actor=OFFICE,
         occurred_at=None,
-        fields={"summary": "已恢复", "waiver_reason": "系统已恢复 system back"},
     )
     runner = run(desk, PassiveWaitingPolicy(desk, PolicySettings()))
     length = log_length(desk)
@@ -432,10 +430,9 @@ def test_a_level_is_never_lowered(desk: IncidentDesk) -> None:
     first, second = complaint(desk), complaint(desk, at=T0 + HOURS)
     desk.act(
         first,
-        "escalate",
+        Complaint.escalate(reason="客户威胁找媒体", level=Level.ORANGE),
         actor=OFFICE,
         occurred_at=None,
-        fields={"reason": "客户威胁找媒体", "level": Level.ORANGE},
     )
     third = complaint(desk, at=T0 + 2 * HOURS)
     run(desk, grading(desk))
@@ -448,9 +445,7 @@ def test_an_office_that_lowers_a_raised_level_is_not_overruled_by_the_next_relat
 ) -> None:
     ids = [emergency(desk, outlet=f"BJ-HD-0{n}", at=T0 + n * HOURS) for n in (1, 2, 3)]
     runner = run(desk, grading(desk))
-    desk.act(
-        ids[0], "change_level", actor=OFFICE, occurred_at=None, fields={"level": Level.BLUE, "reason": "误报"}
-    )
+    desk.act(ids[0], Emergency.change_level(level=Level.BLUE, reason="误报"), actor=OFFICE, occurred_at=None)
     emergency(desk, outlet="BJ-HD-04", at=T0 + 4 * HOURS)
     settle(runner)
     assert level_of(desk, ids[0]) is Level.BLUE
@@ -543,10 +538,9 @@ def test_a_surge_episode_opens_one_emergency_until_it_is_stood_down(
     clock.advance(minutes=30)
     desk.act(
         first,
-        "stand_down",
+        Emergency.stand_down(summary="已分流 diverted", waiver_reason="客流已恢复 back to normal"),
         actor=OFFICE,
         occurred_at=None,
-        fields={"summary": "已分流 diverted", "waiver_reason": "客流已恢复 back to normal"},
     )
     settle(runner)
     ended = desk.history(queue_id("BJ-HD-01"))[-1]
@@ -599,8 +593,11 @@ def test_a_reading_that_is_not_a_count_or_a_duration_is_refused_and_records_noth
     with pytest.raises(InvalidInputError) as refused:
         post_queue_reading(desk, "BJ-HD-01", -3, 2.0, actor=LOBBY, occurred_at=None)
     assert refused.value.field == "waiting"
-    with pytest.raises(UnknownCommandError):
-        desk.act_on_queue("BJ-HD-01", "open_counters", actor=LOBBY, occurred_at=None)
+    with pytest.raises(InvalidInputError) as unknown:
+        desk.act_on_queue(
+            "BJ-HD-01", Command(OutletQueue, "open_counters", {}), actor=LOBBY, occurred_at=None
+        )
+    assert unknown.value.field == "command"
     assert log_length(desk) == length
     assert queue_state(desk, "BJ-HD-01") is None
 

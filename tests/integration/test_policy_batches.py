@@ -15,6 +15,7 @@ from application.policies.base import Policy
 from application.policies.runner import PolicyRunner
 from application.policies.settings import PolicySettings
 from domain.complaint import Complaint
+from domain.incident import Incident
 from tests.integration.test_policies import T0, complaint, events_of, settle
 
 
@@ -32,10 +33,11 @@ class Noter(Policy):
             return
         incident = logged.event.originator_id
         for n in (1, 2):
-            self.act(incident, "add_note", {"text": f"第{n}条 note {n}"}, f"policy:noter:{incident}:{n}")
+            self.act(incident, Incident.add_note(text=f"第{n}条 note {n}"), f"policy:noter:{incident}:{n}")
         if incident in self.spoilt:
             # Not JSON: the desk cannot even fingerprint it — a bug, not a refusal.
-            self.act(incident, "add_note", {"text": object()}, f"policy:noter:{incident}:bad")
+            bad = Incident.add_note(text=object())  # type: ignore[arg-type]
+            self.act(incident, bad, f"policy:noter:{incident}:bad")
 
 
 def notes(desk: IncidentDesk, incident_id: UUID) -> list[str]:
@@ -85,7 +87,7 @@ def test_a_replayed_batch_records_nothing_again(desk: IncidentDesk) -> None:
 def test_a_policy_used_without_a_runner_acts_at_once(desk: IncidentDesk) -> None:
     incident = complaint(desk)
     noter = Noter(desk, PolicySettings())
-    result = noter.act(incident, "add_note", {"text": "现在 now"}, "policy:noter:now")
+    result = noter.act(incident, Incident.add_note(text="现在 now"), "policy:noter:now")
     assert result is not None
     assert notes(desk, incident) == ["现在 now"]
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from application.incident_desk import IncidentDesk
+from domain.commands import Command
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.incident import Incident
@@ -20,47 +22,47 @@ from domain.values import (
 )
 from tests.integration.desk_fixtures import OFFICE, T0, TELLER, complaint_fields, emergency_fields, fresh_desk
 
-COMPLAINT_JOURNEY: list[tuple[str, dict[str, Any]]] = [
-    ("flag_idle", {"idle_since": T0}),
-    ("warn_deadline", {"due_at": T0 + timedelta(days=15)}),
-    ("acknowledge", {}),
-    ("isolate_customer", {"place": "贵宾室 VIP room"}),
-    ("apologise", {"note": "充分道歉"}),
-    ("check_facts", {"founded": True, "findings": "ATM 日志显示出钞异常"}),
-    ("propose_solution", {"solution": "更换假币", "promised_by": T0 + timedelta(hours=2)}),
-    ("record_customer_response", {"accepted": False, "comment": "要求书面道歉"}),
-    ("propose_solution", {"solution": "更换并书面致歉"}),
-    ("record_customer_response", {"accepted": True}),
-    ("carry_out_solution", {"details": "已更换"}),
-    ("escalate", {"reason": "客户威胁找媒体", "level": Level.YELLOW}),
-    ("extend_deadline", {"reason": "复杂案件 complex case"}),
-    ("extend_deadline", {"reason": "需外部鉴定", "approver": "分行副行长 李", "complainant_informed": True}),
-    ("pause_clock", {"reason": "假币送人民银行鉴定"}),
-    ("resume_clock", {"note": "鉴定结果已回"}),
-    ("receive_new_facts", {"facts": "客户提供了取款凭条"}),
-    ("attempt_retention", {"real_reason": "不信任", "offer": "专属客户经理", "retained": True}),
-    ("follow_up", {"satisfied": True, "comment": "回访满意"}),
-    ("close", {"outcome": ComplaintOutcome.RESOLVED, "summary": "已解决"}),
-    ("reopen", {"reason": "客户再次来电"}),
-    ("add_note", {"text": "补充记录"}),
-    ("correct_entry", {"corrects_version": 3, "reason": "地点写错", "correction": "小会议室"}),
+COMPLAINT_JOURNEY: list[Command[Complaint]] = [
+    Complaint.flag_idle(idle_since=T0),
+    Complaint.warn_deadline(due_at=T0 + timedelta(days=15)),
+    Complaint.acknowledge(),
+    Complaint.isolate_customer(place="贵宾室 VIP room"),
+    Complaint.apologise(note="充分道歉"),
+    Complaint.check_facts(founded=True, findings="ATM 日志显示出钞异常"),
+    Complaint.propose_solution(solution="更换假币", promised_by=T0 + timedelta(hours=2)),
+    Complaint.record_customer_response(accepted=False, comment="要求书面道歉"),
+    Complaint.propose_solution(solution="更换并书面致歉"),
+    Complaint.record_customer_response(accepted=True),
+    Complaint.carry_out_solution(details="已更换"),
+    Complaint.escalate(reason="客户威胁找媒体", level=Level.YELLOW),
+    Complaint.extend_deadline(reason="复杂案件 complex case"),
+    Complaint.extend_deadline(reason="需外部鉴定", approver="分行副行长 李", complainant_informed=True),
+    Complaint.pause_clock(reason="假币送人民银行鉴定"),
+    Complaint.resume_clock(note="鉴定结果已回"),
+    Complaint.receive_new_facts(facts="客户提供了取款凭条"),
+    Complaint.attempt_retention(real_reason="不信任", offer="专属客户经理", retained=True),
+    Complaint.follow_up(satisfied=True, comment="回访满意"),
+    Complaint.close(outcome=ComplaintOutcome.RESOLVED, summary="已解决"),
+    Complaint.reopen(reason="客户再次来电"),
+    Complaint.add_note(text="补充记录"),
+    Complaint.correct_entry(corrects_version=3, reason="地点写错", correction="小会议室"),
 ]
 
-EMERGENCY_JOURNEY: list[tuple[str, dict[str, Any]]] = [
-    ("flag_idle", {"idle_since": T0}),
-    ("change_level", {"level": Level.RED, "reason": "火势蔓延到营业厅"}),
-    ("notify_authority", {"authority": Authority.FIRE_119, "reference": "119-接警-0421"}),
-    ("complete_playbook_action", {"action": "fight_fire", "note": "灭火器两具"}),
-    ("isolate_customer", {"place": "门外空地"}),
-    ("apologise", {}),
-    ("propose_solution", {"solution": "安排至邻近网点办理"}),
-    ("make_announcement", {"audience": Audience.MEDIA, "text": "情况说明", "approved_by": "分行办公室"}),
-    ("follow_up", {"note": "回访受影响客户", "satisfied": True}),
-    ("stand_down", {"summary": "火已扑灭", "waiver_reason": "其余事项移交分行处理"}),
-    ("close", {"summary": "处置完毕"}),
-    ("reopen", {"reason": "消防调查需补充材料"}),
-    ("add_note", {"text": "补充材料已提交"}),
-    ("correct_entry", {"corrects_version": 2, "reason": "原因描述有误", "correction": "火势未到营业厅"}),
+EMERGENCY_JOURNEY: list[Command[Emergency]] = [
+    Emergency.flag_idle(idle_since=T0),
+    Emergency.change_level(level=Level.RED, reason="火势蔓延到营业厅"),
+    Emergency.notify_authority(authority=Authority.FIRE_119, reference="119-接警-0421"),
+    Emergency.complete_playbook_action(action="fight_fire", note="灭火器两具"),
+    Emergency.isolate_customer(place="门外空地"),
+    Emergency.apologise(),
+    Emergency.propose_solution(solution="安排至邻近网点办理"),
+    Emergency.make_announcement(audience=Audience.MEDIA, text="情况说明", approved_by="分行办公室"),
+    Emergency.follow_up(note="回访受影响客户", satisfied=True),
+    Emergency.stand_down(summary="火已扑灭", waiver_reason="其余事项移交分行处理"),
+    Emergency.close(summary="处置完毕"),
+    Emergency.reopen(reason="消防调查需补充材料"),
+    Emergency.add_note(text="补充材料已提交"),
+    Emergency.correct_entry(corrects_version=2, reason="原因描述有误", correction="火势未到营业厅"),
 ]
 
 
@@ -73,10 +75,10 @@ def event_classes(kind: type[Incident]) -> set[type[Any]]:
     }
 
 
-def act_through(desk: IncidentDesk, incident_id: UUID, journey: list[tuple[str, dict[str, Any]]]) -> None:
-    for step, (command, fields) in enumerate(journey, start=1):
+def act_through(desk: IncidentDesk, incident_id: UUID, journey: Sequence[Command[Incident]]) -> None:
+    for step, command in enumerate(journey, start=1):
         desk.clock.advance(minutes=5)  # type: ignore[attr-defined]
-        desk.act(incident_id, command, actor=OFFICE, occurred_at=T0 + timedelta(minutes=step), fields=fields)
+        desk.act(incident_id, command, actor=OFFICE, occurred_at=T0 + timedelta(minutes=step))
 
 
 def state(incident: Incident) -> dict[str, Any]:

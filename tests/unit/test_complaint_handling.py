@@ -326,10 +326,3 @@ def test_a_retention_attempt_needs_the_real_reason_and_an_offer() -> None:
         lambda: complaint.attempt_retention(stamp(), real_reason="x", offer=" ", retained=True),
     )
     assert error.field == "offer"
-
-
-def test_the_commands_list_names_exactly_the_command_methods() -> None:
-    assert len(set(Complaint.COMMANDS)) == len(Complaint.COMMANDS) == 20
-    for name in Complaint.COMMANDS:
-        assert callable(getattr(Complaint, name))
-    assert "report" not in Complaint.COMMANDS

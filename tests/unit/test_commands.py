@@ -1,0 +1,103 @@
+"""Commands declared once on the aggregates: the list, the fields, the access flags, the values."""
+
+import inspect
+
+import pytest
+
+from domain.commands import Command, commands_of
+from domain.complaint import Complaint
+from domain.emergency import Emergency
+from domain.errors import InvalidInputError
+from domain.incident import Incident
+from domain.level import Level
+from domain.outlet_queue import OutletQueue
+
+from .builders import reported_complaint, stamp
+
+KINDS = (Complaint, Emergency, OutletQueue)
+
+
+def stamped_methods(kind: type) -> set[str]:
+    """Every public method whose second parameter is the stamp: the ones that record an event."""
+    found = set()
+    for name in dir(kind):
+        attribute = inspect.getattr_static(kind, name)
+        function = getattr(attribute, "method", attribute)
+        if name.startswith("_") or not inspect.isfunction(function):
+            continue
+        if list(inspect.signature(function).parameters)[:2] == ["self", "stamp"]:
+            found.add(name)
+    return found
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)
+def test_every_method_that_records_an_event_is_a_declared_command(kind: type) -> None:
+    assert set(commands_of(kind)) == stamped_methods(kind)
+
+
+def test_each_kind_has_its_commands_and_no_report() -> None:
+    assert (len(commands_of(Complaint)), len(commands_of(Emergency)), len(commands_of(OutletQueue))) == (
+        20,
+        14,
+        3,
+    )
+    assert "report" not in commands_of(Complaint)
+    assert set(commands_of(Incident)) <= set(commands_of(Complaint)) & set(commands_of(Emergency))
+
+
+def test_only_the_office_decides_closing_reopening_levels_and_the_policies_marks() -> None:
+    decisions = {
+        (kind.__name__, name)
+        for kind in (Complaint, Emergency)
+        for name, declared in commands_of(kind).items()
+        if declared.office_decision
+    }
+    assert decisions == {
+        ("Complaint", "close"),
+        ("Complaint", "reopen"),
+        ("Complaint", "warn_deadline"),
+        ("Complaint", "flag_idle"),
+        ("Emergency", "close"),
+        ("Emergency", "reopen"),
+        ("Emergency", "change_level"),
+        ("Emergency", "flag_idle"),
+    }
+
+
+def test_standing_down_is_the_office_s_decision_only_when_it_waives_open_actions() -> None:
+    stand_down = commands_of(Emergency)["stand_down"]
+    assert not stand_down.is_office_decision({"summary": "现场恢复"})
+    assert not stand_down.is_office_decision({"summary": "现场恢复", "waiver_reason": None})
+    assert stand_down.is_office_decision({"summary": "现场恢复", "waiver_reason": "已由分行接管"})
+
+
+def test_the_intake_steps_are_the_call_centre_s() -> None:
+    intake = {name for name, declared in commands_of(Complaint).items() if declared.intake}
+    assert intake == {"acknowledge", "add_note", "correct_entry", "escalate", "receive_new_facts"}
+
+
+def test_a_command_made_on_the_class_carries_its_kind_name_and_fields() -> None:
+    escalation = Complaint.escalate(reason="媒体关注", level=Level.ORANGE)
+    assert escalation == Command(Complaint, "escalate", {"reason": "媒体关注", "level": Level.ORANGE})
+    assert Incident.add_note(text="x").kind is Incident
+    assert Emergency.add_note(text="x").kind is Emergency
+
+
+def test_a_command_from_a_client_names_an_unknown_command_or_field() -> None:
+    with pytest.raises(InvalidInputError) as unknown:
+        Command(Complaint, "stand_down", {"summary": "x"})
+    assert unknown.value.field == "command"
+    assert "stand_down" in unknown.value.message
+    with pytest.raises(InvalidInputError) as misspelt:
+        Command(Complaint, "add_note", {"txt": "typo"})
+    assert misspelt.value.field == "txt"
+    with pytest.raises(InvalidInputError) as missing:
+        Command(Complaint, "add_note", {})
+    assert missing.value.field == "text"
+
+
+def test_on_an_instance_the_command_method_runs_the_rule() -> None:
+    complaint = reported_complaint()
+    complaint.escalate(stamp(), reason="媒体关注", level=Level.ORANGE)
+    assert complaint.level is Level.ORANGE
+    assert type(complaint.collect_events()[-1]) is Complaint.Escalated
