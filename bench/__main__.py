@@ -11,6 +11,7 @@ from bench import (
     ingest_bench,
     policy_bench,
     replay_bench,
+    startup_bench,
     store_bench,
     storm_bench,
     token_bench,
@@ -26,6 +27,7 @@ BENCHES = {
     "policies": policy_bench.main,
     "tokens": token_bench.main,
     "ingest": ingest_bench.main,
+    "startup": startup_bench.main,
 }
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import Engine, MetaData
 
 from application.access.tokens import metadata as tokens_metadata
 from application.incident_desk import IncidentDesk
+from application.policies.checkpoint import metadata as policy_checkpoint_metadata
 from application.store.database_url import store_env
 from application.store.migration import grant_server_role, migrate_log, refuse_roles_on_sqlite
 from interfaces.boards.wiring import make_boards, make_runner
@@ -32,6 +33,7 @@ def read_model_metadata(desk: IncidentDesk) -> list[MetaData]:
         tokens_metadata,
         tracking_metadata,
         failure_metadata,
+        policy_checkpoint_metadata,
         *(board.metadata for board in make_boards(desk)),
     ]
 
@@ -61,6 +63,7 @@ def migrate(settings: Settings, server_role: str | None = None) -> Migration:
 
 def _create_read_models(desk: IncidentDesk, engine: Engine, database_url: str) -> None:
     tokens_metadata.create_all(engine)
+    policy_checkpoint_metadata.create_all(engine)
     # The board runner creates its boards' tables and tracking, replacing a board of an older shape
     # (whose position it resets, so the server replays the log into it): built, never started.
     make_runner(desk, engine, database_url)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy import Engine
+
 from application.access.tokens import TokenRegistry
 from application.incident_desk import Clock, IncidentDesk, utc_now
 from application.policies import standard_policies
-from application.policies.runner import PolicyRunner
+from application.policies.checkpoint import PolicyCheckpoints
+from application.policies.runner import Leadership, PolicyRunner
 from application.policies.settings import PolicySettings
 from application.store.database_url import store_env
 from domain.organisation import Organisation
@@ -35,8 +38,12 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     tokens = TokenRegistry(engine, organisation, cache_seconds=settings.token_cache_seconds)
     runner = make_runner(desk, engine, settings.database_url) if settings.run_boards else None
     boards: PositionWaiter = runner or TrackingWaiter(engine, [b.name for b in make_boards(desk)])
-    run_policies = settings.run_boards and settings.run_policies
-    policies = make_policy_runner(desk, organisation, settings) if run_policies else None
+    run_policies = runner is not None and settings.run_policies
+    policies = (
+        make_policy_runner(desk, organisation, settings, engine, runner.leader)
+        if runner and run_policies
+        else None
+    )
     if runner is not None:
         runner.start()
     if policies is not None:
@@ -44,10 +51,20 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     return Services(desk, tokens, organisation, clock, engine, boards, runner, policies)
 
 
-def make_policy_runner(desk: IncidentDesk, organisation: Organisation, settings: Settings) -> PolicyRunner:
-    """The policies, where the boards run: in the server on the embedded default, else in the worker.
+def make_policy_runner(
+    desk: IncidentDesk, organisation: Organisation, settings: Settings, engine: Engine, leader: Leadership
+) -> PolicyRunner:
+    """The policies, where the boards run (in the server on the embedded default, else in the worker),
+    under the boards' leader lock: of all the workers on one database, the one projecting runs them.
 
-    Two of them on one log record nothing twice (their command ids are deterministic).
+    They start from their checkpoint beside the boards; even two of them on one log would record
+    nothing twice (their command ids are deterministic).
     """
     policies = standard_policies(desk, organisation, PolicySettings())
-    return PolicyRunner(desk, policies, tick_seconds=settings.policy_tick_seconds)
+    return PolicyRunner(
+        desk,
+        policies,
+        tick_seconds=settings.policy_tick_seconds,
+        checkpoints=PolicyCheckpoints(engine),
+        leader=leader,
+    )

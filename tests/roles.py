@@ -87,4 +87,6 @@ READ_MODELS = {
     "complaint_facts",
     "feed_index_v1",
     "feed_index_v1_incidents",
+    "policy_checkpoint",
+    "policy_memory",
 }

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 from application.log_tail import LoggedEvent
-from application.policies.base import OpenIncidents, Policy, stable
+from application.policies.base import Policy, decoded, encoded, stable
 from domain.complaint import Complaint
 
 
@@ -19,27 +19,48 @@ class ComplaintClockPolicy(Policy):
 
     name = "complaint-clock"
     title = "投诉时限 Complaint clock"
+    memory_version = 1
 
     def reset(self) -> None:
-        self._open = OpenIncidents(self.desk, (Complaint,))
         # What this policy already did, per complaint: the due time warned of, and escalated for.
         self._warned: dict[UUID, datetime] = {}
         self._escalated: dict[UUID, datetime] = {}
+        self._changed: set[UUID] = set()
+
+    def remembered(self) -> dict[str, bytes | None]:
+        changes = {str(i): self._entry(i) for i in self._changed}
+        self._changed.clear()
+        return changes
+
+    def _entry(self, complaint_id: UUID) -> bytes | None:
+        warned, escalated = self._warned.get(complaint_id), self._escalated.get(complaint_id)
+        if warned is None and escalated is None:
+            return None
+        return encoded([warned and warned.isoformat(), escalated and escalated.isoformat()])
+
+    def recall(self, key: str, body: bytes) -> None:
+        warned, escalated = decoded(body)
+        if warned is not None:
+            self._warned[UUID(key)] = datetime.fromisoformat(warned)
+        if escalated is not None:
+            self._escalated[UUID(key)] = datetime.fromisoformat(escalated)
 
     def handle(self, logged: LoggedEvent) -> None:
         event = logged.event
-        complaint = self._open.apply(event)
+        complaint = self.open_incidents.get(event.originator_id)
         if not isinstance(complaint, Complaint):
             self._forget(event.originator_id)
             return
         if isinstance(event, Complaint.DeadlineWarned):
             self._warned[complaint.id] = event.due_at
+            self._changed.add(complaint.id)
         elif isinstance(event, Complaint.Escalated) and self.is_own(event) and complaint.due_at is not None:
             # An escalation changes no due time: the one it was for is still the complaint's.
             self._escalated[complaint.id] = complaint.due_at
+            self._changed.add(complaint.id)
 
     def tick(self, now: datetime) -> None:
-        for complaint in self._open:
+        for complaint in self.open_incidents:
             if not isinstance(complaint, Complaint):
                 continue
             due_at = complaint.due_at
@@ -63,6 +84,7 @@ class ComplaintClockPolicy(Policy):
         )
         if done is not None:
             self._warned[complaint_id] = due_at
+            self._changed.add(complaint_id)
 
     def _escalate_overdue(self, complaint_id: UUID, due_at: datetime, now: datetime) -> None:
         # Escalating is allowed at any time, so check the stored complaint is still overdue by the
@@ -81,8 +103,10 @@ class ComplaintClockPolicy(Policy):
         )
         if done is not None:
             self._escalated[complaint_id] = due_at
+            self._changed.add(complaint_id)
 
     def _forget(self, complaint_id: UUID) -> None:
-        if self._open.get(complaint_id) is None:
-            self._warned.pop(complaint_id, None)
-            self._escalated.pop(complaint_id, None)
+        if self.open_incidents.get(complaint_id) is None:
+            warned, escalated = self._warned.pop(complaint_id, None), self._escalated.pop(complaint_id, None)
+            if warned is not None or escalated is not None:
+                self._changed.add(complaint_id)

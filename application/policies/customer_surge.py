@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID, uuid5
 
 from application.log_tail import LoggedEvent
-from application.policies.base import Policy
+from application.policies.base import Policy, decoded, encoded
 from domain.emergency import Emergency
 from domain.emergency_terms import EmergencyKind
 from domain.errors import DomainError
@@ -23,6 +23,8 @@ class CustomerSurgePolicy(Policy):
 
     name = "customer-surge"
     title = "客流激增 Customer surge"
+    memory_version = 1
+    MEMORY_KEY = "queues"  # one entry: a bank has a few queues (one per outlet)
 
     def reset(self) -> None:
         self._outlets: dict[UUID, str] = {}
@@ -30,9 +32,31 @@ class CustomerSurgePolicy(Policy):
         self._queue_of: dict[UUID, UUID] = {}  # the episode's emergency → queue id
         # Customer surges reported by hand and still worked, by outlet, oldest first.
         self._reported: dict[str, list[UUID]] = {}
+        self._changed = False
+
+    def remembered(self) -> dict[str, bytes | None]:
+        if not self._changed:
+            return {}
+        self._changed = False
+        memory = {
+            "outlets": {str(q): outlet for q, outlet in self._outlets.items()},
+            "episodes": {str(q): str(e) for q, e in self._episodes.items()},
+            "queue_of": {str(e): str(q) for e, q in self._queue_of.items()},
+            "reported": {outlet: [str(e) for e in ids] for outlet, ids in self._reported.items()},
+        }
+        return {self.MEMORY_KEY: encoded(memory)}
+
+    def recall(self, key: str, body: bytes) -> None:  # noqa: ARG002 (its one key)
+        memory = decoded(body)
+        self._outlets = {UUID(q): outlet for q, outlet in memory["outlets"].items()}
+        self._episodes = {UUID(q): UUID(e) for q, e in memory["episodes"].items()}
+        self._queue_of = {UUID(e): UUID(q) for e, q in memory["queue_of"].items()}
+        self._reported = {outlet: [UUID(e) for e in ids] for outlet, ids in memory["reported"].items()}
 
     def handle(self, logged: LoggedEvent) -> None:
         event = logged.event
+        if isinstance(event, OutletQueue.Event | Emergency.Reported | Emergency.StoodDown | Emergency.Closed):
+            self._changed = True  # the events below are the only ones that change the memory
         if isinstance(event, OutletQueue.Opened):
             self._outlets[event.originator_id] = event.outlet
         elif isinstance(event, OutletQueue.ReadingPosted):

@@ -6,9 +6,8 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from application.log_tail import LoggedEvent
-from application.policies.base import Incident, OpenIncidents, Policy, stable
+from application.policies.base import Incident, Policy, decoded, encoded, stable
 from domain.complaint import Complaint
-from domain.emergency import Emergency
 
 
 class PassiveWaitingPolicy(Policy):
@@ -21,17 +20,31 @@ class PassiveWaitingPolicy(Policy):
 
     name = "passive-waiting"
     title = "被动等待 Passive waiting"
+    memory_version = 1
 
     def reset(self) -> None:
-        self._open = OpenIncidents(self.desk, (Complaint, Emergency))
         self._flagged: dict[UUID, datetime] = {}
+        self._changed: set[UUID] = set()
+
+    def remembered(self) -> dict[str, bytes | None]:
+        changes = {
+            str(i): encoded(self._flagged[i].isoformat()) if i in self._flagged else None
+            for i in self._changed
+        }
+        self._changed.clear()
+        return changes
+
+    def recall(self, key: str, body: bytes) -> None:
+        self._flagged[UUID(key)] = datetime.fromisoformat(decoded(body))
 
     def handle(self, logged: LoggedEvent) -> None:
-        if self._open.apply(logged.event) is None:
-            self._flagged.pop(logged.event.originator_id, None)
+        incident_id = logged.event.originator_id
+        if self.open_incidents.get(incident_id) is None and incident_id in self._flagged:
+            del self._flagged[incident_id]
+            self._changed.add(incident_id)
 
     def tick(self, now: datetime) -> None:
-        for incident in self._open:
+        for incident in self.open_incidents:
             threshold = self._threshold(incident)
             idle_since = incident.last_event_at
             if threshold is None or now - idle_since < threshold:
@@ -46,6 +59,7 @@ class PassiveWaitingPolicy(Policy):
             )
             if done is not None:
                 self._flagged[incident.id] = idle_since
+                self._changed.add(incident.id)
 
     def _threshold(self, incident: Incident) -> timedelta | None:
         if isinstance(incident, Complaint):

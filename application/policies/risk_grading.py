@@ -23,7 +23,7 @@ from sortedcontainers import SortedKeyList, SortedList
 
 from application.incident_desk import IncidentDesk
 from application.log_tail import LoggedEvent
-from application.policies.base import Policy
+from application.policies.base import Policy, decoded, encoded
 from application.policies.settings import PolicySettings
 from domain.complaint import Complaint
 from domain.complaint_terms import Channel
@@ -39,6 +39,7 @@ LATE_REPORTS_KEPT = timedelta(days=7)
 PRUNE_EVERY = 1000
 # Sort keys are (occurred_at, incident id as text); these bound every id of one moment.
 LOWEST_ID, HIGHEST_ID = "", "~"
+META = "~"  # the remembered entry of what is not one incident's (no incident id sorts after it)
 
 Key = tuple[datetime, str]
 
@@ -69,6 +70,41 @@ class _Tracked:
 
     def may_be_raised_to(self, level: Level) -> bool:
         return level.is_higher_than(self.level) and level not in self.raised_to
+
+    def encoded(self) -> bytes:
+        return encoded(
+            [
+                self.is_complaint,
+                self.relation,
+                self.label_zh,
+                self.label_en,
+                self.outlet,
+                self.occurred_at.isoformat(),
+                self.level.value,
+                self.media,
+                self.working,
+                sorted(level.value for level in self.raised_to),
+            ]
+        )
+
+    @classmethod
+    def decoded(cls, incident_id: UUID, body: bytes) -> _Tracked:
+        is_complaint, relation, label_zh, label_en, outlet, occurred_at, level, media, working, raised = (
+            decoded(body)
+        )
+        return cls(
+            incident_id,
+            is_complaint,
+            relation,
+            label_zh,
+            label_en,
+            outlet,
+            datetime.fromisoformat(occurred_at),
+            Level(level),
+            media,
+            working,
+            {Level(value) for value in raised},
+        )
 
 
 def _by_time(tracked: _Tracked) -> Key:
@@ -155,6 +191,7 @@ class RiskGradingPolicy(Policy):
 
     name = "risk-grading"
     title = "舆情分级 Risk grading"
+    memory_version = 1
 
     def __init__(self, desk: IncidentDesk, settings: PolicySettings, organisation: Organisation) -> None:
         self.organisation = organisation
@@ -169,6 +206,29 @@ class RiskGradingPolicy(Policy):
         self._under_unit: dict[tuple[str, str], _Group] = {}
         self._newest: datetime | None = None
         self._since_prune = 0
+        self._changed: set[UUID] = set()
+        self._meta_changed = False
+
+    def remembered(self) -> dict[str, bytes | None]:
+        changes: dict[str, bytes | None] = {}
+        for incident_id in self._changed:
+            tracked = self._tracked.get(incident_id)
+            changes[str(incident_id)] = None if tracked is None else tracked.encoded()
+        if self._meta_changed:
+            newest = None if self._newest is None else self._newest.isoformat()
+            changes[META] = encoded([newest, self._since_prune])
+        self._changed.clear()
+        self._meta_changed = False
+        return changes
+
+    def recall(self, key: str, body: bytes) -> None:
+        if key == META:
+            newest, self._since_prune = decoded(body)
+            self._newest = None if newest is None else datetime.fromisoformat(newest)
+            return
+        tracked = _Tracked.decoded(UUID(key), body)
+        self._tracked[tracked.incident_id] = tracked
+        self._index(tracked)
 
     # -- learning from the log -------------------------------------------------------------
 
@@ -181,6 +241,7 @@ class RiskGradingPolicy(Policy):
         tracked = self._tracked.get(event.originator_id)
         if tracked is None:
             return
+        self._changed.add(tracked.incident_id)
         if isinstance(event, Complaint.Escalated | Emergency.LevelChanged):
             before = tracked.level
             tracked.level = event.level or tracked.level
@@ -216,19 +277,24 @@ class RiskGradingPolicy(Policy):
             media=media,
         )
         self._tracked[tracked.incident_id] = tracked
-        self._by_time.add(tracked)
-        if tracked.is_complaint:
-            self._group(self._at_outlet, (tracked.outlet, relation), Level.YELLOW).add(tracked)
-        sub_branch, branch = self._units_above(tracked.outlet)
-        if sub_branch is not None:
-            self._group(self._under_unit, (sub_branch, relation), Level.ORANGE).add(tracked)
-        if branch is not None and self.settings.risk.red_when_outlets_at_least is not None:
-            self._group(self._under_unit, (branch, relation), Level.RED).add(tracked)
+        self._changed.add(tracked.incident_id)
+        self._index(tracked)
         self._newest = max(self._newest or tracked.occurred_at, tracked.occurred_at)
         self._since_prune += 1
+        self._meta_changed = True
         if self._since_prune >= PRUNE_EVERY:
             self._prune()
         return tracked
+
+    def _index(self, tracked: _Tracked) -> None:
+        self._by_time.add(tracked)
+        if tracked.is_complaint:
+            self._group(self._at_outlet, (tracked.outlet, tracked.relation), Level.YELLOW).add(tracked)
+        sub_branch, branch = self._units_above(tracked.outlet)
+        if sub_branch is not None:
+            self._group(self._under_unit, (sub_branch, tracked.relation), Level.ORANGE).add(tracked)
+        if branch is not None and self.settings.risk.red_when_outlets_at_least is not None:
+            self._group(self._under_unit, (branch, tracked.relation), Level.RED).add(tracked)
 
     @staticmethod
     def _group(index: dict[tuple[str, str], _Group], key: tuple[str, str], level: Level) -> _Group:
@@ -263,6 +329,7 @@ class RiskGradingPolicy(Policy):
         self._widespread(new, propose)
         for incident_id, target in sorted(targets.items(), key=lambda item: self._tracked[item[0]].key):
             self._raise(self._tracked[incident_id], target)
+        self._changed.update(targets)
 
     def _related_at_outlet(self, new: _Tracked, propose: Propose) -> None:
         risk = self.settings.risk
@@ -335,6 +402,7 @@ class RiskGradingPolicy(Policy):
         for old in list(self._by_time.irange_key(max_key=(horizon, LOWEST_ID), inclusive=(True, False))):
             self._by_time.remove(old)
             del self._tracked[old.incident_id]
+            self._changed.add(old.incident_id)
         for index in (self._at_outlet, self._under_unit):
             for key, group in list(index.items()):
                 group.prune(horizon)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import threading
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
@@ -14,28 +15,35 @@ PROJECTOR_LOCK = "incident-board-projector"
 
 
 class LeaderLock:
-    """PostgreSQL: a session advisory lock. SQLite: an exclusive lock on a file beside the database."""
+    """PostgreSQL: a session advisory lock. SQLite: an exclusive lock on a file beside the database.
+
+    One process's runners (the boards' and the policies') share one instance: whichever asks first
+    takes the lock for both; it is held until `release`.
+    """
 
     def __init__(self, engine: Engine, database_url: str) -> None:
         self._engine = engine
         self._url = database_url
         self._held: Any = None
+        self._turn = threading.Lock()  # two threads asking at once must not both open a lock
 
     @property
     def held(self) -> bool:
         return self._held is not None
 
     def try_acquire(self) -> bool:
-        if self._held is not None:
-            return True
-        if urlsplit(self._url).scheme == "sqlite":
-            self._held = self._lock_file()
-        else:
-            self._held = self._advisory_lock()
-        return self._held is not None
+        with self._turn:
+            if self._held is not None:
+                return True
+            if urlsplit(self._url).scheme == "sqlite":
+                self._held = self._lock_file()
+            else:
+                self._held = self._advisory_lock()
+            return self._held is not None
 
     def release(self) -> None:
-        held, self._held = self._held, None
+        with self._turn:
+            held, self._held = self._held, None
         if held is None:
             return
         if urlsplit(self._url).scheme == "sqlite":

@@ -8,7 +8,6 @@ status, and in a row beside the tracking table that every process reads) until i
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -18,7 +17,8 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.exc import StatementError
 
 from application.incident_desk import IncidentDesk, utc_now
-from application.log_tail import LoggedEvent, LogTail
+from application.log_follower import FollowerEndedError, LogFollower
+from application.log_tail import LoggedEvent
 from interfaces.boards.health import Backoff, BoardFailure, BoardStatus, StallWatch, describe
 from interfaces.boards.leader import LeaderLock
 from interfaces.boards.waiting import TrackingWaiter
@@ -75,13 +75,18 @@ class BoardRunner:
         self._positions: dict[str, int] | None = None
         self._position = self.tracked()
         self._thread: threading.Thread | None = None
-        self._tail: LogTail | None = None
+        self._follower: LogFollower | None = None
         self._failure: BoardFailure | None = None
         self._logged: tuple[int | None, str | None, str] | None = None  # the failure last logged
         self._row_may_be_set = True  # a failure row left by an earlier projector is cleared once healthy
         self._failed_at = -1  # the boards' position at the last failure
         self._stall = StallWatch(now)
         self._standby = TrackingWaiter(engine, [b.name for b in self._boards], now)
+
+    @property
+    def leader(self) -> LeaderLock:
+        """The lock this runner projects under (the policies run under it too)."""
+        return self._leader
 
     def position(self) -> int:
         """The last log position every board has processed."""
@@ -113,8 +118,8 @@ class BoardRunner:
 
     def stop(self) -> None:
         self._stopped.set()
-        if self._tail is not None:
-            self._tail.stop()
+        if self._follower is not None:
+            self._follower.stop()
         if self._thread is not None:
             self._thread.join(10)
         self._leader.release()
@@ -145,23 +150,15 @@ class BoardRunner:
         applied = 0
         if self._position >= until:
             return 0
-        tail = LogTail(self._desk, after=self.tracked())
-        batch: list[LoggedEvent] = []
-        try:
-            for logged in tail:
-                batch.append(logged)
-                if len(batch) >= batch_size or logged.position >= until:
+        with LogFollower(self._desk, after=self.tracked(), batch_size=batch_size) as follower:
+            while follower.position < until:
+                try:
+                    batch = [logged for logged in follower.next_batch() if logged.position <= until]
+                except Exception as error:  # the log itself: an event that cannot be read or decoded
+                    raise ProjectionFailedError(self._next_position(), None, error) from error
+                if batch:
                     self._apply(batch)
                     applied += len(batch)
-                    batch = []
-                if logged.position >= until:
-                    break
-        except ProjectionFailedError:
-            raise
-        except Exception as error:  # the log itself: an event that cannot be read or decoded
-            raise ProjectionFailedError(self._next_position(), None, error) from error
-        finally:
-            tail.stop()
         return applied
 
     # The loop: project while leader; on failure, report, back off, and start again from the boards.
@@ -180,46 +177,19 @@ class BoardRunner:
 
     def _follow(self) -> None:
         self._forget()
-        self._tail = tail = LogTail(self._desk, after=self.tracked())
-        buffer: queue.Queue[LoggedEvent | BaseException] = queue.Queue(maxsize=20 * BATCH_SIZE)
-        ending = threading.Event()
-        feeder = threading.Thread(
-            target=self._feed, args=(tail, buffer, ending), name="board-feeder", daemon=True
-        )
-        feeder.start()
-        try:
+        with LogFollower(self._desk, after=self.tracked(), batch_size=BATCH_SIZE) as follower:
+            self._follower = follower
             while not self._stopped.is_set():
                 try:
-                    first = buffer.get(timeout=0.2)
-                except queue.Empty:
-                    if not feeder.is_alive():
-                        return
-                    self._healthy()  # idle: everything the log held has been applied
-                    continue
-                # Whatever else has arrived meanwhile goes in the same transaction.
-                batch, failed = _drain(first, buffer)
+                    # Whatever has arrived meanwhile goes in the same transaction.
+                    batch = follower.next_batch(timeout=0.2)
+                except FollowerEndedError:
+                    return
+                except Exception as failed:  # the log itself: an event that cannot be read or decoded
+                    raise ProjectionFailedError(self._next_position(), None, failed) from failed
                 if batch:
                     self._apply(batch)
-                    self._healthy()
-                if failed is not None:
-                    raise ProjectionFailedError(self._next_position(), None, failed) from failed
-        finally:
-            ending.set()
-            tail.stop()
-            feeder.join(5)
-
-    @staticmethod
-    def _feed(
-        tail: LogTail, buffer: queue.Queue[LoggedEvent | BaseException], ending: threading.Event
-    ) -> None:
-        # A failure to read or decode the log is handed to the runner, after the events before it.
-        item: LoggedEvent | BaseException
-        try:
-            for item in tail:
-                if not _put(buffer, item, ending):
-                    return
-        except Exception as error:
-            _put(buffer, error, ending)
+                self._healthy()  # after progress, or idle: everything the log held has been applied
 
     def _apply(self, batch: list[LoggedEvent]) -> None:
         try:
@@ -356,36 +326,3 @@ class BoardRunner:
             log.debug("could not record the boards' status: %s", describe(error))
             return
         self._row_may_be_set = failure is not None
-
-
-def _put(
-    buffer: queue.Queue[LoggedEvent | BaseException],
-    item: LoggedEvent | BaseException,
-    ending: threading.Event,
-) -> bool:
-    """Put `item`, giving up (False) once the runner has stopped taking them."""
-    while not ending.is_set():
-        try:
-            buffer.put(item, timeout=0.2)
-        except queue.Full:
-            continue
-        return True
-    return False
-
-
-def _drain(
-    first: LoggedEvent | BaseException, buffer: queue.Queue[LoggedEvent | BaseException]
-) -> tuple[list[LoggedEvent], BaseException | None]:
-    """Up to a batch of events already waiting, and the failure to read the log that ends them, if any."""
-    batch: list[LoggedEvent] = []
-    item = first
-    while True:
-        if isinstance(item, BaseException):
-            return batch, item
-        batch.append(item)
-        if len(batch) >= BATCH_SIZE:
-            return batch, None
-        try:
-            item = buffer.get_nowait()
-        except queue.Empty:
-            return batch, None

@@ -29,7 +29,11 @@ def project() -> None:
     engine = engine_for(settings.database_url)
     runner = make_runner(desk, engine, settings.database_url)
     organisation = load_organisation(settings.organisation_file)
-    policies = make_policy_runner(desk, organisation, settings) if settings.run_policies else None
+    policies = (
+        make_policy_runner(desk, organisation, settings, engine, runner.leader)
+        if settings.run_policies
+        else None
+    )
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())

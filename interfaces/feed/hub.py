@@ -7,8 +7,11 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
+from sqlalchemy import Engine
+
+from application.failure import describe
 from application.incident_desk import IncidentDesk
-from application.log_tail import LogTail
+from application.log_follower import LogFollower
 from interfaces.feed.close_codes import RESUME
 from interfaces.feed.incident_index import IncidentIndex
 from interfaces.feed.limits import WATCHER_QUEUE
@@ -49,15 +52,21 @@ class Watch:
 
 
 class FeedHub:
-    """Follows the log in a thread, learns each incident, serialises each event once, offers it to all."""
+    """Follows the log in a thread, learns each incident, serialises each event once, offers it to all.
 
-    def __init__(self, desk: IncidentDesk) -> None:
+    With an `engine`, it starts where the feed-index board stands (its incident facts, then the log
+    after its position); without one, from position 0.
+    """
+
+    def __init__(self, desk: IncidentDesk, engine: Engine | None = None) -> None:
         self._desk = desk
+        self._engine = engine
         self.index = IncidentIndex()
         self._watches: set[Watch] = set()
         self._dispatched = 0  # touched only on the event loop
-        self._tail: LogTail | None = None
+        self._follower: LogFollower | None = None
         self._thread: threading.Thread | None = None
+        self.read = 0  # events read from the log since start (a restart's cost)
 
     @property
     def head(self) -> int:
@@ -65,20 +74,34 @@ class FeedHub:
         return self._dispatched
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._tail = tail = LogTail(self._desk)
-
-        def follow() -> None:
-            for logged in tail:
-                self.index.learn(logged.event)
-                message = feed_message(logged, self.index)
-                loop.call_soon_threadsafe(self._dispatch, logged.position, message)
-
-        self._thread = threading.Thread(target=follow, name="feed-hub", daemon=True)
+        """Restore the index (here, before any watcher registers), then follow the log in a thread."""
+        start = self.index.restore(self._engine) if self._engine is not None else 0
+        self._dispatched = start
+        self._follower = follower = LogFollower(self._desk, after=start, on_undecodable=self._undecodable)
+        self._thread = threading.Thread(
+            target=self._follow, args=(follower, loop), name="feed-hub", daemon=True
+        )
         self._thread.start()
 
+    def _follow(self, follower: LogFollower, loop: asyncio.AbstractEventLoop) -> None:
+        with follower:
+            for batch in follower.batches():
+                self.read += len(batch)
+                for logged in batch:
+                    self.index.learn(logged.event)
+                    message = feed_message(logged, self.index)
+                    loop.call_soon_threadsafe(self._dispatch, logged.position, message)
+
+    @staticmethod
+    def _undecodable(position: int, topic: str, error: Exception) -> None:
+        # Nothing can label it; the boards stop there and say so. The feed goes on without it.
+        log.error(
+            "the feed passed over the event at position %s (topic %s): %s", position, topic, describe(error)
+        )
+
     def stop(self) -> None:
-        if self._tail is not None:
-            self._tail.stop()
+        if self._follower is not None:
+            self._follower.stop()
         if self._thread is not None:
             self._thread.join(10)
 

@@ -33,7 +33,7 @@ class Feed:
         # empty, and replays read the log until the index fills (create_all leaves existing ones).
         tracking_metadata.create_all(services.engine)
         feed_index_metadata.create_all(services.engine)
-        hub = FeedHub(services.desk)
+        hub = FeedHub(services.desk, services.engine)
         replays = Replays(services.desk, services.engine, hub.index, limits.replay_threads)
         return cls(hub, replays, Admission(limits, services.tokens), limits, heartbeat_seconds, watcher_queue)
 
