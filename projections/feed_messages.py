@@ -38,10 +38,25 @@ def facts_after(event: Any, known: FeedFacts | None) -> FeedFacts | None:
 
 def feed_text(position: int, event: Any, facts: FeedFacts) -> str:
     """The event as the feed sends it."""
+    return feed_text_of(
+        position,
+        event,
+        facts,
+        incident_id=str(event.originator_id),
+        actor=plain(event.actor, reveal_personal=True),
+        # Personal data never goes out on the feed: watchers open the incident to see it.
+        data=event_data(event, reveal_personal=False),
+    )
+
+
+def feed_text_of(
+    position: int, event: Any, facts: FeedFacts, *, incident_id: str, actor: Any, data: dict[str, Any]
+) -> str:
+    """The event as the feed sends it, from its id, actor and data already made plain (a board's pass)."""
     body = {
         "kind": "event",
         "position": position,
-        "incident_id": str(event.originator_id),
+        "incident_id": incident_id,
         "incident_type": facts.incident_type,
         "event": type(event).__name__,
         "version": event.originator_version,
@@ -50,8 +65,7 @@ def feed_text(position: int, event: Any, facts: FeedFacts) -> str:
         "exercise": facts.exercise,
         "occurred_at": event.occurred_at.isoformat(),
         "recorded_at": event.timestamp.isoformat(),
-        "actor": plain(event.actor, reveal_personal=True),
-        # Personal data never goes out on the feed: watchers open the incident to see it.
-        "data": event_data(event, reveal_personal=False),
+        "actor": actor,
+        "data": data,
     }
     return json.dumps(body, ensure_ascii=False)
