@@ -9,7 +9,8 @@ with the engine's error handling (parameters hidden) like every other statement.
 as one executemany of a prepared statement. PostgreSQL takes them as a COPY on the transaction's own
 connection (psycopg formats each row in C): a multi-row VALUES list has a placeholder per value, which
 psycopg parses in Python (half the rebuild's time), an executemany is one statement per row, and
-arrays for unnest() are formatted in Python too. COPY checks every constraint an INSERT checks.
+arrays for unnest() are formatted in Python too. COPY checks every constraint an INSERT checks. A few
+rows (the live boards' batches) go as one INSERT: a COPY costs one more round trip.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect, Table
 
 Processor = Callable[[Any], Any]
+COPY_AT_LEAST = 32  # rows: fewer go to PostgreSQL as one INSERT
 
 
 class RowWriter:
@@ -59,10 +61,12 @@ class _Prepared:
             if processor is not None:
                 self._processors.append((index, processor))
         self._copy = dialect.name == "postgresql"
+        self._insert = f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES "
         if self._copy:
             self._statement = f"COPY {quote.format_table(table)} ({columns}) FROM STDIN"
+            self._row = f"({', '.join('%s' for _ in table.columns)})"
         elif dialect.paramstyle == "qmark":
-            self._statement = f"INSERT INTO {quote.format_table(table)} ({columns}) VALUES ({marks})"
+            self._statement = f"{self._insert}({marks})"
         else:
             raise NotImplementedError(f"bulk inserts on {dialect.name} ({dialect.paramstyle})")
 
@@ -71,7 +75,14 @@ class _Prepared:
             rows = [_processed(row, self._processors) for row in rows]
         if not self._copy:
             conn.exec_driver_sql(self._statement, list(rows))
-            return
+        elif len(rows) < COPY_AT_LEAST:
+            # The live boards' small batches: a COPY costs a round trip more than an INSERT.
+            values = tuple(value for row in rows for value in row)
+            conn.exec_driver_sql(self._insert + ", ".join([self._row] * len(rows)), values)
+        else:
+            self._copy_in(conn, rows)
+
+    def _copy_in(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
         # The driver's own connection, in the transaction SQLAlchemy has open on it.
         driver: Any = conn.connection.driver_connection
         with driver.cursor() as cursor, cursor.copy(self._statement) as copy:

@@ -26,6 +26,8 @@ class UTCDateTime(TypeDecorator[datetime]):
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            if value.tzinfo is UTC:  # as the store gives them back: only the offset to drop
+                return value.isoformat(" ", "microseconds").removesuffix("+00:00")
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return process

@@ -48,7 +48,7 @@ from sqlalchemy import (
 from domain.level import Level
 from projections.board import Board
 from projections.bulk import RowWriter
-from projections.feed_messages import FeedFacts, facts_after, feed_text_of
+from projections.feed_messages import FeedFacts, encoded, facts_after, joined_feed_text
 from projections.logged import Logged
 from projections.shared_pass import SharedPass
 from projections.tracking import tracked_position
@@ -109,8 +109,13 @@ class FeedIndexBoard(Board):
             if facts is None:
                 continue  # an event of an incident whose report is not in the log: nothing to label it
             known[incident_id] = facts
-            text = feed_text_of(
-                logged.position, event, facts, incident_id=incident_id, actor=found.actor(event), data=data
+            text = joined_feed_text(
+                logged.position,
+                event,
+                facts,
+                incident_id=incident_id,
+                actor_json=found.actor_json(event),
+                data_json=encoded(data),
             )
             rows.append((logged.position, facts.outlet, facts.incident_type, facts.level.rank, text))
         self._store_facts(conn, before, known)

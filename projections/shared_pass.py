@@ -16,6 +16,7 @@ from uuid import UUID
 
 from domain.incident import Incident as IncidentEvents
 from domain.plain import event_data, plain
+from projections.feed_messages import encoded
 from projections.incident_states import Incident, IncidentStates, Loader
 from projections.logged import Logged
 
@@ -29,7 +30,7 @@ class BatchPass:
         self._states = states
         self._data: list[dict[str, Any]] | None = None
         self._latest: dict[UUID, tuple[Incident, Logged]] | None = None
-        self._actors: dict[Any, Any] = {}
+        self._actors: dict[Any, str] = {}
 
     def data(self) -> list[dict[str, Any]]:
         """Each event's own fields as plain data, personal data masked (what every board shows)."""
@@ -37,12 +38,12 @@ class BatchPass:
             self._data = [event_data(logged.event, reveal_personal=False) for logged in self.events]
         return self._data
 
-    def actor(self, event: Any) -> Any:
-        """The event's actor as plain data (the same actor, stored again and again, is worked out once)."""
+    def actor_json(self, event: Any) -> str:
+        """The event's actor as the feed encodes it (the same actor, in event after event, once)."""
         actor = event.actor
         found = self._actors.get(actor)
         if found is None:
-            found = self._actors[actor] = plain(actor, reveal_personal=True)
+            found = self._actors[actor] = encoded(plain(actor, reveal_personal=True))
         return found
 
     def latest(self) -> dict[UUID, tuple[Incident, Logged]]:

@@ -57,9 +57,25 @@ class ShadowBoards:
                 conn.exec_driver_sql(f'CREATE SCHEMA "{self._schema}"')
             shadow_query = urlencode({**{k: v[0] for k, v in query.items()}, "schema": self._schema})
             self.engine = engine_for(urlunsplit(parts._replace(query=shadow_query)))
+            event.listen(self.engine, "connect", _scratch_session)
 
     def __enter__(self) -> ShadowBoards:
         return self
+
+    def as_scratch(self) -> None:
+        """Once the boards' tables are made in the shadow: on PostgreSQL they need no write-ahead log.
+
+        A crash loses an unlogged table's rows, and a rebuild cut short is thrown away anyway; the rows
+        are logged when the swap copies them into the live tables.
+        """
+        if self._sqlite:
+            return
+        with self.engine.begin() as conn:
+            names = conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (self._schema,)
+            ).scalars()
+            for name in list(names):
+                conn.exec_driver_sql(f'ALTER TABLE "{self._schema}"."{name}" SET UNLOGGED')
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
@@ -130,6 +146,13 @@ class ShadowBoards:
     def _discard_file(self) -> None:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self._path}{suffix}").unlink(missing_ok=True)
+
+
+def _scratch_session(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    # PostgreSQL: a batch's commit need not wait for the disk (the rows are scratch until the swap).
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    dbapi_connection.commit()
 
 
 def _scratch(dbapi_connection, _record):  # type: ignore[no-untyped-def]

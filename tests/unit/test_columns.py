@@ -16,6 +16,9 @@ MOMENTS = [
     datetime(2099, 12, 31, 23, 59, 59, 123_456, tzinfo=timezone(timedelta(hours=-12, minutes=-30))),
     datetime(999, 3, 4, 5, 6, 7, 80, tzinfo=UTC),
     datetime(1, 1, 2, 0, 0, tzinfo=timezone(timedelta(hours=8))),
+    datetime(2026, 11, 2, 9, 30, 0, 120, tzinfo=UTC),
+    datetime(2026, 11, 2, 9, 30, 0, 120, tzinfo=timezone(timedelta(0), "UTC+0")),
+    datetime.fromisoformat("2026-11-02T09:30:00.000120+00:00"),
 ]
 
 
@@ -23,7 +26,8 @@ def test_a_moment_is_stored_on_sqlite_as_the_text_sqlalchemy_makes_of_it_in_utc(
     dialect = sqlite.dialect()  # type: ignore[no-untyped-call]
     ours = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
     theirs = DateTime().dialect_impl(dialect).bind_processor(dialect)
-    assert ours is not None and theirs is not None
+    assert ours is not None
+    assert theirs is not None
     for moment in MOMENTS:
         assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
     assert ours(None) is None
