@@ -62,21 +62,6 @@ class ShadowBoards:
     def __enter__(self) -> ShadowBoards:
         return self
 
-    def as_scratch(self) -> None:
-        """Once the boards' tables are made in the shadow: on PostgreSQL they need no write-ahead log.
-
-        A crash loses an unlogged table's rows, and a rebuild cut short is thrown away anyway; the rows
-        are logged when the swap copies them into the live tables.
-        """
-        if self._sqlite:
-            return
-        with self.engine.begin() as conn:
-            names = conn.exec_driver_sql(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (self._schema,)
-            ).scalars()
-            for name in list(names):
-                conn.exec_driver_sql(f'ALTER TABLE "{self._schema}"."{name}" SET UNLOGGED')
-
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
@@ -86,6 +71,26 @@ class ShadowBoards:
         else:
             with self._live.begin() as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
+
+    def as_scratch(self, boards: Sequence[Board]) -> None:
+        """Once the boards' tables are made in the shadow, strip what only their readers need.
+
+        Their secondary indexes (by outlet, by incident) serve the boards' readers, and nothing reads
+        the shadow: the live tables keep theirs, filled as the swap copies the rows in. On PostgreSQL
+        the tables are also made unlogged: a crash loses their rows, and a rebuild cut short is thrown
+        away anyway; the rows are logged when the swap copies them into the live tables.
+        """
+        with self.engine.begin() as conn:
+            for board in boards:
+                for table in board.metadata.sorted_tables:
+                    for index in table.indexes:
+                        if not index.unique and index.name is not None:
+                            conn.exec_driver_sql(f"DROP INDEX {self._in_shadow(str(index.name))}")
+                    if not self._sqlite:
+                        conn.exec_driver_sql(f"ALTER TABLE {self._in_shadow(table.name)} SET UNLOGGED")
+
+    def _in_shadow(self, name: str) -> str:
+        return f'"{name}"' if self._sqlite else f'"{self._schema}"."{name}"'
 
     def swap_into_live(self, boards: Sequence[Board]) -> None:
         """Replace the live boards' rows and tracking with the shadow's, all in one transaction."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from eventsourcing.domain import Aggregate
-from sqlalchemy import Engine, Table, delete
+from sqlalchemy import Engine, Table, delete, inspect
 
 from application.incident_desk import IncidentDesk
 from domain.complaint import Complaint
@@ -192,6 +192,11 @@ def stored_bytes(engine: Engine, tables: list[Table]) -> dict[str, list[Any]]:
     return found
 
 
+def live_indexes(engine: Engine, tables: list[Table]) -> dict[str, list[Any]]:
+    found = inspect(engine)
+    return {t.name: sorted(str(i) for i in found.get_indexes(t.name)) for t in tables}
+
+
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
     engine = engine_for(database_url)
@@ -223,10 +228,14 @@ def test_a_rebuild_stores_exactly_what_the_boards_stored_event_by_event_for_ever
     assert live["office_board"], "some incidents must still be open"
     assert live["complaint_facts"]
 
+    indexes = live_indexes(engine, tables)
+    assert indexes["timeline"], "the timeline is read by incident"
+
     report = rebuild_boards(desk, engine, database_url, batch_size=2000)
 
     assert report.events == head
     assert stored_bytes(engine, tables) == live
+    assert live_indexes(engine, tables) == indexes, "the shadow's tables lack indexes, the live ones not"
 
 
 def test_a_board_far_behind_the_others_catches_up_to_what_a_rebuild_stores(
