@@ -8,15 +8,15 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
-from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, delete, insert, select
+from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, delete, select
 
 from domain.complaint import Complaint
 from projections.board import Board
+from projections.bulk import RowWriter
 from projections.columns import UTCDateTime
-from projections.incident_states import IncidentStates
-from projections.logged import Logged, incident_events
+from projections.logged import Logged
+from projections.shared_pass import SharedPass
 
 metadata = MetaData()
 complaint_facts = Table(
@@ -65,24 +65,20 @@ class ComplaintFactsBoard(Board):
     name = "complaint_facts"
     metadata = metadata
 
-    def __init__(self, states: IncidentStates) -> None:
-        self.states = states
+    def __init__(self, shared: SharedPass) -> None:
+        self.shared = shared
+        self._writer = RowWriter(complaint_facts)
 
     def apply(self, batch: Sequence[Logged], conn: Connection) -> None:
-        latest: dict[UUID, Complaint] = {}
-        for logged in incident_events(batch):
-            if isinstance(logged.event, Complaint.Event):
-                complaint = self.states.apply(logged.event)
-                assert isinstance(complaint, Complaint)
-                latest[complaint.id] = complaint
+        latest = [c for c, _ in self.shared.of(batch).latest().values() if isinstance(c, Complaint)]
         if latest:
             conn.execute(
-                delete(complaint_facts).where(complaint_facts.c.incident_id.in_([str(i) for i in latest]))
+                delete(complaint_facts).where(complaint_facts.c.incident_id.in_([str(c.id) for c in latest]))
             )
-            conn.execute(insert(complaint_facts), [facts_row(c) for c in latest.values()])
+            self._writer.insert_mappings(conn, [facts_row(c) for c in latest])
 
     def forget(self) -> None:
-        self.states.clear()
+        self.shared.forget()
 
 
 @dataclass(frozen=True)

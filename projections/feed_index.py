@@ -41,15 +41,16 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    insert,
     select,
     update,
 )
 
 from domain.level import Level
 from projections.board import Board
-from projections.feed_messages import FeedFacts, facts_after, feed_text
-from projections.logged import Logged, incident_events
+from projections.bulk import RowWriter
+from projections.feed_messages import FeedFacts, encoded, facts_after, joined_feed_text
+from projections.logged import Logged
+from projections.shared_pass import SharedPass
 from projections.tracking import tracked_position
 
 BOARD = "feed_index_v1"
@@ -90,32 +91,54 @@ class FeedIndexBoard(Board):
     name = BOARD
     metadata = metadata
 
+    def __init__(self, shared: SharedPass | None = None) -> None:
+        self.shared = SharedPass() if shared is None else shared
+        self._messages = RowWriter(feed_index)
+        self._incidents = RowWriter(feed_incidents)
+
     def apply(self, batch: Sequence[Logged], conn: Connection) -> None:
-        events = incident_events(batch)
-        if not events:
+        found = self.shared.of(batch)
+        if not found.events:
             return
-        ids = {str(logged.event.originator_id) for logged in events}
-        known = _stored_facts(conn, ids)
+        known = _stored_facts(conn, set(found.ids))
         before = dict(known)
         rows = []
-        for logged in events:
-            incident_id = str(logged.event.originator_id)
-            facts = facts_after(logged.event, known.get(incident_id))
+        for logged, incident_id, data in zip(found.events, found.ids, found.data(), strict=True):
+            event = logged.event
+            facts = facts_after(event, known.get(incident_id))
             if facts is None:
                 continue  # an event of an incident whose report is not in the log: nothing to label it
             known[incident_id] = facts
-            rows.append(
-                {
-                    "position": logged.position,
-                    "outlet": facts.outlet,
-                    "incident_type": facts.incident_type,
-                    "level_rank": facts.level.rank,
-                    "text": feed_text(logged.position, logged.event, facts),
-                }
+            text = joined_feed_text(
+                logged.position,
+                event,
+                facts,
+                incident_id=incident_id,
+                actor_json=found.actor_json(event),
+                data_json=encoded(data),
             )
-        _store_facts(conn, before, known)
-        if rows:
-            conn.execute(insert(feed_index), rows)
+            rows.append((logged.position, facts.outlet, facts.incident_type, facts.level.rank, text))
+        self._store_facts(conn, before, known)
+        self._messages.insert(conn, rows)
+
+    def forget(self) -> None:
+        self.shared.forget()
+
+    def _store_facts(
+        self, conn: Connection, before: dict[str, FeedFacts], after: dict[str, FeedFacts]
+    ) -> None:
+        new = [(i, *_facts_values(f)) for i, f in after.items() if i not in before]
+        changed = [
+            {"key": i, "new_level": f.level.value} for i, f in after.items() if i in before and f != before[i]
+        ]
+        self._incidents.insert(conn, new)
+        if changed:
+            conn.execute(
+                update(feed_incidents)
+                .where(feed_incidents.c.incident_id == bindparam("key"))
+                .values(level=bindparam("new_level")),
+                changed,
+            )
 
 
 def _stored_facts(conn: Connection, ids: set[str]) -> dict[str, FeedFacts]:
@@ -131,29 +154,9 @@ def _stored_facts(conn: Connection, ids: set[str]) -> dict[str, FeedFacts]:
     return found
 
 
-def _store_facts(conn: Connection, before: dict[str, FeedFacts], after: dict[str, FeedFacts]) -> None:
-    new = [{"incident_id": i, **_facts_row(f)} for i, f in after.items() if i not in before]
-    changed = [
-        {"key": i, "new_level": f.level.value} for i, f in after.items() if i in before and f != before[i]
-    ]
-    if new:
-        conn.execute(insert(feed_incidents), new)
-    if changed:
-        conn.execute(
-            update(feed_incidents)
-            .where(feed_incidents.c.incident_id == bindparam("key"))
-            .values(level=bindparam("new_level")),
-            changed,
-        )
-
-
-def _facts_row(facts: FeedFacts) -> dict[str, Any]:
-    return {
-        "incident_type": facts.incident_type,
-        "outlet": facts.outlet,
-        "exercise": facts.exercise,
-        "level": facts.level.value,
-    }
+def _facts_values(facts: FeedFacts) -> tuple[str, str, bool, str]:
+    """A row of the incidents table after its id: type, outlet, drill flag, level."""
+    return (facts.incident_type, facts.outlet, facts.exercise, facts.level.value)
 
 
 # -- reading it: replays ------------------------------------------------------------------------

@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from uuid import UUID
 
-from sqlalchemy import JSON, Boolean, Column, Connection, Integer, MetaData, String, Table, delete, insert
+from sqlalchemy import JSON, Boolean, Column, Connection, Integer, MetaData, String, Table, delete
 
 from domain.complaint import Complaint
-from domain.emergency import Emergency
 from projections.board import Board
+from projections.bulk import RowWriter
 from projections.columns import UTCDateTime
-from projections.incident_states import Incident, IncidentStates
-from projections.logged import Logged, incident_events
+from projections.incident_states import Incident
+from projections.logged import Logged
+from projections.shared_pass import SharedPass
 
 metadata = MetaData()
 office_board = Table(
@@ -95,27 +95,23 @@ class OfficeBoard(Board):
     name = "office_board"
     metadata = metadata
 
-    def __init__(self, states: IncidentStates) -> None:
-        self.states = states
+    def __init__(self, shared: SharedPass) -> None:
+        self.shared = shared
+        self._writer = RowWriter(office_board)
 
     def apply(self, batch: Sequence[Logged], conn: Connection) -> None:
-        latest: dict[UUID, tuple[Incident, Logged]] = {}
-        for logged in incident_events(batch):
-            incident = self.states.apply(logged.event)
-            if isinstance(incident, Complaint | Emergency):
-                latest[incident.id] = (incident, logged)
+        latest = self.shared.of(batch).latest()
         if not latest:
             return
         # One delete and one insert per batch: a busy incident costs one row write, not one per event.
         conn.execute(delete(office_board).where(office_board.c.incident_id.in_([str(i) for i in latest])))
-        rows = [
-            office_row(incident, logged) for incident, logged in latest.values() if not incident.is_closed
-        ]
-        if rows:
-            conn.execute(insert(office_board), rows)
+        self._writer.insert_mappings(
+            conn,
+            [office_row(incident, logged) for incident, logged in latest.values() if not incident.is_closed],
+        )
 
     def forget(self) -> None:
-        self.states.clear()
+        self.shared.forget()
 
 
 def is_overdue(row: dict[str, Any], now: datetime) -> bool:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Connection, Integer, MetaData, String, Table, insert
+from sqlalchemy import JSON, BigInteger, Column, Connection, Integer, MetaData, String, Table
 
-from domain.plain import event_data
 from projections.board import Board
+from projections.bulk import RowWriter
 from projections.columns import UTCDateTime
-from projections.logged import Logged, incident_events
+from projections.logged import Logged
+from projections.shared_pass import BatchPass, SharedPass
 
 metadata = MetaData()
 timeline = Table(
@@ -30,22 +31,26 @@ timeline = Table(
 )
 
 
-def timeline_row(logged: Logged) -> dict[str, Any]:
-    event = logged.event
-    return {
-        "position": logged.position,
-        "incident_id": str(event.originator_id),
-        "version": event.originator_version,
-        "event": type(event).__name__,
-        "occurred_at": event.occurred_at,
-        "recorded_at": event.timestamp,
-        "actor_id": event.actor.id,
-        "actor_name": event.actor.display_name,
-        "actor_role": event.actor.role.value,
-        "actor_unit": event.actor.unit,
-        # Personal data never reaches a board.
-        "data": event_data(event, reveal_personal=False),
-    }
+def timeline_values(found: BatchPass) -> list[tuple[Any, ...]]:
+    """The batch's rows, as tuples in the table's column order. Personal data never reaches a board."""
+    return [
+        (
+            logged.position,
+            incident_id,
+            event.originator_version,
+            type(event).__name__,
+            event.occurred_at,
+            event.timestamp,
+            actor.id,
+            actor.display_name,
+            actor.role.value,
+            actor.unit,
+            data,
+        )
+        for logged, incident_id, data in zip(found.events, found.ids, found.data(), strict=True)
+        for event in (logged.event,)
+        for actor in (event.actor,)
+    ]
 
 
 class TimelineBoard(Board):
@@ -54,7 +59,12 @@ class TimelineBoard(Board):
     name = "timeline"
     metadata = metadata
 
+    def __init__(self, shared: SharedPass | None = None) -> None:
+        self.shared = SharedPass() if shared is None else shared
+        self._writer = RowWriter(timeline)
+
     def apply(self, batch: Sequence[Logged], conn: Connection) -> None:
-        rows = [timeline_row(logged) for logged in incident_events(batch)]
-        if rows:
-            conn.execute(insert(timeline), rows)
+        self._writer.insert(conn, timeline_values(self.shared.of(batch)))
+
+    def forget(self) -> None:
+        self.shared.forget()

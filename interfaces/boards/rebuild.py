@@ -58,6 +58,7 @@ def rebuild_boards(
         try:
             with ShadowBoards(engine, database_url) as shadow:
                 runner = BoardRunner(desk, shadow.engine, chosen, leader)
+                shadow.as_scratch(chosen)
                 events = runner.catch_up(
                     until=desk.recorder.max_notification_id() or 0, batch_size=batch_size
                 )

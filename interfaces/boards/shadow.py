@@ -12,7 +12,18 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import Connection, Engine, MetaData, Table, delete, event, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+)
 
 from interfaces.sql_engine import engine_for
 from projections.board import Board
@@ -35,7 +46,7 @@ class ShadowBoards:
         if self._sqlite:
             self._path = Path(parts.path.removeprefix("/") + ".rebuild")
             self._discard_file()  # what a rebuild that died half-way left behind
-            self.engine = engine_for(f"sqlite:///{self._path}")
+            self.engine = create_engine(f"sqlite:///{self._path}", hide_parameters=True)
             event.listen(self.engine, "connect", _scratch)
         else:
             query = parse_qs(parts.query)
@@ -46,6 +57,7 @@ class ShadowBoards:
                 conn.exec_driver_sql(f'CREATE SCHEMA "{self._schema}"')
             shadow_query = urlencode({**{k: v[0] for k, v in query.items()}, "schema": self._schema})
             self.engine = engine_for(urlunsplit(parts._replace(query=shadow_query)))
+            event.listen(self.engine, "connect", _scratch_session)
 
     def __enter__(self) -> ShadowBoards:
         return self
@@ -59,6 +71,26 @@ class ShadowBoards:
         else:
             with self._live.begin() as conn:
                 conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{self._schema}" CASCADE')
+
+    def as_scratch(self, boards: Sequence[Board]) -> None:
+        """Once the boards' tables are made in the shadow, strip what only their readers need.
+
+        Their secondary indexes (by outlet, by incident) serve the boards' readers, and nothing reads
+        the shadow: the live tables keep theirs, filled as the swap copies the rows in. On PostgreSQL
+        the tables are also made unlogged: a crash loses their rows, and a rebuild cut short is thrown
+        away anyway; the rows are logged when the swap copies them into the live tables.
+        """
+        with self.engine.begin() as conn:
+            for board in boards:
+                for table in board.metadata.sorted_tables:
+                    for index in table.indexes:
+                        if not index.unique and index.name is not None:
+                            conn.exec_driver_sql(f"DROP INDEX {self._in_shadow(str(index.name))}")
+                    if not self._sqlite:
+                        conn.exec_driver_sql(f"ALTER TABLE {self._in_shadow(table.name)} SET UNLOGGED")
+
+    def _in_shadow(self, name: str) -> str:
+        return f'"{name}"' if self._sqlite else f'"{self._schema}"."{name}"'
 
     def swap_into_live(self, boards: Sequence[Board]) -> None:
         """Replace the live boards' rows and tracking with the shadow's, all in one transaction."""
@@ -121,6 +153,17 @@ class ShadowBoards:
             Path(f"{self._path}{suffix}").unlink(missing_ok=True)
 
 
+def _scratch_session(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    # PostgreSQL: a batch's commit need not wait for the disk (the rows are scratch until the swap).
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")
+    dbapi_connection.commit()
+
+
 def _scratch(dbapi_connection, _record):  # type: ignore[no-untyped-def]
-    # A scratch file rebuilt from the log if lost: no need to wait for the disk on every commit.
+    # A scratch file, rebuilt from the log if lost: no need to wait for the disk on every commit, nor to
+    # write every page twice (to a write-ahead log, then to the file); the journal in memory is enough
+    # to roll a failed batch back. Only the rebuild uses it, so no reader waits on its writes.
+    dbapi_connection.execute("PRAGMA journal_mode=MEMORY")
     dbapi_connection.execute("PRAGMA synchronous=OFF")
+    dbapi_connection.execute("PRAGMA cache_size=-65536")  # KiB: the boards' indexes stay in memory

@@ -12,8 +12,9 @@ from interfaces.boards.runner import BoardRunner
 from projections.board import Board
 from projections.complaint_facts import ComplaintFactsBoard
 from projections.feed_index import FeedIndexBoard
-from projections.incident_states import Incident, IncidentStates
+from projections.incident_states import Incident
 from projections.office_board import OfficeBoard
+from projections.shared_pass import SharedPass
 from projections.timeline import TimelineBoard
 
 
@@ -21,11 +22,12 @@ def make_boards(desk: IncidentDesk) -> list[Board]:
     def load(incident_id: UUID, version: int) -> Incident:
         return desk.get_incident(incident_id, version=version)
 
+    shared = SharedPass(load)  # one pass over each batch for all of them: decoded data, incident states
     return [
-        OfficeBoard(IncidentStates(load)),
-        TimelineBoard(),
-        ComplaintFactsBoard(IncidentStates(load)),
-        FeedIndexBoard(),  # what the feed's replays read (projections/feed_index.py)
+        OfficeBoard(shared),
+        TimelineBoard(shared),
+        ComplaintFactsBoard(shared),
+        FeedIndexBoard(shared),  # what the feed's replays read (projections/feed_index.py)
     ]
 
 
