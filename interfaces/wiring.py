@@ -36,11 +36,12 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     desk = IncidentDesk(store_env(settings.database_url), clock=clock)
     engine = engine_for(settings.database_url)
     tokens = TokenRegistry(engine, organisation, cache_seconds=settings.token_cache_seconds)
-    runner = make_runner(desk, engine, settings.database_url) if settings.run_boards else None
+    read_models = engine_for(settings.database_url, durable=False)
+    runner = make_runner(desk, read_models, settings.database_url) if settings.run_boards else None
     boards: PositionWaiter = runner or TrackingWaiter(engine, [b.name for b in make_boards(desk)])
     run_policies = runner is not None and settings.run_policies
     policies = (
-        make_policy_runner(desk, organisation, settings, engine, runner.leader)
+        make_policy_runner(desk, organisation, settings, read_models, runner.leader)
         if runner and run_policies
         else None
     )
@@ -48,7 +49,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         runner.start()
     if policies is not None:
         policies.start()
-    return Services(desk, tokens, organisation, clock, engine, boards, runner, policies)
+    return Services(desk, tokens, organisation, clock, engine, boards, runner, policies, read_models)
 
 
 def make_policy_runner(

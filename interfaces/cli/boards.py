@@ -26,7 +26,7 @@ def project() -> None:
     settings = Settings.from_env(os.environ)
     settings.prepare_storage()
     desk = IncidentDesk(store_env(settings.database_url))
-    engine = engine_for(settings.database_url)
+    engine = engine_for(settings.database_url, durable=False)  # read models only: see engine_for
     runner = make_runner(desk, engine, settings.database_url)
     organisation = load_organisation(settings.organisation_file)
     policies = (

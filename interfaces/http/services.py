@@ -27,6 +27,7 @@ class Services:
     boards: PositionWaiter
     runner: BoardRunner | None  # None when the boards run in a separate `incident project` worker
     policies: PolicyRunner | None  # likewise
+    read_models: Engine | None = None  # the boards' and policies' own engine (commits not each durable)
 
     def close(self) -> None:
         # Stop readers of the log before the store closes under them.
@@ -37,6 +38,8 @@ class Services:
         self.tokens.close()
         self.desk.close()
         self.engine.dispose()
+        if self.read_models is not None:
+            self.read_models.dispose()
 
 
 async def services(request: Request) -> Services:
