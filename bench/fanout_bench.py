@@ -10,12 +10,18 @@ each server do not share a GIL:
   measure the whole path; N watchers, all in one asyncio process, each on its own WebSocket with
   `?after=` the head before the run (it resumes after a 4001 from its last position, as a real one does);
 - the baseline: a bare `websockets` server process that calls `broadcast()` at the same rate, with
-  messages of the same size and shape (a real feed message, its position changed), to the same pool.
+  messages of the same size and shape (a real feed message, its position changed), to the same pool,
+  without compression (the floor: one write per connection per message, nothing else).
+
+Each configuration runs `BENCH_FANOUT_ROUNDS` times, alternating baseline and feed, each time in a
+fresh server process, so that the memory each watcher costs is the growth of the server's resident
+set while the watchers connect (and take the warm-up message), divided by their number. The watchers
+are split over pool processes of at most `BENCH_FANOUT_POOL` each.
 
 Latency is when a watcher got a message minus when the message existed: when the writer had the
 append's answer (over HTTP it can be negative: the feed may beat the answer), or the `broadcast()` call.
 CLOCK_MONOTONIC is one clock for every process on the machine. The watchers offer permessage-deflate,
-as browsers and `incident watch` do, so both servers compress for each connection.
+as browsers and `incident watch` do (`BENCH_FANOUT_DEFLATE=0`: they do not); the feed accepts it.
 Child processes import this module: the app's packages are imported inside the functions that need
 them, so that a watcher pool starts in a fraction of a second.
 """
@@ -38,12 +44,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-# Runs as `watchers x events/s`; `http:` appends over HTTP instead of from a writer process. 100 × 200/s
-# is the aim's load; 1,000 × 20/s offers the same deliveries/s over ten times the connections; 100 × 20/s
-# shows the latency of a load the feed keeps up with.
-RUNS = os.environ.get("BENCH_FANOUT_RUNS", "100x200,100x20,1000x20,http:100x50").split(",")
-SECONDS = float(os.environ.get("BENCH_FANOUT_SECONDS", "4"))
+# Runs as `watchers x events/s`; `http:` appends over HTTP instead of from a writer process. 100 × 200/s,
+# 1,000 × 20/s and 5,000 × 4/s are the aim's loads (the same 20,000 deliveries/s over 10 and 50 times the
+# connections); 100 × 20/s shows the latency of a light load.
+RUNS = os.environ.get("BENCH_FANOUT_RUNS", "100x200,100x20,1000x20,5000x4,http:100x50").split(",")
+SECONDS = float(os.environ.get("BENCH_FANOUT_SECONDS", "5"))
 DRAIN_SECONDS = float(os.environ.get("BENCH_FANOUT_DRAIN_SECONDS", "25"))
+ROUNDS = int(os.environ.get("BENCH_FANOUT_ROUNDS", "2"))
+POOL = int(os.environ.get("BENCH_FANOUT_POOL", "1000"))  # watchers per load-generating process
+DEFLATE = os.environ.get("BENCH_FANOUT_DEFLATE", "1") != "0"
+PER_TOKEN = 5  # watchers per token: within the feed's per-token limit, with room for resumes
+FILES = 16384  # open files each server and pool may have
+WARM = 200  # watchers connected and let go before the memory is measured
+# A folder: each feed run's server is profiled by py-spy during the run (raw stacks, one file a run).
+PROFILE = os.environ.get("BENCH_FANOUT_PROFILE", "")
 INCIDENTS = 20  # the writer spreads its notes over these, so that commands rarely wait for each other
 ROOT = Path(__file__).resolve().parents[1]
 EVENT_PREFIX = '{"kind": "event", "position": '
@@ -60,6 +74,7 @@ class Outcome:
     offered_rate: float
     achieved_rate: float
     report: Reply
+    rss_per_watcher: float  # bytes
 
     @property
     def deliveries_per_second(self) -> float:
@@ -165,6 +180,7 @@ async def _watch(url: str, token: str, watcher: Watcher, gate: asyncio.Semaphore
                     f"{url}{watcher.last}",
                     additional_headers={"Authorization": f"Bearer {token}"} if token else {},
                     open_timeout=120,
+                    compression="deflate" if DEFLATE else None,
                 )
             watcher.opened.set()
             async with websocket:
@@ -180,10 +196,11 @@ async def _watch(url: str, token: str, watcher: Watcher, gate: asyncio.Semaphore
         await asyncio.sleep(0.2)
 
 
-async def _pool(url: str, tokens: str, count: int, after: int) -> None:
+async def _pool(url: str, tokens: str, count: int, after: int, first: int) -> None:
     """N watchers on the feed at `url` (which ends in `after=`) from `after` on; answers `wait` and `report`.
 
-    `tokens` is a comma-separated list the watchers share in turn (a feed limits the feeds per token).
+    `tokens` is a comma-separated list; watcher n of all the pools (this one's first is `first`) uses
+    token n // PER_TOKEN (a feed limits the feeds per token).
     """
     _raise_file_limit(count + 256)
     shared = tokens.split(",")
@@ -191,7 +208,8 @@ async def _pool(url: str, tokens: str, count: int, after: int) -> None:
     gate = asyncio.Semaphore(50)  # handshakes at once: a thousand at one go would only queue up anyway
     started = time.monotonic()
     tasks = [
-        asyncio.create_task(_watch(url, shared[n % len(shared)], w, gate)) for n, w in enumerate(watchers)
+        asyncio.create_task(_watch(url, shared[((first + n) // PER_TOKEN) % len(shared)], w, gate))
+        for n, w in enumerate(watchers)
     ]
     await asyncio.gather(*(w.opened.wait() for w in watchers))
     _say({"connected": count, "seconds": time.monotonic() - started})
@@ -233,18 +251,29 @@ def _report(watchers: list[Watcher], born: dict[int, float]) -> Reply:
         late = sum(1 for position in born if position > watcher.last)
         undelivered += late
         lost += len(born) - seen - late
-    latencies.sort()
     return {
-        "deliveries": len(latencies),
+        "latencies_us": [round(latency * 1e6) for latency in latencies],
         "lost": lost,
         "undelivered": undelivered,
-        "window": last_delivery - first_born,
-        "p50": _quantile(latencies, 0.50),
-        "p99": _quantile(latencies, 0.99),
-        "max": latencies[-1] if latencies else float("nan"),
+        "first_born": first_born,
+        "last_delivery": last_delivery,
         "resumed": sum(w.resumed for w in watchers),
         "dropped": sum(w.dropped for w in watchers),
         "out_of_order": sum(w.out_of_order for w in watchers),
+    }
+
+
+def _merge(reports: list[Reply]) -> Reply:
+    """One report from the pools' reports: latency quantiles over every delivery of every pool."""
+    latencies = sorted(us / 1e6 for r in reports for us in r["latencies_us"])
+    counted = ("lost", "undelivered", "resumed", "dropped", "out_of_order")
+    return {
+        **{key: sum(int(r[key]) for r in reports) for key in counted},
+        "deliveries": len(latencies),
+        "window": max(r["last_delivery"] for r in reports) - min(r["first_born"] for r in reports),
+        "p50": _quantile(latencies, 0.50),
+        "p99": _quantile(latencies, 0.99),
+        "max": latencies[-1] if latencies else float("nan"),
     }
 
 
@@ -259,7 +288,7 @@ async def _bare(port: int) -> None:
     """Accepts watchers and, when asked, broadcasts numbered messages at a fixed rate to all of them."""
     from websockets.asyncio.server import ServerConnection, broadcast, serve
 
-    _raise_file_limit(4096)
+    _raise_file_limit(FILES)
     connections: set[ServerConnection] = set()
 
     async def handler(websocket: ServerConnection) -> None:
@@ -269,7 +298,7 @@ async def _bare(port: int) -> None:
         finally:
             connections.discard(websocket)
 
-    async with serve(handler, "127.0.0.1", port, backlog=2048):
+    async with serve(handler, "127.0.0.1", port, backlog=2048, compression=None):
         _say({"listening": port})
         async for command in _commands():
             if command["do"] == "count":
@@ -290,13 +319,15 @@ async def _bare(port: int) -> None:
 # -- the real app ---------------------------------------------------------------------------------
 
 
-def _app(database_url: str, port: int) -> None:
-    """The real app on `port` until stdin closes."""
+def _app(database_url: str, port: int, feeds: int) -> None:
+    """The real app on `port`, serving up to `feeds` watchers, until stdin closes."""
+    from interfaces.feed.limits import FeedLimits
     from interfaces.settings import Settings
     from tests.e2e.server import running_server
 
-    _raise_file_limit(4096)
-    with running_server(Settings(database_url=database_url), port=port):
+    _raise_file_limit(FILES)
+    settings = Settings(database_url=database_url, feed=FeedLimits(per_process=feeds))
+    with running_server(settings, port=port):
         _say({"listening": port})
         sys.stdin.read()
 
@@ -354,7 +385,7 @@ def _note(n: int) -> str:
 
 
 class Side(Protocol):
-    """Something that watchers connect to and that makes numbered messages at a rate."""
+    """A server that watchers connect to and that makes numbered messages at a rate."""
 
     @property
     def name(self) -> str: ...
@@ -362,6 +393,8 @@ class Side(Protocol):
     def pool_url(self) -> str: ...  # ends in `after=`
     @property
     def watcher_tokens(self) -> str: ...  # comma-separated
+    def start(self) -> int: ...  # a fresh server process; its pid
+    def stop(self) -> None: ...
     def head(self) -> int: ...
     def ready(self, watchers: int) -> None: ...
     def append(self, count: int, rate: float) -> Reply: ...
@@ -369,13 +402,16 @@ class Side(Protocol):
 
 @dataclass
 class Feed:
-    """The real app's port and token, the incidents the notes go to, and the writer (None: over HTTP)."""
+    """The real app's process, its token, the incidents the notes go to, and the writer (None: over HTTP)."""
 
-    port: int
+    database_url: str
+    feeds: int
     token: str
-    incidents: list[str]
     writer: Child | None
-    watcher_tokens: str = ""
+    watcher_tokens: str
+    incidents: list[str] = field(default_factory=list)
+    port: int = 0
+    child: Child | None = None
 
     @property
     def name(self) -> str:
@@ -388,6 +424,19 @@ class Feed:
     @property
     def pool_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/v1/feed?after="
+
+    def start(self) -> int:
+        from tests.e2e.server import free_port
+
+        self.port = free_port()
+        self.child = Child("app", self.database_url, str(self.port), str(self.feeds))
+        self.child.answer()
+        return self.child.process.pid
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.close()
+            self.child = None
 
     def head(self) -> int:
         import httpx
@@ -418,27 +467,42 @@ class Feed:
 class Bare:
     """The baseline server's process and the feed message its broadcasts copy."""
 
-    child: Child
-    port: int
     sample: Reply
     name: str = "bare websockets.broadcast"
     watcher_tokens: str = ""
     position: int = 0
+    port: int = 0
+    child: Child | None = None
 
     @property
     def pool_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/?after="
+
+    def start(self) -> int:
+        from tests.e2e.server import free_port
+
+        self.port = free_port()
+        self.child = Child("bare", str(self.port))
+        self.child.answer()
+        return self.child.process.pid
+
+    def stop(self) -> None:
+        if self.child is not None:
+            self.child.close()
+            self.child = None
 
     def head(self) -> int:
         return self.position
 
     def ready(self, watchers: int) -> None:
         """Waits until the server has every watcher: it keeps nothing for one that comes late."""
-        deadline = time.monotonic() + 60
+        assert self.child is not None
+        deadline = time.monotonic() + 120
         while self.child.ask(do="count")["connections"] < watchers and time.monotonic() < deadline:
             time.sleep(0.05)
 
     def append(self, count: int, rate: float) -> Reply:
+        assert self.child is not None
         reply = self.child.ask(
             do="broadcast", sample=self.sample, first=self.position + 1, count=count, rate=rate
         )
@@ -449,51 +513,118 @@ class Bare:
 # -- the run --------------------------------------------------------------------------------------
 
 
+def _rss(pid: int) -> int:
+    """The resident set of process `pid`, in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def _cpu(pid: int) -> float:
+    """CPU seconds (user and system) process `pid` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ask_all(pools: list[Child], **command: Any) -> list[Reply]:
+    """The same command to every pool at once; their answers."""
+    for pool in pools:
+        assert pool.process.stdin is not None
+        pool.process.stdin.write(json.dumps(command) + "\n")
+        pool.process.stdin.flush()
+    return [pool.answer() for pool in pools]
+
+
+def _profile(pid: int, name: str, seconds: float) -> subprocess.Popen[bytes]:
+    """py-spy sampling process `pid` for `seconds`, into PROFILE/name.txt (raw, for flame graphs)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    output = Path(PROFILE) / f"{name.replace(' ', '-')}.txt"
+    command = [str(spy), "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw"]
+    return subprocess.Popen(
+        [*command, "--output", str(output), "--nonblocking"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def _measure(side: Side, watchers: int, rate: float, seconds: float) -> Outcome:
-    """N watchers from the head on; a warm-up message all of them got; then the run, drained and counted."""
-    pool = Child("pool", side.pool_url, side.watcher_tokens, str(watchers), str(side.head()))
+    """A fresh server; N watchers from the head on; a warm-up message all of them got (the server's
+    growth meanwhile is their memory); then the run, drained and counted."""
+    pid = side.start()
+    pools: list[Child] = []
     try:
-        connected = pool.answer()
+        head = side.head()
+        # Some watchers first, to be let go again: what the first handshakes cost once (threads and
+        # their store connections) is not what each watcher costs.
+        warm = Child("pool", side.pool_url, side.watcher_tokens, str(min(WARM, watchers)), str(head), "0")
+        warm.answer()
+        warm.close()
+        before = _rss(pid)
+        for first in range(0, watchers, POOL):
+            count = min(POOL, watchers - first)
+            pools.append(Child("pool", side.pool_url, side.watcher_tokens, str(count), str(head), str(first)))
+        connected = [pool.answer() for pool in pools]
         side.ready(watchers)
         warm_up = max(int(p) for p in side.append(1, rate)["born"])
-        if pool.ask(do="wait", position=warm_up, timeout=60)["behind"]:
+        if any(r["behind"] for r in _ask_all(pools, do="wait", position=warm_up, timeout=60)):
             raise RuntimeError(f"{side.name}: some of {watchers} watchers never got the warm-up message")
+        grown = _rss(pid) - before
+        spy = _profile(pid, f"{side.name.split(',')[0]}-{watchers}x{rate:g}", seconds) if PROFILE else None
+        cpu = _cpu(pid), sum(_cpu(pool.process.pid) for pool in pools)
         ran = side.append(int(rate * seconds), rate)
+        if spy is not None:
+            spy.wait()
         born: dict[str, float] = {str(p): t for p, t in ran["born"].items()}
-        drained = pool.ask(do="wait", position=max(int(p) for p in born), timeout=DRAIN_SECONDS)
-        report = pool.ask(do="report", born=born)
+        drained = _ask_all(pools, do="wait", position=max(int(p) for p in born), timeout=DRAIN_SECONDS)
+        used = _cpu(pid) - cpu[0], sum(_cpu(pool.process.pid) for pool in pools) - cpu[1]
+        report = _merge(_ask_all(pools, do="report", born=born))
+        report |= {"server_cpu": used[0], "pool_cpu": used[1]}
     finally:
-        pool.close()
-    report |= {"connect_seconds": connected["seconds"], "drain": drained["seconds"]}
-    return Outcome(side.name, watchers, rate, len(born) / float(ran["seconds"]), report)
+        for pool in pools:
+            pool.close()
+        side.stop()
+    report |= {
+        "connect_seconds": max(c["seconds"] for c in connected),
+        "drain": max(d["seconds"] for d in drained),
+    }
+    return Outcome(side.name, watchers, rate, len(born) / float(ran["seconds"]), report, grown / watchers)
 
 
 def main() -> None:
     from domain.values import Role
     from interfaces.settings import Settings
-    from tests.e2e.server import free_port, issue_token
+    from tests.e2e.server import issue_token
 
+    loads: list[tuple[bool, int, float]] = []
+    for run in RUNS:
+        http, _, load = run.rpartition(":")
+        count, per_second = load.split("x")
+        loads.append((bool(http), int(count), float(per_second)))
+    most = max(watchers for _, watchers, _ in loads)
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as folder, ExitStack() as processes:
         settings = Settings(database_url=f"sqlite:///{folder}/fanout.db")
         token = issue_token(settings, Role.OFFICE, "HQ", "bench writer")
-        # Five watchers per token: within the feed's per-token limit, with room for resumes.
-        boards = ",".join(issue_token(settings, Role.OFFICE, "HQ", f"board {n}") for n in range(200))
-        app_port, bare_port = free_port(), free_port()
-        app = processes.enter_context(closing(Child("app", settings.database_url, str(app_port))))
-        app.answer()  # the app has created the tables before the writer opens the same file
-        server = processes.enter_context(closing(Child("bare", str(bare_port))))
-        writer = processes.enter_context(closing(Child("writer", settings.database_url)))
-        server.answer(), writer.answer()
-        feed = Feed(app_port, token, [], writer, boards)
-        feed.incidents = _report_incidents(feed.url, token)
-        bare = Bare(server, bare_port, feed.sample(feed.head() - 1))
-        for run in RUNS:
-            over_http, _, load = run.rpartition(":")
-            watchers, rate = (float(n) for n in load.split("x"))
-            side = Feed(app_port, token, feed.incidents, None, boards) if over_http else feed
-            outcomes.append(_measure(side, int(watchers), rate, SECONDS))
-            outcomes.append(_measure(bare, int(watchers), rate, SECONDS))
+        boards = ",".join(
+            issue_token(settings, Role.OFFICE, "HQ", f"board {n}") for n in range(-(-most // PER_TOKEN))
+        )
+        feeds = most + 100
+        feed = Feed(settings.database_url, feeds, token, None, boards)
+        feed.start()  # the app creates the tables before the writer opens the same file
+        try:
+            writer = processes.enter_context(closing(Child("writer", settings.database_url)))
+            writer.answer()
+            feed.incidents = _report_incidents(feed.url, token)
+            bare = Bare(feed.sample(feed.head() - 1))
+        finally:
+            feed.stop()
+        by_writer = Feed(settings.database_url, feeds, token, writer, boards, feed.incidents)
+        for over_http, watchers, rate in loads:
+            side = feed if over_http else by_writer
+            for _ in range(ROUNDS):
+                outcomes.append(_measure(bare, watchers, rate, SECONDS))
+                outcomes.append(_measure(side, watchers, rate, SECONDS))
     print(_table(outcomes, len(json.dumps(bare.sample, ensure_ascii=False).encode())))
 
 
@@ -522,24 +653,40 @@ def _report_incidents(url: str, token: str) -> list[str]:
 
 
 def _table(outcomes: list[Outcome], size: int) -> str:
+    compression = "offer" if DEFLATE else "do not offer"
     lines = [
-        f"\n### Fan-out of {size:,}-byte messages to N watchers, {SECONDS:g} s per run\n",
+        f"\n### Fan-out of {size:,}-byte messages to N watchers, {SECONDS:g} s per run, {ROUNDS} rounds\n",
         "Latency: from the append's answer (feed) or the `broadcast()` call (baseline) to the watcher's",
         "receipt. Deliveries/s: over the time from the first message to the last delivery. Lost: skipped",
-        f"by a watcher; late: not there {DRAIN_SECONDS:g} s after the run.\n",
+        f"by a watcher; late: not there {DRAIN_SECONDS:g} s after the run. Memory: the server's RSS growth",
+        "per watcher while they connected. µs/delivery: CPU time (user and system) of the server, and of",
+        "the watcher processes, from the first message to the drain, per delivery. Watchers",
+        f"{compression} per-message deflate; the baseline does not compress. Each feed row is against",
+        "the baseline row just before it.\n",
         "| what | watchers | events/s | p50 ms | p99 ms | max ms | deliveries/s | lost | late | 4001 "
-        "| × baseline |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| KB/watcher | server µs/delivery | watchers' µs/delivery | p99 × baseline | deliveries × baseline |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    baselines = {(o.watchers, o.offered_rate): o for o in outcomes if o.name.startswith("bare")}
+    ratios: dict[tuple[str, int, float], list[float]] = {}
+    base = outcomes[0]
     for o in outcomes:
-        r, base = o.report, baselines[(o.watchers, o.offered_rate)]
+        r = o.report
+        if o.name.startswith("bare"):
+            base = o
+        p99_ratio = r["p99"] / base.report["p99"]
+        if o is not base:
+            ratios.setdefault((o.name, o.watchers, o.offered_rate), []).append(p99_ratio)
         lines.append(
             f"| {o.name} | {o.watchers:,} | {o.achieved_rate:,.0f} | {r['p50'] * 1000:,.1f} "
             f"| {r['p99'] * 1000:,.1f} | {r['max'] * 1000:,.0f} | {o.deliveries_per_second:,.0f} "
-            f"| {r['lost']:,} | {r['undelivered']:,} | {r['resumed']:,} "
-            f"| {o.deliveries_per_second / base.deliveries_per_second:.2f} |"
+            f"| {r['lost']:,} | {r['undelivered']:,} | {r['resumed']:,} | {o.rss_per_watcher / 1024:,.1f} "
+            f"| {r['server_cpu'] / r['deliveries'] * 1e6:,.1f} | {r['pool_cpu'] / r['deliveries'] * 1e6:,.1f} "
+            f"| {p99_ratio:.2f} | {o.deliveries_per_second / base.deliveries_per_second:.2f} |"
         )
+    lines.append("\n| what | watchers | events/s | p99 × baseline, over the rounds |\n|---|---:|---:|---|")
+    for (name, watchers, rate), values in ratios.items():
+        spread = f"{min(values):.2f} – {max(values):.2f}" if len(values) > 1 else f"{values[0]:.2f}"
+        lines.append(f"| {name} | {watchers:,} | {rate:g} | {spread} |")
     dropped = sum(int(o.report["dropped"]) for o in outcomes)
     repeated = sum(int(o.report["out_of_order"]) for o in outcomes)
     lines.append(f"\nOther closes (not 4001): {dropped:,}. Messages repeated or out of order: {repeated:,}.")
@@ -548,12 +695,12 @@ def _table(outcomes: list[Outcome], size: int) -> str:
 
 def _child(role: str, *args: str) -> None:
     if role == "pool":
-        url, tokens, count, after = args
-        asyncio.run(_pool(url, tokens, int(count), int(after)))
+        url, tokens, count, after, first = args
+        asyncio.run(_pool(url, tokens, int(count), int(after), int(first)))
     elif role == "bare":
         asyncio.run(_bare(int(args[0])))
     elif role == "app":
-        _app(args[0], int(args[1]))
+        _app(args[0], int(args[1]), int(args[2]))
     elif role == "writer":
         _writer(args[0])
 
