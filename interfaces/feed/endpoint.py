@@ -63,7 +63,6 @@ def _watch(principal: Principal, organisation: Organisation, params: Any, queue:
     return after, Watch(principal.token_id, scope, queue)
 
 
-@router.websocket("/api/v1/feed")
 async def feed(websocket: WebSocket) -> None:
     """Every event in the caller's scope after `after`, then live; heartbeats carry the head position."""
     app: Services = websocket.app.state.services
@@ -100,6 +99,11 @@ async def feed(websocket: WebSocket) -> None:
         await _serve(websocket, link, parts, watch, after)
     finally:
         parts.admission.release(watch)
+
+
+# A plain Starlette route: the feed takes no FastAPI dependencies, and FastAPI's per-connection
+# dependency machinery (exit stacks, solved values) would stay alive as long as each watcher does.
+router.add_websocket_route("/api/v1/feed", feed)
 
 
 async def _serve(websocket: WebSocket, link: FrameLink, parts: Feed, watch: Watch, after: int) -> None:
