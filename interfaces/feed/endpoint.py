@@ -109,17 +109,16 @@ router.add_websocket_route("/api/v1/feed", feed)
 async def _serve(websocket: WebSocket, link: FrameLink, parts: Feed, watch: Watch, after: int) -> None:
     """Runs the replay and the live part as one task, ended by the client going, the watch ending
     (fell behind, a send timed out, token revoked) or a replay's send timing out; then closes with
-    the code that says why."""
+    the code that says why. Two futures and one task per watcher: it may be one of thousands."""
     sender = Sender(link, parts.limits.send_timeout, after)
     registered_at = parts.hub.subscribe(watch)
+    link.deaf = True  # the feed ignores anything a watcher sends
     work = asyncio.ensure_future(_replay_then_live(sender, parts, watch, after, registered_at))
-    closed = asyncio.ensure_future(_until_closed(websocket))
-    ended = asyncio.ensure_future(watch.ended.wait())
     try:
-        done, _ = await asyncio.wait({work, closed, ended}, return_when=asyncio.FIRST_COMPLETED)
-        if closed in done:
+        await asyncio.wait({work, watch.ended, link.lost}, return_when=asyncio.FIRST_COMPLETED)
+        if link.lost.done():
             return
-        if ended in done:
+        if watch.ended.done():
             code, reason = watch.end_code, watch.end_reason
         elif isinstance(work.exception(), SendTimedOutError):
             code, reason = RESUME, f"a send took over {parts.limits.send_timeout:g} s"
@@ -133,8 +132,7 @@ async def _serve(websocket: WebSocket, link: FrameLink, parts: Feed, watch: Watc
         await _close(websocket, code, reason, parts.limits.send_timeout)
     finally:
         sender.stop()
-        for task in (work, closed, ended):
-            task.cancel()
+        work.cancel()
         if work.done() and not work.cancelled():
             work.exception()  # looked at: a client gone mid-send is not an error to report
         parts.hub.unsubscribe(watch)
@@ -154,14 +152,6 @@ async def _replay_then_live(
     await sender.beat(parts.hub)
     sender.go_live(watch)
     await sender.keep_beating(parts.hub, parts.heartbeat_seconds)
-
-
-async def _until_closed(websocket: WebSocket) -> None:
-    """Returns when the client goes away (the feed ignores anything a watcher sends)."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
 
 
 async def _close(websocket: WebSocket, code: int, reason: str, timeout: float) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,9 +30,10 @@ class Watch:
     token_id: str
     scope: FeedScope
     limit: int = WATCHER_QUEUE
-    pending: deque[FeedMessage] = field(default_factory=deque)
-    deliver: Callable[[deque[FeedMessage]], None] | None = None
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    pending: list[FeedMessage] = field(default_factory=list)  # emptied at once, never from the left
+    deliver: Callable[[list[FeedMessage]], None] | None = None
+    # Done when the connection must close (fell behind, token revoked, a send timed out).
+    ended: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     end_code: int = RESUME
     end_reason: str = ""
 
@@ -41,7 +41,7 @@ class Watch:
         return self.scope.covers(message.outlet, message.incident_type, message.level_rank)
 
     def offer(self, message: FeedMessage) -> None:
-        if self.ended.is_set() or not self.wants(message):
+        if self.ended.done() or not self.wants(message):
             return
         if len(self.pending) >= self.limit:
             # A slow watcher is cut loose, not waited for: the others must not slow down.
@@ -53,14 +53,14 @@ class Watch:
         """The hub's hand-off: what arrived since the last one, queued, then written if live."""
         for message in messages:
             self.offer(message)
-        if self.pending and self.deliver is not None and not self.ended.is_set():
+        if self.pending and self.deliver is not None and not self.ended.done():
             self.deliver(self.pending)
 
     def end(self, code: int, reason: str) -> None:
         """Ask this watcher's connection to close with `code` (the first reason given wins)."""
-        if not self.ended.is_set():
+        if not self.ended.done():
             self.end_code, self.end_reason = code, reason
-            self.ended.set()
+            self.ended.set_result(None)
 
 
 class FeedHub:

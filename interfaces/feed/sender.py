@@ -9,7 +9,6 @@ or reordered, whichever of the replay, the live hand-off or a resume offers it.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 
 from interfaces.feed.close_codes import RESUME
 from interfaces.feed.hub import FeedHub, Watch
@@ -94,7 +93,7 @@ class Sender:
         self._link.on_writable = self._drained
         self.deliver(watch.pending)
 
-    def deliver(self, pending: deque[FeedMessage]) -> None:
+    def deliver(self, pending: list[FeedMessage]) -> None:
         """Writes every queued message in one go, or leaves them queued until the buffer drains."""
         if not self._link.writable:
             if not self._link.open:
@@ -104,11 +103,11 @@ class Sender:
             return
         frames: list[bytes] = []
         position = self.position
-        while pending:
-            message = pending.popleft()
+        for message in pending:
             if message.position > position:
                 frames.append(self._link.frame(message.frame))
                 position = message.position
+        pending.clear()
         self._write(frames, position)
 
     def stop(self) -> None:

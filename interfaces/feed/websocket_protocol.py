@@ -76,11 +76,14 @@ class FrameLink:
 
     def __init__(self, protocol: StalledPeerProtocol) -> None:
         self._protocol = protocol
-        self._writable = asyncio.Event()
-        self._writable.set()
+        self._writable: asyncio.Event | None = None  # made when someone first waits for room
         self._paused = False
         self._shared: bool | None = None  # found once the handshake is done
         self.on_writable: Callable[[], None] | None = None
+        # The app reads nothing once it says so: messages from the peer are dropped as they come,
+        # so reading never pauses (pongs and the close still arrive), and `lost` says it went.
+        self.deaf = False
+        self.lost: asyncio.Future[None] = protocol.loop.create_future()
 
     @property
     def open(self) -> bool:
@@ -99,6 +102,12 @@ class FrameLink:
 
     async def until_writable(self) -> None:
         """Returns when the buffer has room, or the connection is gone (then `open` is False)."""
+        if self._writable is None:
+            self._writable = asyncio.Event()
+        if self._paused and not self._protocol.disconnected:
+            self._writable.clear()
+        else:
+            self._writable.set()
         await self._writable.wait()
 
     def frame(self, message: TextFrame) -> bytes:
@@ -132,16 +141,19 @@ class FrameLink:
 
     def _pause(self) -> None:
         self._paused = True
-        self._writable.clear()
 
     def _resume(self) -> None:
         self._paused = False
-        self._writable.set()
+        if self._writable is not None:
+            self._writable.set()
         if self.on_writable is not None:
             self.on_writable()
 
     def _lost(self) -> None:
-        self._writable.set()  # wakes whoever waits for room: `open` tells them the connection is gone
+        if self._writable is not None:
+            self._writable.set()  # wakes whoever waits for room: `open` tells them it is gone
+        if not self.lost.done():
+            self.lost.set_result(None)
 
 
 class StalledPeerProtocol(WebSocketsSansIOProtocol):
@@ -171,6 +183,12 @@ class StalledPeerProtocol(WebSocketsSansIOProtocol):
         scope = getattr(self, "scope", None)
         if scope is not None:
             scope["extensions"][FRAMES] = self.link
+
+    def send_receive_event_to_app(self) -> None:
+        if self.link.deaf:
+            self.frames = []
+            return
+        super().send_receive_event_to_app()
 
     def pause_writing(self) -> None:
         super().pause_writing()
