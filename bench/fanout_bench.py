@@ -1,14 +1,13 @@
 """Fan-out: append-to-delivery latency and deliveries/s of the feed, against bare `websockets.broadcast`.
 
-Both measured in one run, every part in a process of its own, so that the watchers, the writer and
-each server do not share a GIL:
+Both measured in one run, the servers and the watchers each in processes of their own:
 
-- the feed: the real app (`running_server`, an SQLite file in a temporary folder), unchanged; a writer
-  process appends `add_note` commands through `IncidentDesk` to the same file at a fixed rate (durable
-  commits; the app's log tail finds another process's commits by its 50 ms poll, which is in the
-  latency); one run posts them over HTTP instead, at a rate one server process answers here, to
-  measure the whole path; N watchers, all in one asyncio process, each on its own WebSocket with
-  `?after=` the head before the run (it resumes after a 4001 from its last position, as a real one does);
+- the feed: the real app (an SQLite file in a temporary folder), unchanged, appending `add_note`
+  commands through its own `IncidentDesk` at a fixed rate (durable commits, as an HTTP command makes
+  them: the log tail hears of each at once); `writer:` runs append from a process of their own
+  instead (the tail finds those commits by its 50 ms poll, which is then in the latency), `http:` runs
+  post them over HTTP, to measure the whole path; N watchers, each on its own WebSocket with `?after=`
+  the head before the run (each resumes after a 4001 from its last position, as a real one does);
 - the baseline: a bare `websockets` server process that calls `broadcast()` at the same rate, with
   messages of the same size and shape (a real feed message, its position changed), to the same pool,
   without compression (the floor: one write per connection per message, nothing else).
@@ -16,12 +15,14 @@ each server do not share a GIL:
 Each configuration runs `BENCH_FANOUT_ROUNDS` times, alternating baseline and feed, each time in a
 fresh server process, so that the memory each watcher costs is the growth of the server's resident
 set while the watchers connect (and take the warm-up message), divided by their number. The watchers
-are split over pool processes of at most `BENCH_FANOUT_POOL` each.
+are split over pool processes of at most `BENCH_FANOUT_POOL` each, and are `RawWatcher`s: a client
+that costs a few µs a message, so that the bench measures the servers, not its own watchers.
 
-Latency is when a watcher got a message minus when the message existed: when the writer had the
+Latency is when a watcher got a message minus when the message existed: when the appender had the
 append's answer (over HTTP it can be negative: the feed may beat the answer), or the `broadcast()` call.
 CLOCK_MONOTONIC is one clock for every process on the machine. The watchers offer permessage-deflate,
 as browsers and `incident watch` do (`BENCH_FANOUT_DEFLATE=0`: they do not); the feed accepts it.
+`BENCH_FANOUT_PROFILE=folder` records each server with py-spy during each run.
 Child processes import this module: the app's packages are imported inside the functions that need
 them, so that a watcher pool starts in a fraction of a second.
 """
@@ -48,10 +49,14 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-# Runs as `watchers x events/s`; `http:` appends over HTTP instead of from a writer process. 100 × 200/s,
-# 1,000 × 20/s and 5,000 × 4/s are the aim's loads (the same 20,000 deliveries/s over 10 and 50 times the
-# connections); 100 × 20/s shows the latency of a light load.
-RUNS = os.environ.get("BENCH_FANOUT_RUNS", "100x200,100x20,1000x20,5000x4,http:100x50").split(",")
+# Runs as `watchers x events/s`, appended in the server process; `writer:` appends from a process of its
+# own (the log tail finds its commits by a 50 ms poll), `http:` over HTTP. 100 × 200/s, 1,000 × 20/s and
+# 5,000 × 4/s are the aim's loads (the same 20,000 deliveries/s over 10 and 50 times the connections),
+# appended by a writer, so that the server's CPU goes to the fan-out; 100 × 50/s in the server shows the
+# latency without the poll.
+RUNS = os.environ.get(
+    "BENCH_FANOUT_RUNS", "writer:100x200,writer:1000x20,writer:5000x4,100x50,http:100x50"
+).split(",")
 SECONDS = float(os.environ.get("BENCH_FANOUT_SECONDS", "5"))
 DRAIN_SECONDS = float(os.environ.get("BENCH_FANOUT_DRAIN_SECONDS", "25"))
 ROUNDS = int(os.environ.get("BENCH_FANOUT_ROUNDS", "2"))
@@ -91,11 +96,12 @@ class Outcome:
 class Child:
     """`python -m bench.fanout_bench <role> ...` in its own process: one JSON line asked, one answered."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, tokens: str = "") -> None:
+        # Tokens go in the environment, not the command line that `ps` shows everyone.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bench.fanout_bench", *args],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": str(ROOT), "BENCH_FANOUT_TOKENS": tokens},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -425,39 +431,50 @@ async def _bare(port: int) -> None:
 
 
 def _app(database_url: str, port: int, feeds: int) -> None:
-    """The real app on `port`, serving up to `feeds` watchers, until stdin closes."""
+    """The real app on `port`, serving up to `feeds` watchers; appends when asked, until stdin closes.
+
+    Its appends go through the app's own `IncidentDesk`, as an HTTP command's do: the log tail hears
+    of each commit at once (another process's commits it finds by polling every 50 ms).
+    """
     from interfaces.feed.limits import FeedLimits
+    from interfaces.http.app import create_app
     from interfaces.settings import Settings
-    from tests.e2e.server import running_server
+    from tests.e2e.server import serving
 
     _raise_file_limit(FILES)
-    settings = Settings(database_url=database_url, feed=FeedLimits(per_process=feeds))
-    with running_server(settings, port=port):
+    app = create_app(Settings(database_url=database_url, feed=FeedLimits(per_process=feeds)))
+    with serving(app, port):
         _say({"listening": port})
-        sys.stdin.read()
+        for line in sys.stdin:
+            _say(_append(app.state.services.desk, json.loads(line)))
 
 
 def _writer(database_url: str) -> None:
     """Appends notes to the app's log through `IncidentDesk`, at the rate asked, from its own process."""
     from application.incident_desk import IncidentDesk
     from application.store.database_url import store_env
-    from domain.values import Actor, Role
 
-    actor = Actor(id="bench-writer", role=Role.OFFICE, unit="HQ", name="bench writer")
     desk = IncidentDesk(store_env(database_url))
     _say({"ready": True})
     for line in sys.stdin:
-        command = json.loads(line)
-        incidents, rate = [uuid.UUID(i) for i in command["incidents"]], float(command["rate"])
-        born: dict[int, float] = {}
-        started = time.monotonic()
-        for n in range(int(command["count"])):
-            time.sleep(max(0.0, started + n / rate - time.monotonic()))
-            incident = incidents[n % len(incidents)]
-            result = desk.act(incident, "add_note", actor=actor, occurred_at=None, fields={"text": _note(n)})
-            born[result.position] = time.monotonic()
-        _say({"born": born, "seconds": time.monotonic() - started})
+        _say(_append(desk, json.loads(line)))
     desk.close()
+
+
+def _append(desk: Any, command: Reply) -> Reply:
+    """`count` notes at `rate` a second over `incidents`; when each append was acknowledged."""
+    from domain.values import Actor, Role
+
+    actor = Actor(id="bench-writer", role=Role.OFFICE, unit="HQ", name="bench writer")
+    incidents, rate = [uuid.UUID(i) for i in command["incidents"]], float(command["rate"])
+    born: dict[int, float] = {}
+    started = time.monotonic()
+    for n in range(int(command["count"])):
+        time.sleep(max(0.0, started + n / rate - time.monotonic()))
+        incident = incidents[n % len(incidents)]
+        result = desk.act(incident, "add_note", actor=actor, occurred_at=None, fields={"text": _note(n)})
+        born[result.position] = time.monotonic()
+    return {"born": born, "seconds": time.monotonic() - started}
 
 
 async def _post_at_rate(url: str, token: str, incidents: list[str], rate: float, total: int) -> Reply:
@@ -505,22 +522,27 @@ class Side(Protocol):
     def append(self, count: int, rate: float) -> Reply: ...
 
 
+# How the feed's events are appended: in the server process, by a writer process, or over HTTP.
+APPENDED_BY = {"": "feed", "writer": "feed, appended by a writer process", "http": "feed, appended over HTTP"}
+
+
 @dataclass
 class Feed:
-    """The real app's process, its token, the incidents the notes go to, and the writer (None: over HTTP)."""
+    """The real app's process, its token, the incidents the notes go to, and who appends them."""
 
     database_url: str
     feeds: int
     token: str
-    writer: Child | None
+    writer: Child | None  # appends in a process of its own, if `by` is "writer"
     watcher_tokens: str
     incidents: list[str] = field(default_factory=list)
+    by: str = ""
     port: int = 0
     child: Child | None = None
 
     @property
     def name(self) -> str:
-        return "feed, appended by a writer process" if self.writer else "feed, appended over HTTP"
+        return APPENDED_BY[self.by]
 
     @property
     def url(self) -> str:
@@ -552,9 +574,11 @@ class Feed:
         pass  # a feed watcher replays what it missed: the warm-up message reaches all of them anyway
 
     def append(self, count: int, rate: float) -> Reply:
-        if self.writer is None:
+        if self.by == "http":
             return asyncio.run(_post_at_rate(self.url, self.token, self.incidents, rate, count))
-        return self.writer.ask(incidents=self.incidents, rate=rate, count=count)
+        appender = self.writer if self.by == "writer" else self.child
+        assert appender is not None
+        return appender.ask(incidents=self.incidents, rate=rate, count=count)
 
     def sample(self, after: int) -> Reply:
         """The first feed message after `after`, to give the baseline's messages the same shape and size."""
@@ -662,13 +686,17 @@ def _measure(side: Side, watchers: int, rate: float, seconds: float) -> Outcome:
         head = side.head()
         # Some watchers first, to be let go again: what the first handshakes cost once (threads and
         # their store connections) is not what each watcher costs.
-        warm = Child("pool", side.pool_url, side.watcher_tokens, str(min(WARM, watchers)), str(head), "0")
+        warm = Child(
+            "pool", side.pool_url, str(min(WARM, watchers)), str(head), "0", tokens=side.watcher_tokens
+        )
         warm.answer()
         warm.close()
         before = _rss(pid)
         for first in range(0, watchers, POOL):
             count = min(POOL, watchers - first)
-            pools.append(Child("pool", side.pool_url, side.watcher_tokens, str(count), str(head), str(first)))
+            pools.append(
+                Child("pool", side.pool_url, str(count), str(head), str(first), tokens=side.watcher_tokens)
+            )
         connected = [pool.answer() for pool in pools]
         side.ready(watchers)
         warm_up = max(int(p) for p in side.append(1, rate)["born"])
@@ -701,11 +729,11 @@ def main() -> None:
     from interfaces.settings import Settings
     from tests.e2e.server import issue_token
 
-    loads: list[tuple[bool, int, float]] = []
+    loads: list[tuple[str, int, float]] = []
     for run in RUNS:
-        http, _, load = run.rpartition(":")
+        by, _, load = run.rpartition(":")
         count, per_second = load.split("x")
-        loads.append((bool(http), int(count), float(per_second)))
+        loads.append((by, int(count), float(per_second)))
     most = max(watchers for _, watchers, _ in loads)
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory() as folder, ExitStack() as processes:
@@ -724,9 +752,8 @@ def main() -> None:
             bare = Bare(feed.sample(feed.head() - 1))
         finally:
             feed.stop()
-        by_writer = Feed(settings.database_url, feeds, token, writer, boards, feed.incidents)
-        for over_http, watchers, rate in loads:
-            side = feed if over_http else by_writer
+        for by, watchers, rate in loads:
+            side = Feed(settings.database_url, feeds, token, writer, boards, feed.incidents, by)
             for _ in range(ROUNDS):
                 outcomes.append(_measure(bare, watchers, rate, SECONDS))
                 outcomes.append(_measure(side, watchers, rate, SECONDS))
@@ -800,8 +827,8 @@ def _table(outcomes: list[Outcome], size: int) -> str:
 
 def _child(role: str, *args: str) -> None:
     if role == "pool":
-        url, tokens, count, after, first = args
-        asyncio.run(_pool(url, tokens, int(count), int(after), int(first)))
+        url, count, after, first = args
+        asyncio.run(_pool(url, os.environ["BENCH_FANOUT_TOKENS"], int(count), int(after), int(first)))
     elif role == "bare":
         asyncio.run(_bare(int(args[0])))
     elif role == "app":
