@@ -13,6 +13,9 @@ from interfaces.feed.websocket_protocol import StalledPeerProtocol
 
 # After SIGTERM, requests and feeds still running after this long are cancelled.
 GRACEFUL_SHUTDOWN_SECONDS = 10
+# The feed reads nothing from a watcher: a message bigger than this closes the connection (1009)
+# instead of being buffered (uvicorn's default is 16 MiB a connection).
+WS_MAX_SIZE = 64 * 1024
 
 
 def log_config() -> dict[str, Any]:
@@ -33,5 +36,6 @@ def uvicorn_config(app: FastAPI, host: str, port: int, log_level: str = "info") 
         log_level=log_level,
         log_config=log_config(),
         ws=StalledPeerProtocol,
+        ws_max_size=WS_MAX_SIZE,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )

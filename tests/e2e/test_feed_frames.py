@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import websockets
+from websockets.exceptions import ConnectionClosed
 from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 from domain.values import Role
@@ -179,3 +180,38 @@ def test_a_watcher_that_asked_for_a_small_window_gets_frames_it_can_inflate(
     assert json.loads(_inflate_within(12, shared))["data"]["text"] == f"0: {NOTE}"
     with pytest.raises(zlib.error):
         _inflate_within(10, shared)
+
+
+async def _close_code(ws: Any) -> int | None:
+    try:
+        while True:
+            await asyncio.wait_for(ws.recv(), 10)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+
+
+def test_what_a_watcher_sends_is_ignored_and_too_much_of_it_closes_the_feed(
+    server: str, settings: Settings
+) -> None:
+    office = issue_token(settings, Role.OFFICE, "HQ")
+    url = server.replace("http://", "ws://") + "/api/v1/feed"
+
+    async def scenario() -> tuple[dict[str, Any], int | None, int | None]:
+        headers = {"Authorization": f"Bearer {office}"}
+        async with websockets.connect(url, additional_headers=headers, close_timeout=5) as chatty:
+            assert json.loads(await chatty.recv())["kind"] == "heartbeat"
+            for n in range(50):  # read by no one: they must not stop the server reading pongs and closes
+                await chatty.send(f"hello {n}")
+            position = await asyncio.to_thread(_post, server, office, "/api/v1/emergencies", FIRE)
+            while (message := json.loads(await asyncio.wait_for(chatty.recv(), 10)))["kind"] != "event":
+                pass
+            assert message["position"] == position
+        async with websockets.connect(url, additional_headers=headers, max_size=None) as greedy:
+            await greedy.send("x" * (64 * 1024 + 1))
+            code = await _close_code(greedy)
+        return message, chatty.close_code, code
+
+    message, chatty_closed, code = asyncio.run(scenario())
+    assert message["event"] == "Reported"
+    assert chatty_closed == 1000, "the server read the watcher's close and answered it"
+    assert code == 1009
