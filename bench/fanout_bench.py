@@ -19,7 +19,8 @@ are split over pool processes of at most `BENCH_FANOUT_POOL` each, and are `RawW
 that costs a few µs a message, so that the bench measures the servers, not its own watchers.
 
 Latency is when a watcher got a message minus when the message existed: when the appender had the
-append's answer (over HTTP it can be negative: the feed may beat the answer), or the `broadcast()` call.
+append's answer (over HTTP it can be negative: the feed may beat the answer), or when the baseline's
+`broadcast()` was due (a baseline loop too busy to call it on time has delayed the message).
 CLOCK_MONOTONIC is one clock for every process on the machine. The watchers offer permessage-deflate,
 as browsers and `incident watch` do (`BENCH_FANOUT_DEFLATE=0`: they do not); the feed accepts it.
 `BENCH_FANOUT_PROFILE=folder` records each server with py-spy during each run.
@@ -420,9 +421,11 @@ async def _bare(port: int) -> None:
                 started = time.monotonic()
                 first, total = int(command["first"]), int(command["count"])
                 for n in range(total):
-                    await asyncio.sleep(max(0.0, started + n / float(command["rate"]) - time.monotonic()))
+                    # A message exists when it is due: a loop too busy to send it on time delays it.
+                    due = started + n / float(command["rate"])
+                    await asyncio.sleep(max(0.0, due - time.monotonic()))
                     text = json.dumps({**sample, "position": first + n}, ensure_ascii=False)
-                    born[first + n] = time.monotonic()
+                    born[first + n] = due
                     broadcast(connections, text)
                 _say({"born": born, "seconds": time.monotonic() - started})
 
@@ -788,7 +791,7 @@ def _table(outcomes: list[Outcome], size: int) -> str:
     compression = "offer" if DEFLATE else "do not offer"
     lines = [
         f"\n### Fan-out of {size:,}-byte messages to N watchers, {SECONDS:g} s per run, {ROUNDS} rounds\n",
-        "Latency: from the append's answer (feed) or the `broadcast()` call (baseline) to the watcher's",
+        "Latency: from the append's answer (feed) or when the `broadcast()` was due (baseline) to the watcher's",
         "receipt. Deliveries/s: over the time from the first message to the last delivery. Lost: skipped",
         f"by a watcher; late: not there {DRAIN_SECONDS:g} s after the run. Memory: the server's RSS growth",
         "per watcher while they connected. µs/delivery: CPU time (user and system) of the server, and of",
