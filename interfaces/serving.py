@@ -19,6 +19,9 @@ GRACEFUL_SHUTDOWN_SECONDS = 10
 # measured on (bench/ingest_bench.py). The feed's protocol (StalledPeerProtocol) runs on either loop.
 HTTP_PROTOCOL = "httptools"
 EVENT_LOOP = "uvloop"
+# The feed reads nothing from a watcher: a message bigger than this closes the connection (1009)
+# instead of being buffered (uvicorn's default is 16 MiB a connection).
+WS_MAX_SIZE = 64 * 1024
 
 
 def log_config() -> dict[str, Any]:
@@ -41,5 +44,6 @@ def uvicorn_config(app: FastAPI, host: str, port: int, log_level: str = "info") 
         http=HTTP_PROTOCOL,
         loop=EVENT_LOOP,
         ws=StalledPeerProtocol,
+        ws_max_size=WS_MAX_SIZE,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )

@@ -94,6 +94,14 @@ class ApiClient:
     def history(self, incident_id: str) -> Reply:
         return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}/history")
 
+    def log_head(self) -> int | None:
+        """The log's head as the server reads it now (`/readyz`); None if it cannot say."""
+        try:
+            position = self.send("GET", "/readyz").body.get("position")
+        except (ClientError, ServerUnreachableError):
+            return None
+        return position if isinstance(position, int) else None
+
     def send(self, method: str, path: str, body: Body | None = None, if_match: int | None = None) -> Reply:
         """One request; raises ClientError for an error answer, ServerUnreachableError for none."""
         headers = {"If-Match": f'"{if_match}"'} if if_match is not None else {}

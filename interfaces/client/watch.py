@@ -137,6 +137,9 @@ class WatchState:
     # The head of a heartbeat not yet followed by an event on this connection (see `caught_up`).
     _idle_head: int | None = None
     _started_at: int = 0
+    # `--once`: the log's head when the watch began; nothing short of it counts as caught up, even
+    # if the server's feed has not read that far yet (its heartbeats carry what it has read).
+    wanted: int = 0
 
     def take(self, message: Message) -> bool:
         """Learns from one message; True when it was an event not seen before."""
@@ -163,7 +166,7 @@ class WatchState:
         restart: it proves nothing.
         """
         head = int(heartbeat["head"])
-        if head < self._started_at:
+        if head < max(self._started_at, self.wanted):
             self._idle_head = None
             return False
         reached = head <= self.position or self._idle_head is not None
@@ -293,6 +296,9 @@ def watch(
         )
     query = FeedQuery(unit, incident_type, min_level)
     state = WatchState(position=after)
+    if once:
+        with ApiClient(settings.url, token) as api:
+            state.wanted = api.log_head() or 0
     run = _print_json if as_json else _show_table
     try:
         asyncio.run(run(settings.url, token, query, state, once))

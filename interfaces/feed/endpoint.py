@@ -16,9 +16,9 @@ from domain.organisation import Organisation
 from domain.values import Role
 from interfaces.feed.close_codes import FORBIDDEN, INVALID, RESUME, UNAUTHORISED
 from interfaces.feed.hub import Watch
-from interfaces.feed.messages import heartbeat
 from interfaces.feed.sender import Sender, SendTimedOutError
 from interfaces.feed.service import Feed
+from interfaces.feed.websocket_protocol import FRAMES, FrameLink
 from interfaces.http.boards import visible_outlets
 from interfaces.http.services import Services
 from projections.feed_index import FeedScope
@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 router = APIRouter()
 SUBPROTOCOL = "incident.v1"
 BEARER_PREFIX = "bearer."
+NOT_OUR_PROTOCOL = "the feed is served with interfaces/serving.py's WebSocket protocol only"
 NO_TOKEN_IN_URL = "a token goes in the Authorization header or the bearer.<token> subprotocol, never the URL"
 
 
@@ -59,10 +60,9 @@ def _watch(principal: Principal, organisation: Organisation, params: Any, queue:
     scope = FeedScope(
         None if every_outlet else outlets, _types(principal, params.get("type") or None), level.rank
     )
-    return after, Watch(principal.token_id, scope, asyncio.Queue(queue))
+    return after, Watch(principal.token_id, scope, queue)
 
 
-@router.websocket("/api/v1/feed")
 async def feed(websocket: WebSocket) -> None:
     """Every event in the caller's scope after `after`, then live; heartbeats carry the head position."""
     app: Services = websocket.app.state.services
@@ -86,30 +86,39 @@ async def feed(websocket: WebSocket) -> None:
         return
     offered = websocket.scope.get("subprotocols", [])
     await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
+    link = websocket.scope.get("extensions", {}).get(FRAMES)
+    if not isinstance(link, FrameLink):  # another server or protocol than `incident serve` runs
+        await _close(websocket, 1011, NOT_OUR_PROTOCOL, parts.limits.send_timeout)
+        return
     # Refused after the handshake, so that a browser sees the code (it cannot see an HTTP refusal).
     refused_with = parts.admission.admit(watch)
     if refused_with is not None:
         await _close(websocket, *refused_with, parts.limits.send_timeout)
         return
     try:
-        await _serve(websocket, parts, watch, after)
+        await _serve(websocket, link, parts, watch, after)
     finally:
         parts.admission.release(watch)
 
 
-async def _serve(websocket: WebSocket, parts: Feed, watch: Watch, after: int) -> None:
+# A plain Starlette route: the feed takes no FastAPI dependencies, and FastAPI's per-connection
+# dependency machinery (exit stacks, solved values) would stay alive as long as each watcher does.
+router.add_websocket_route("/api/v1/feed", feed)
+
+
+async def _serve(websocket: WebSocket, link: FrameLink, parts: Feed, watch: Watch, after: int) -> None:
     """Runs the replay and the live part as one task, ended by the client going, the watch ending
-    (fell behind, token revoked) or a send timing out; then closes with the code that says why."""
-    sender = Sender(websocket, parts.limits.send_timeout, after)
+    (fell behind, a send timed out, token revoked) or a replay's send timing out; then closes with
+    the code that says why. Two futures and one task per watcher: it may be one of thousands."""
+    sender = Sender(link, parts.limits.send_timeout, after)
     registered_at = parts.hub.subscribe(watch)
+    link.deaf = True  # the feed ignores anything a watcher sends
     work = asyncio.ensure_future(_replay_then_live(sender, parts, watch, after, registered_at))
-    closed = asyncio.ensure_future(_until_closed(websocket))
-    ended = asyncio.ensure_future(watch.ended.wait())
     try:
-        done, _ = await asyncio.wait({work, closed, ended}, return_when=asyncio.FIRST_COMPLETED)
-        if closed in done:
+        await asyncio.wait({work, watch.ended, link.lost}, return_when=asyncio.FIRST_COMPLETED)
+        if link.lost.done():
             return
-        if ended in done:
+        if watch.ended.done():
             code, reason = watch.end_code, watch.end_reason
         elif isinstance(work.exception(), SendTimedOutError):
             code, reason = RESUME, f"a send took over {parts.limits.send_timeout:g} s"
@@ -122,8 +131,8 @@ async def _serve(websocket: WebSocket, parts: Feed, watch: Watch, after: int) ->
             reason = f"resume from your last position ({sender.position}): {reason}"
         await _close(websocket, code, reason, parts.limits.send_timeout)
     finally:
-        for task in (work, closed, ended):
-            task.cancel()
+        sender.stop()
+        work.cancel()
         if work.done() and not work.cancelled():
             work.exception()  # looked at: a client gone mid-send is not an error to report
         parts.hub.unsubscribe(watch)
@@ -133,36 +142,16 @@ async def _replay_then_live(
     sender: Sender, parts: Feed, watch: Watch, after: int, registered_at: int
 ) -> None:
     # Replay what was stored before the watch was registered; live messages cover the rest, so
-    # the hand-over has no gap, and the cut at `registered_at` means no duplicate.
+    # the hand-over has no gap, and the sender writes no position twice, so no duplicate.
     if after < registered_at:
         # aclosing: a replay cut short (the client went) ends here and now, not when collected.
         async with aclosing(parts.replays.stream(watch.scope, after, registered_at)) as pages:
             async for page in pages:
                 await parts.replays.turns.send(sender, page)
-    cutoff = max(after, registered_at)
     # An immediate heartbeat marks the end of the replay: what follows is live.
-    await sender.send(heartbeat(parts.hub.head, sender.position))
-    while True:
-        try:
-            async with asyncio.timeout(parts.heartbeat_seconds):
-                batch = [await watch.queue.get()]
-        except TimeoutError:
-            await sender.send(heartbeat(parts.hub.head, sender.position))
-            continue
-        # Send everything already queued before waiting again: one wake-up, many messages.
-        while not watch.queue.empty():
-            batch.append(watch.queue.get_nowait())
-        for message in batch:
-            if message.position > cutoff:
-                await sender.send(message.text, message.position)
-
-
-async def _until_closed(websocket: WebSocket) -> None:
-    """Returns when the client goes away (the feed ignores anything a watcher sends)."""
-    while True:
-        message = await websocket.receive()
-        if message["type"] == "websocket.disconnect":
-            return
+    await sender.beat(parts.hub, watch)
+    sender.go_live(watch)
+    await sender.keep_beating(parts.hub, watch, parts.heartbeat_seconds)
 
 
 async def _close(websocket: WebSocket, code: int, reason: str, timeout: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -23,12 +24,19 @@ log = logging.getLogger(__name__)
 
 @dataclass(eq=False)
 class Watch:
-    """One watcher: whose token, what it may and wants to see, its bounded queue, and why it ended."""
+    """One watcher: whose token, what it may and wants to see, its bounded queue, and why it ended.
+
+    Messages wait in `pending` while the watcher's replay runs or its socket is full; once live,
+    `deliver` (its connection's Sender) writes them as they come, every queued one in one go.
+    """
 
     token_id: str
     scope: FeedScope
-    queue: asyncio.Queue[FeedMessage] = field(default_factory=lambda: asyncio.Queue(WATCHER_QUEUE))
-    ended: asyncio.Event = field(default_factory=asyncio.Event)
+    limit: int = WATCHER_QUEUE
+    pending: list[FeedMessage] = field(default_factory=list)  # emptied at once, never from the left
+    deliver: Callable[[list[FeedMessage]], None] | None = None
+    # Done when the connection must close (fell behind, token revoked, a send timed out).
+    ended: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     end_code: int = RESUME
     end_reason: str = ""
 
@@ -36,19 +44,26 @@ class Watch:
         return self.scope.covers(message.outlet, message.incident_type, message.level_rank)
 
     def offer(self, message: FeedMessage) -> None:
-        if self.ended.is_set() or not self.wants(message):
+        if self.ended.done() or not self.wants(message):
             return
-        try:
-            self.queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if len(self.pending) >= self.limit:
             # A slow watcher is cut loose, not waited for: the others must not slow down.
             self.end(RESUME, "fell behind")
+            return
+        self.pending.append(message)
+
+    def take(self, messages: list[FeedMessage]) -> None:
+        """The hub's hand-off: what arrived since the last one, queued, then written if live."""
+        for message in messages:
+            self.offer(message)
+        if self.pending and self.deliver is not None and not self.ended.done():
+            self.deliver(self.pending)
 
     def end(self, code: int, reason: str) -> None:
         """Ask this watcher's connection to close with `code` (the first reason given wins)."""
-        if not self.ended.is_set():
+        if not self.ended.done():
             self.end_code, self.end_reason = code, reason
-            self.ended.set()
+            self.ended.set_result(None)
 
 
 class FeedHub:
@@ -63,7 +78,8 @@ class FeedHub:
         self._engine = engine
         self.index = IncidentIndex()
         self._watches: set[Watch] = set()
-        self._dispatched = 0  # touched only on the event loop
+        self._dispatched = 0  # touched only on the event loop, like `_arrived`
+        self._arrived: list[tuple[int, FeedMessage | None]] = []
         self._follower: LogFollower | None = None
         self._thread: threading.Thread | None = None
         self.read = 0  # events read from the log since start (a restart's cost)
@@ -106,10 +122,19 @@ class FeedHub:
             self._thread.join(10)
 
     def _dispatch(self, position: int, message: FeedMessage | None) -> None:
-        self._dispatched = position
-        if message is not None:
+        # Called once per event; what arrives before the loop's next pass goes to each watcher in
+        # one hand-off (and, for a live one, one write).
+        self._arrived.append((position, message))
+        if len(self._arrived) == 1:
+            asyncio.get_running_loop().call_soon(self._hand_off)
+
+    def _hand_off(self) -> None:
+        arrived, self._arrived = self._arrived, []
+        self._dispatched = arrived[-1][0]
+        messages = [message for _, message in arrived if message is not None]
+        if messages:
             for watch in list(self._watches):
-                watch.offer(message)
+                watch.take(messages)
 
     def subscribe(self, watch: Watch) -> int:
         """Register on the event loop; everything after the returned position reaches the watch live."""

@@ -1,44 +1,145 @@
-"""Sending to a watcher: a deadline on every send, and replays that take turns on the event loop."""
+"""Writing to one watcher's socket: live messages all at once as they come, replays in turns, deadlines.
+
+Nothing here goes through Starlette's or ASGI's send: frames are written to the connection's
+`FrameLink` (interfaces/feed/websocket_protocol.py), a live event's frame made once for every
+watcher. Every message written is at a position after the last one written, so none is repeated
+or reordered, whichever of the replay, the live hand-off or a resume offers it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import WebSocket
+from interfaces.feed.close_codes import RESUME
+from interfaces.feed.hub import FeedHub, Watch
+from interfaces.feed.messages import FeedMessage, heartbeat
+from interfaces.feed.websocket_protocol import FrameLink, TextFrame
+
+# A replay writes up to this much at once before it looks at the socket's buffer again.
+REPLAY_WRITE = 64 * 1024
 
 
 class SendTimedOutError(Exception):
     """A send did not reach the socket within the send timeout: the peer has stopped reading."""
 
 
+class WatcherGoneError(ConnectionError):
+    """The connection closed while something waited to be sent to it."""
+
+
 class Sender:
-    """Sends to one watcher with a deadline, and remembers the last position sent (its resume point)."""
+    """Writes to one watcher, and remembers the last position written (its resume point).
 
-    def __init__(self, websocket: WebSocket, timeout: float, position: int) -> None:
-        self._websocket, self._timeout, self.position = websocket, timeout, position
+    A write happens only while the socket's buffer is below its high-water mark; a replay or a
+    heartbeat that finds it full waits up to the send timeout, and live messages wait in the watch's
+    bounded queue, on the same deadline. Either way a peer that stopped reading gets 4001.
+    """
 
-    async def send(self, text: str, position: int | None = None) -> None:
-        try:
-            async with asyncio.timeout(self._timeout):
-                await self._websocket.send_text(text)
-        except TimeoutError:
-            raise SendTimedOutError from None
-        if position is not None:
-            self.position = position
+    def __init__(self, link: FrameLink, timeout: float, position: int) -> None:
+        self._link, self._timeout, self.position = link, timeout, position
+        self._loop = asyncio.get_running_loop()
+        self.last_write = self._loop.time()
+        self._deadline: asyncio.TimerHandle | None = None
+        self._watch: Watch | None = None
 
-    async def send_within(self, text: str, position: int, seconds: float) -> bool:
-        """True once sent; False if the socket would not take it within `seconds` (0: not at once).
+    @property
+    def writable(self) -> bool:
+        return self._link.writable
 
-        A send waits for room in the socket's buffer before it writes anything, so one that gave up
-        wrote nothing and the same message can be sent again.
+    async def until_writable(self) -> None:
+        """Returns once the socket takes writes; SendTimedOutError after the send timeout."""
+        if not self._link.writable:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    while not self._link.writable and self._link.open:
+                        await self._link.until_writable()
+            except TimeoutError:
+                raise SendTimedOutError from None
+        if not self._link.open:
+            raise WatcherGoneError
+
+    async def beat(self, hub: FeedHub, watch: Watch) -> None:
+        """A heartbeat: the head of the log, and this watcher's position, as they are when it goes.
+
+        Its head never passes a message still queued for this watcher (live messages wait while the
+        replay runs or the socket is full): a client takes "head" as "everything up to here in my
+        scope has reached me", and one that stops reading there must not miss the queued ones.
         """
-        try:
-            async with asyncio.timeout(seconds):
-                await self._websocket.send_text(text)
-        except TimeoutError:
-            return False
-        self.position = position
-        return True
+        await self.until_writable()
+        head = min(hub.head, watch.pending[0].position - 1) if watch.pending else hub.head
+        self._link.write(self._link.frame(TextFrame(heartbeat(head, self.position))))
+        self.last_write = self._loop.time()
+
+    async def keep_beating(self, hub: FeedHub, watch: Watch, seconds: float) -> None:
+        """A heartbeat after every `seconds` in which nothing else was written; until cancelled."""
+        while True:
+            await asyncio.sleep(max(0.0, self.last_write + seconds - self._loop.time()))
+            if self._loop.time() - self.last_write >= seconds:
+                await self.beat(hub, watch)
+
+    def write_page(self, page: list[tuple[int, str]], start: int, budget: int = REPLAY_WRITE) -> int:
+        """Writes page[start:] up to about `budget` bytes in one go; the index of the first not written."""
+        frames: list[bytes] = []
+        size, index, position = 0, start, self.position
+        while index < len(page) and size < budget:
+            at, text = page[index]
+            index += 1
+            if at > position:
+                frame = self._link.frame(TextFrame(text))
+                frames.append(frame)
+                size += len(frame)
+                position = at
+        self._write(frames, position)
+        return index
+
+    def go_live(self, watch: Watch) -> None:
+        """From now on, what the hub gives `watch` is written as it comes, queued messages first."""
+        self._watch = watch
+        watch.deliver = self.deliver
+        self._link.on_writable = self._drained
+        self.deliver(watch.pending)
+
+    def deliver(self, pending: list[FeedMessage]) -> None:
+        """Writes every queued message in one go, or leaves them queued until the buffer drains."""
+        if not self._link.writable:
+            if not self._link.open:
+                pending.clear()
+            elif self._deadline is None:
+                self._deadline = self._loop.call_later(self._timeout, self._timed_out)
+            return
+        frames: list[bytes] = []
+        position = self.position
+        for message in pending:
+            if message.position > position:
+                frames.append(self._link.frame(message.frame))
+                position = message.position
+        pending.clear()
+        self._write(frames, position)
+
+    def stop(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+        self._link.on_writable = None
+        if self._watch is not None:
+            self._watch.deliver = None
+
+    def _write(self, frames: list[bytes], position: int) -> None:
+        if frames:
+            self._link.write(frames[0] if len(frames) == 1 else b"".join(frames))
+            self.position = position
+            self.last_write = self._loop.time()
+
+    def _drained(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        if self._watch is not None:
+            self.deliver(self._watch.pending)
+
+    def _timed_out(self) -> None:
+        self._deadline = None
+        if self._watch is not None and self._watch.pending and not self._link.writable:
+            self._watch.end(RESUME, f"a send took over {self._timeout:g} s")
 
 
 class ReplayTurns:
@@ -59,19 +160,12 @@ class ReplayTurns:
         loop = asyncio.get_running_loop()
         done = 0
         while done < len(page):
-            blocked = False
             async with self._turn:
                 ends = loop.time() + self._slice
-                while done < len(page) and loop.time() < ends:
-                    position, text = page[done]
-                    if not await sender.send_within(text, position, 0.0):
-                        blocked = True
-                        break
-                    done += 1
+                while done < len(page) and loop.time() < ends and sender.writable:
+                    done = sender.write_page(page, done)
                 # Still holding the turn: the next slice runs in the loop's next pass, after the
                 # requests that are waiting now.
                 await asyncio.sleep(0)
-            if blocked:
-                position, text = page[done]
-                await sender.send(text, position)
-                done += 1
+            if done < len(page):
+                await sender.until_writable()
