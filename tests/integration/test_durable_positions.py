@@ -211,12 +211,23 @@ async def _watch_a_restarted_hub(
     hub.start(asyncio.get_running_loop())
     try:
         watch = Watch("t", FeedScope(None, EVERY_TYPE, 1))
+        got: list[FeedMessage] = []
+        arrived = asyncio.Event()
+
+        def deliver(pending: list[FeedMessage]) -> None:  # as a live connection takes them
+            got.extend(pending)
+            pending.clear()
+            if len(got) >= len(reported):
+                arrived.set()
+
+        watch.deliver = deliver
         assert hub.subscribe(watch) == until_position
         for incident_id in reported:
             await asyncio.to_thread(
                 desk.act, incident_id, Complaint.add_note(text="回访"), actor=OFFICE, occurred_at=None
             )
-        got = [await asyncio.wait_for(watch.queue.get(), 30) for _ in reported]
+        await asyncio.wait_for(arrived.wait(), 30)
+        assert len(got) == len(reported)
         assert hub.read == len(reported)  # only what came after the index's position
         return got
     finally:
