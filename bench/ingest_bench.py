@@ -24,7 +24,6 @@ import shutil
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -34,8 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
-
+from bench.servers import INCIDENT_SERVE, server_process
 from domain.organisation import UnitKind
 from domain.values import Role
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH, load_organisation
@@ -75,25 +73,6 @@ class Load:
         return self.requests / self.seconds
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_ready(url: str, server: subprocess.Popen[bytes]) -> None:
-    for _ in range(600):
-        if server.poll() is not None:
-            raise RuntimeError(f"the server at {url} exited with {server.returncode} before it was ready")
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server at {url} was not ready within 60 s")
-
-
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time of a process, all its threads (Linux /proc; 0 elsewhere)."""
     try:
@@ -113,26 +92,6 @@ class Server:
 
 
 @contextmanager
-def _server(command: list[str], env: dict[str, str], cwd: str) -> Iterator[tuple[str, int]]:
-    port = _free_port()
-    env = {**os.environ, **env, "INCIDENT_PORT": str(port), "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen(
-        [sys.executable, *command],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, server)
-        yield url, server.pid
-    finally:
-        server.terminate()
-        server.wait(30)
-
-
-@contextmanager
 def product(database_url: str, folder: str, background: bool = True) -> Iterator[Server]:
     """`incident serve` on `database_url` (boards and policies on, unless not `background`)."""
     registry = token_registry(Settings(database_url=database_url))
@@ -142,13 +101,13 @@ def product(database_url: str, folder: str, background: bool = True) -> Iterator
         "INCIDENT_RUN_BOARDS": "yes" if background else "no",
         "INCIDENT_RUN_POLICIES": "yes" if background else "no",
     }
-    with _server(["-m", "interfaces.cli.main", "serve"], env, folder) as (url, pid):
+    with server_process(INCIDENT_SERVE, env, folder) as (url, pid):
         yield Server(url, pid, token)
 
 
 @contextmanager
 def baseline(folder: str) -> Iterator[Server]:
-    with _server(["-m", "bench.ingest_baseline"], {}, folder) as (url, pid):
+    with server_process(["-m", "bench.ingest_baseline"], {}, folder) as (url, pid):
         yield Server(url, pid, "baseline-takes-any-token")
 
 

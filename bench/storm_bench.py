@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -22,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.servers import INCIDENT_SERVE, server_process
 from domain.values import Role
 from interfaces.settings import Settings
 from interfaces.wiring import token_registry
@@ -31,7 +29,6 @@ CONNECTIONS = int(os.environ.get("BENCH_STORM_CONNECTIONS", "16"))
 ROUNDS = int(os.environ.get("BENCH_STORM_ROUNDS", "2"))
 STORM_OUTLETS = ["BJ-HD-01", "BJ-HD-02", "BJ-HD-03", "BJ-HD-04", "BJ-HD-05"]
 QUIET_OUTLET = "SH-PD-01"
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -47,12 +44,6 @@ class StormRun:
 
     def p99(self) -> float:
         return statistics.quantiles(self.latencies, n=100)[98]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _complaint(outlet: str, n: int) -> dict[str, object]:
@@ -103,34 +94,13 @@ def run_once(policies: bool) -> StormRun:
         url_db = f"sqlite:///{Path(folder) / 'storm.db'}"
         registry = token_registry(Settings(database_url=url_db))
         token = registry.issue(role=Role.OFFICE, unit="HQ", name="bench", now=datetime.now(UTC))[1]
-        port = _free_port()
         env = {
-            **os.environ,
             "INCIDENT_DATABASE_URL": url_db,
-            "INCIDENT_PORT": str(port),
             "INCIDENT_RUN_POLICIES": "yes" if policies else "no",
-            "PYTHONPATH": str(ROOT),
         }
-        server = subprocess.Popen(
-            [sys.executable, "-m", "interfaces.cli.main", "serve"],
-            cwd=folder,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
+        with server_process(INCIDENT_SERVE, env, folder) as (url, _pid):
             seconds, latencies = asyncio.run(_storm(url, token))
             lag = _lag(url, token) if policies else None
-        finally:
-            server.terminate()
-            server.wait(30)
     return StormRun(policies, seconds, latencies, lag)
 
 

@@ -13,22 +13,21 @@ import functools
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
+from bench.servers import INCIDENT_SERVE, server_process
 from domain.values import Role
 
-ROOT = Path(__file__).resolve().parents[1]
 ROUNDS = int(os.environ.get("BENCH_TOKENS_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_TOKENS_SECONDS", "5"))
 CONNECTIONS = int(os.environ.get("BENCH_TOKENS_CONNECTIONS", "16"))
@@ -43,40 +42,13 @@ COMPLAINT = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _serve(database_url: str, folder: str, cache_seconds: str | None) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "INCIDENT_DATABASE_URL": database_url,
-        "INCIDENT_PORT": str(port),
-        "INCIDENT_RUN_POLICIES": "no",
-        "PYTHONPATH": str(ROOT),
-    }
+def _serve(
+    database_url: str, folder: str, cache_seconds: str | None
+) -> AbstractContextManager[tuple[str, int]]:
+    env = {"INCIDENT_DATABASE_URL": database_url, "INCIDENT_RUN_POLICIES": "no"}
     if cache_seconds is not None:
         env["INCIDENT_TOKEN_CACHE_SECONDS"] = cache_seconds
-    server = subprocess.Popen(
-        [sys.executable, "-m", "interfaces.cli.main", "serve"],
-        cwd=folder,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return server, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("the server did not start")
+    return server_process(INCIDENT_SERVE, env, folder)
 
 
 def _wrk(url: str, token: str, seconds: int = SECONDS) -> float:
@@ -104,8 +76,7 @@ def http_rates(database_url: str, folder: str) -> dict[str, list[float]]:
     incident: str | None = None
     for _ in range(ROUNDS):
         for name, seconds in (("cache off", "0"), ("cache on", None)):
-            server, url = _serve(database_url, folder, seconds)
-            try:
+            with _serve(database_url, folder, seconds) as (url, _pid):
                 if incident is None:
                     headers = {"Authorization": f"Bearer {token}"}
                     answer = httpx.post(f"{url}/api/v1/complaints", json=COMPLAINT, headers=headers)
@@ -113,9 +84,6 @@ def http_rates(database_url: str, folder: str) -> dict[str, list[float]]:
                 target = f"{url}/api/v1/incidents/{incident}"
                 _wrk(target, token, seconds=1)  # a fresh process: warm it up
                 rates[name].append(_wrk(target, token))
-            finally:
-                server.terminate()
-                server.wait(30)
     return rates
 
 
