@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
 
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
+from interfaces.sql_engine import engine_for
 from tests.integration.desk_fixtures import SteppingClock
 
 
@@ -21,3 +23,11 @@ def desk(database_url: str, clock: SteppingClock) -> Iterator[IncidentDesk]:
     desk = IncidentDesk(store_env(database_url), clock=clock)
     yield desk
     desk.close()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on the test's store, for the boards and the tables beside the log."""
+    engine = engine_for(database_url)
+    yield engine
+    engine.dispose()

@@ -58,13 +58,6 @@ class RecordingBackoff(Backoff):
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = engine_for(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
 def runners(desk: IncidentDesk, engine: Engine) -> Iterator[list[BoardRunner]]:
     """Runners of a test, always stopped before the desk and the engine close."""
     del desk, engine

@@ -20,7 +20,6 @@ from interfaces.boards.leader import LeaderLock
 from interfaces.boards.rebuild import ProjectorRunningError, rebuild_boards
 from interfaces.boards.runner import BoardRunner
 from interfaces.boards.wiring import make_boards, make_runner
-from interfaces.sql_engine import engine_for
 from projections.complaint_facts import complaint_facts
 from projections.office_board import office_board
 from projections.timeline import timeline
@@ -94,13 +93,6 @@ def board_rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
             ]
             for table in (office_board, timeline, complaint_facts)
         }
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = engine_for(database_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

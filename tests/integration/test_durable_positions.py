@@ -11,11 +11,9 @@ import asyncio
 import itertools
 import sqlite3
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from uuid import UUID
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
@@ -41,13 +39,6 @@ from tests.integration.test_risk_storm import OUTLETS, deserved
 
 STORM_MONTHS = itertools.count(1)
 EVERY_TYPE = frozenset({"complaint", "emergency"})
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = engine_for(database_url)
-    yield engine
-    engine.dispose()
 
 
 def head(desk: IncidentDesk) -> int:

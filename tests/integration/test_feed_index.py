@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,13 +21,6 @@ from projections.tracking import board_tracking
 from tests.integration.test_boards import OUTLETS, random_history
 
 EVERY_TYPE = frozenset({"complaint", "emergency"})
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = engine_for(database_url)
-    yield engine
-    engine.dispose()
 
 
 def live_messages(desk: IncidentDesk) -> tuple[IncidentIndex, list[FeedMessage]]:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from eventsourcing.domain import Aggregate
 from sqlalchemy import Engine, Table, delete, inspect
 
@@ -31,7 +30,6 @@ from interfaces.boards.leader import LeaderLock
 from interfaces.boards.rebuild import rebuild_boards
 from interfaces.boards.runner import BoardRunner
 from interfaces.boards.wiring import make_boards
-from interfaces.sql_engine import engine_for
 from projections.complaint_facts import complaint_facts
 from projections.tracking import board_tracking
 from tests.integration.desk_fixtures import OFFICE, SteppingClock
@@ -197,13 +195,6 @@ def stored_bytes(engine: Engine, tables: list[Table]) -> dict[str, list[Any]]:
 def live_indexes(engine: Engine, tables: list[Table]) -> dict[str, list[Any]]:
     found = inspect(engine)
     return {t.name: sorted(str(i) for i in found.get_indexes(t.name)) for t in tables}
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = engine_for(database_url)
-    yield engine
-    engine.dispose()
 
 
 def boards_tables(desk: IncidentDesk) -> list[Table]:
