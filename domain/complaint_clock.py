@@ -22,6 +22,9 @@ class ComplaintClock(Immutable):
     limit_days: int = STANDARD_LIMIT_DAYS
     paused_since: datetime | None = None
     paused_seconds: float = 0.0
+    # When the last pause since the last (re)start ended. A default, so that snapshots taken before
+    # it existed still load (their next pause is then checked against the start only).
+    resumed_at: datetime | None = None
 
     @property
     def is_paused(self) -> bool:
@@ -34,6 +37,15 @@ class ComplaintClock(Immutable):
         if self.paused_since is not None:
             return None
         return self._due_at()
+
+    @property
+    def settled_until(self) -> datetime:
+        """The last restart or the end of the last pause, whichever is later.
+
+        The clock's past up to here is settled: a new pause begins at or after it, so that paused
+        stretches never overlap and no stretch of time is counted as paused twice.
+        """
+        return self.started_at if self.resumed_at is None else max(self.started_at, self.resumed_at)
 
     def remaining_seconds(self, now: datetime) -> float:
         """Seconds left (negative when overdue); while paused, what was left when it paused."""
@@ -53,7 +65,7 @@ class ComplaintClock(Immutable):
         if self.paused_since is None:
             return self
         gap = max((at - self.paused_since).total_seconds(), 0.0)
-        return replace(self, paused_since=None, paused_seconds=self.paused_seconds + gap)
+        return replace(self, paused_since=None, paused_seconds=self.paused_seconds + gap, resumed_at=at)
 
     def extended(self, to_days: int) -> "ComplaintClock":
         """The clock with a new limit in days from the start."""
@@ -61,7 +73,7 @@ class ComplaintClock(Immutable):
 
     def restarted(self, at: datetime) -> "ComplaintClock":
         """New facts restart the clock from their receipt, ending any pause; the limit stays."""
-        return replace(self, started_at=at, paused_since=None, paused_seconds=0.0)
+        return replace(self, started_at=at, paused_since=None, paused_seconds=0.0, resumed_at=None)
 
     def _due_at(self) -> datetime:
         return self.started_at + timedelta(days=self.limit_days, seconds=self.paused_seconds)

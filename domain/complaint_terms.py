@@ -53,3 +53,11 @@ class ComplaintOutcome(Labelled):
     RESOLVED = "resolved", "已解决", "Resolved"
     UNFOUNDED = "unfounded", "经核实不属实", "Unfounded"
     WITHDRAWN = "withdrawn", "客户撤回", "Withdrawn by the customer"
+
+
+class WithdrawalConfirmation(Labelled):
+    """How the customer's withdrawal of the complaint was confirmed (撤回投诉的确认方式)."""
+
+    PHONE = "phone", "电话确认", "By phone"
+    IN_PERSON = "in_person", "当面确认", "In person"
+    WRITTEN = "written", "书面确认", "In writing"

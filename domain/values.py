@@ -4,7 +4,7 @@ from enum import Enum
 
 from domain.actors import CLOCK_SKEW_TOLERANCE, Actor, Role, Stamp
 from domain.complaint_clock import ComplaintClock
-from domain.complaint_terms import Category, Channel, ComplaintOutcome, Subcategory
+from domain.complaint_terms import Category, Channel, ComplaintOutcome, Subcategory, WithdrawalConfirmation
 from domain.contact import CustomerContact
 from domain.emergency_terms import Audience, Authority, EmergencyKind
 from domain.labelled import Labelled
@@ -20,6 +20,7 @@ ENUM_TYPES: tuple[type[Enum], ...] = (
     Category,
     Subcategory,
     ComplaintOutcome,
+    WithdrawalConfirmation,
     EmergencyKind,
     Authority,
     Audience,
@@ -54,4 +55,5 @@ __all__ = [
     "Role",
     "Stamp",
     "Subcategory",
+    "WithdrawalConfirmation",
 ]

@@ -2,12 +2,15 @@
 
 Both come from the commands declared on the aggregates (domain/commands.py), for either kind of
 incident: the client works offline, before it knows the incident's kind. The API takes no coercion
-("true" is not a boolean), so a field's text is turned into the type its command declares.
+("true" is not a boolean), so a field's text is turned into the type its command declares; a field
+that takes an object (a contact) takes it as JSON text: `--second-contact '{"phone": "139..."}'`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import types
 import typing
 from typing import Any, Union
@@ -53,6 +56,13 @@ def typed_value(command: str, name: str, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     kinds = _field_types(command, name)
+    if any(dataclasses.is_dataclass(kind) for kind in kinds):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            raise typer.BadParameter(
+                f'--{name} takes a JSON object, e.g. \'{{"phone": "13900139000"}}\'', param_hint="fields"
+            ) from None
     if bool in kinds:
         word = value.strip().lower()
         if word in TRUE_WORDS or word in FALSE_WORDS:

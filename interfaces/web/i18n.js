@@ -99,6 +99,8 @@ const EVENTS = {
   IdleFlagged: ["长时间无进展", "Flagged as idle"], LevelChanged: ["调整预警级别", "Level changed"],
   AuthorityNotified: ["通报有关部门", "Authority notified"], PlaybookActionDone: ["完成预案动作", "Playbook action done"],
   AnnouncementMade: ["发布公告", "Announcement made"], StoodDown: ["解除应急状态", "Stood down"],
+  SecondExtensionApproved: ["批准再次延期", "Second extension approved"],
+  WithdrawalRecorded: ["客户撤回投诉", "Withdrawal recorded"],
 };
 
 // Field names of event data, for the timeline; values of other fields are shown as sent.
@@ -111,6 +113,7 @@ const FIELDS = {
   comment: ["意见", "Comment"], satisfied: ["满意", "Satisfied"], audience: ["对象", "Audience"], text: ["内容", "Text"],
   approver: ["批准人", "Approver"], approved_by: ["批准人", "Approved by"], outcome: ["结果", "Outcome"],
   details: ["详情", "Details"], facts: ["新情况", "Facts"], due_at: ["期限", "Due"], limit_days: ["期限天数", "Limit (days)"],
+  confirmed_by: ["确认方式", "Confirmed"], second_contact: ["二次挽留联系方式", "Contact for a second attempt"],
 };
 
 // Roles of the actors in the timeline (the API sends the code only).

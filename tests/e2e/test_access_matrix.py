@@ -24,8 +24,24 @@ from tests.e2e.server import issue_token, running_server
 
 INSIDE, OUTSIDE = "BJ-HD-01", "SH-PD-01"  # a Beijing outlet, and one in Shanghai
 TOKEN_UNITS = {Role.BRANCH: INSIDE, Role.OFFICE: "BJ", Role.CALL_CENTRE: "", Role.AUDITOR: "", Role.ADMIN: ""}
-BRANCH_MAY_NOT = {"close", "reopen", "change_level", "stand_down+waiver", "warn_deadline", "flag_idle"}
-CALL_CENTRE_MAY = {"report", "acknowledge", "add_note", "correct_entry", "escalate", "receive_new_facts"}
+BRANCH_MAY_NOT = {
+    "close",
+    "reopen",
+    "change_level",
+    "stand_down+waiver",
+    "warn_deadline",
+    "flag_idle",
+    "approve_second_extension",
+}
+CALL_CENTRE_MAY = {
+    "report",
+    "acknowledge",
+    "add_note",
+    "correct_entry",
+    "escalate",
+    "receive_new_facts",
+    "record_withdrawal",
+}
 
 
 def allowed(role: Role, kind: str, command: str, inside: bool) -> bool:

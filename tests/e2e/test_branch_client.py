@@ -202,7 +202,10 @@ def test_a_branch_reports_a_complaint_acts_on_it_and_reads_it_back(server: Serve
             ("isolate-customer", "--place", "贵宾室 VIP room"),
             ("apologise", "--note", "充分道歉 a full apology"),
             ("check-facts", "--founded", "--findings", "the note was counterfeit"),
-        ]
+            # An object field takes JSON; a customer not retained leaves a contact (personal data).
+            ("attempt-retention", "--real-reason", "不满", "--offer", "专属经理", "--retained", "no",
+             "--second-contact", '{"phone": "13900139000"}'),
+        ]  # fmt: skip
         for version, act in enumerate(acts, start=2):
             done = teller("act", complaint, *act)
             assert done.exit_code == 0, done.output
@@ -214,6 +217,7 @@ def test_a_branch_reports_a_complaint_acts_on_it_and_reads_it_back(server: Serve
         assert "投诉 Complaint" in shown.stdout
         assert "给出解决方案 Propose a solution" in shown.stdout  # the next step, in both languages
         assert "13800000000" not in shown.stdout  # personal data stays out of the human view
+        assert "13900139000" not in shown.stdout
 
         history = teller("history", complaint)
         assert history.exit_code == 0, history.output
@@ -440,6 +444,7 @@ def test_a_queued_command_the_server_now_refuses_is_set_aside_and_the_rest_go_th
             "--level", "red", "--summary", "抢劫 robbery", "--exercise", url=offline,
         ).exit_code == 0  # fmt: skip
         ok(teller("act", complaint, "add-note", "--text", "客户已离开 the customer left", url=offline))
+        ok(office("act", complaint, "record-withdrawal", "--confirmed-by", "phone"))
         ok(office("act", complaint, "close", "--outcome", "withdrawn", "--summary", "客户撤回 withdrawn"))
 
         synced = teller("sync")
@@ -456,5 +461,10 @@ def test_a_queued_command_the_server_now_refuses_is_set_aside_and_the_rest_go_th
         assert (rejected["error"]["status"], rejected["error"]["code"]) == (409, "incident_closed")
         assert "apologise" in teller("outbox", "--rejected").stdout
 
-        assert names(server.history(complaint, teller.token)) == ["Reported", "Closed", "NoteAdded"]
+        assert names(server.history(complaint, teller.token)) == [
+            "Reported",
+            "WithdrawalRecorded",
+            "Closed",
+            "NoteAdded",
+        ]
         assert names(server.history(emergency, teller.token)) == ["Reported"]

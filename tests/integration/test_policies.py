@@ -31,7 +31,16 @@ from domain.errors import InvalidInputError
 from domain.organisation import Organisation, Unit, UnitKind
 from domain.outlet_queue import OutletQueue, queue_id
 from domain.risk_grading import RiskThresholds
-from domain.values import Actor, Category, Channel, ComplaintOutcome, EmergencyKind, Level, Role
+from domain.values import (
+    Actor,
+    Category,
+    Channel,
+    ComplaintOutcome,
+    EmergencyKind,
+    Level,
+    Role,
+    WithdrawalConfirmation,
+)
 from tests.integration.desk_fixtures import OFFICE, T0, SteppingClock, log_length
 
 HOURS = timedelta(hours=1)
@@ -223,6 +232,12 @@ def test_a_paused_or_closed_complaint_is_neither_warned_nor_escalated(
     withdrawn = complaint(desk)
     desk.act(
         withdrawn,
+        Complaint.record_withdrawal(confirmed_by=WithdrawalConfirmation.PHONE),
+        actor=OFFICE,
+        occurred_at=None,
+    )
+    desk.act(
+        withdrawn,
         Complaint.close(outcome=ComplaintOutcome.WITHDRAWN, summary="撤回"),
         actor=OFFICE,
         occurred_at=None,
@@ -233,6 +248,39 @@ def test_a_paused_or_closed_complaint_is_neither_warned_nor_escalated(
         clock.now = T0 + timedelta(days=days)
         tick(runner)
     assert log_length(desk) == length
+
+
+def test_a_complaint_reopened_on_day_20_of_15_is_not_escalated_at_the_next_tick(
+    desk: IncidentDesk, clock: SteppingClock
+) -> None:
+    complaint_id = complaint(desk)
+    clock.now = T0 + timedelta(days=2)
+    desk.act(
+        complaint_id,
+        Complaint.record_withdrawal(confirmed_by=WithdrawalConfirmation.PHONE),
+        actor=OFFICE,
+        occurred_at=None,
+    )
+    desk.act(
+        complaint_id,
+        Complaint.close(outcome=ComplaintOutcome.WITHDRAWN, summary="撤回"),
+        actor=OFFICE,
+        occurred_at=None,
+    )
+    runner = run(desk, ComplaintClockPolicy(desk, PolicySettings()))
+    clock.now = T0 + timedelta(days=20)
+    desk.act(complaint_id, Complaint.reopen(reason="客户称并未撤回"), actor=OFFICE, occurred_at=None)
+    settle(runner)
+    length = log_length(desk)
+    clock.advance(minutes=1)
+    tick(runner)
+    assert log_length(desk) == length  # neither escalated nor warned: its clock restarted at day 20
+    assert desk.get_incident(complaint_id).due_at == T0 + timedelta(days=35)  # type: ignore[attr-defined]
+    clock.now = T0 + timedelta(days=35, seconds=1)
+    tick(runner)
+    escalated = last(desk, complaint_id)
+    assert isinstance(escalated, Complaint.Escalated)  # and it is held to the restarted clock
+    assert "overdue" in escalated.reason
 
 
 def test_the_warning_lead_is_a_setting(desk: IncidentDesk, clock: SteppingClock) -> None:

@@ -25,6 +25,7 @@ from domain.values import (
     ComplaintOutcome,
     EmergencyKind,
     Level,
+    WithdrawalConfirmation,
 )
 from interfaces.boards.leader import LeaderLock
 from interfaces.boards.rebuild import rebuild_boards
@@ -55,11 +56,18 @@ COMPLAINT_MOVES: list[tuple[str, Fields]] = [
     ("follow_up", _fixed(satisfied=False, comment="不满意")),
     ("escalate", _fixed(reason="客户威胁曝光", level=Level.ORANGE)),
     ("escalate", _fixed(reason="督办")),
-    ("extend_deadline", _fixed(reason="情况复杂", approver="行长", complainant_informed=True)),
+    ("approve_second_extension", _fixed(reason="特别复杂")),
+    ("extend_deadline", _fixed(reason="情况复杂", complainant_informed=True)),
     ("pause_clock", _fixed(reason="外部鉴定")),
     ("resume_clock", _fixed(note="鉴定完成")),
     ("receive_new_facts", _fixed(facts="新证据 🧾")),
-    ("attempt_retention", _fixed(real_reason="利率", offer="优惠", retained=True, second_contact="x")),
+    ("attempt_retention", _fixed(real_reason="利率", offer="优惠", retained=True)),
+    (
+        "attempt_retention",
+        _fixed(real_reason="利率", offer="优惠", retained=False, second_contact=CustomerContact(phone="138")),
+    ),
+    ("record_withdrawal", _fixed(confirmed_by=WithdrawalConfirmation.IN_PERSON, note="当面撤回")),
+    ("close", _fixed(outcome=ComplaintOutcome.WITHDRAWN, summary="客户撤回")),
     ("warn_deadline", lambda c: {"due_at": c.due_at or c.received_at}),  # paused: refused
     ("correct_entry", _fixed(corrects_version=1, reason="笔误", correction="改正")),
     ("isolate_customer", _fixed(place="贵宾室")),

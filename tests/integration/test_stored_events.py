@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -19,6 +21,7 @@ from domain.values import (
     CustomerContact,
     EmergencyKind,
     Level,
+    WithdrawalConfirmation,
 )
 from tests.integration.desk_fixtures import OFFICE, T0, TELLER, complaint_fields, emergency_fields, fresh_desk
 
@@ -36,14 +39,19 @@ COMPLAINT_JOURNEY: list[Command[Complaint]] = [
     Complaint.carry_out_solution(details="已更换"),
     Complaint.escalate(reason="客户威胁找媒体", level=Level.YELLOW),
     Complaint.extend_deadline(reason="复杂案件 complex case"),
-    Complaint.extend_deadline(reason="需外部鉴定", approver="分行副行长 李", complainant_informed=True),
+    Complaint.approve_second_extension(reason="需外部鉴定，特别复杂"),
+    Complaint.extend_deadline(reason="需外部鉴定", complainant_informed=True),
     Complaint.pause_clock(reason="假币送人民银行鉴定"),
     Complaint.resume_clock(note="鉴定结果已回"),
     Complaint.receive_new_facts(facts="客户提供了取款凭条"),
     Complaint.attempt_retention(real_reason="不信任", offer="专属客户经理", retained=True),
+    Complaint.attempt_retention(
+        real_reason="利率", offer="优惠", retained=False, second_contact=CustomerContact(phone="13800138000")
+    ),
     Complaint.follow_up(satisfied=True, comment="回访满意"),
     Complaint.close(outcome=ComplaintOutcome.RESOLVED, summary="已解决"),
     Complaint.reopen(reason="客户再次来电"),
+    Complaint.record_withdrawal(confirmed_by=WithdrawalConfirmation.WRITTEN, note="客户递交撤诉书"),
     Complaint.add_note(text="补充记录"),
     Complaint.correct_entry(corrects_version=3, reason="地点写错", correction="小会议室"),
 ]
@@ -122,3 +130,33 @@ def test_an_incident_loaded_from_a_snapshot_equals_one_replayed_from_every_event
         replayed = event.mutate(replayed)  # type: ignore[attr-defined]
     assert replayed is not None
     assert state(from_snapshot) == state(replayed)
+
+
+def test_events_recorded_before_approvals_and_contacts_still_load(desk: IncidentDesk) -> None:
+    complaint_id = desk.report_complaint(actor=TELLER, occurred_at=T0, **complaint_fields()).incident_id
+    act_through(desk, complaint_id, COMPLAINT_JOURNEY[:19])
+    written = desk.history(complaint_id)
+    extended = next(e for e in reversed(written) if isinstance(e, Complaint.DeadlineExtended))
+    retention = next(e for e in written if isinstance(e, Complaint.RetentionAttempted))
+
+    def as_stored_before(event: Any, **old: Any) -> Any:
+        # The shape those events had: the free-text approver, the contact as text, no approved_by.
+        stored = desk.mapper.to_stored_event(event)
+        state = {k: v for k, v in json.loads(stored.state).items() if k != "approved_by"} | old
+        return desk.mapper.to_domain_event(dataclasses.replace(stored, state=json.dumps(state).encode()))
+
+    old_extension = as_stored_before(extended, approver="分行副行长 李")
+    assert isinstance(old_extension, Complaint.DeadlineExtended)
+    assert (old_extension.approver, old_extension.approved_by, old_extension.limit_days) == (
+        "分行副行长 李",
+        None,
+        60,
+    )
+    old_retention = as_stored_before(retention, second_contact="下周一电话回访")
+    assert isinstance(old_retention, Complaint.RetentionAttempted)
+    assert old_retention.second_contact == "下周一电话回访"
+    replayed = None
+    for event in [*written[: written.index(extended)], old_extension]:
+        replayed = event.mutate(replayed)
+    assert isinstance(replayed, Complaint)
+    assert replayed.clock.limit_days == 60

@@ -37,7 +37,7 @@ def test_every_method_that_records_an_event_is_a_declared_command(kind: type) ->
 
 def test_each_kind_has_its_commands_and_no_report() -> None:
     assert (len(commands_of(Complaint)), len(commands_of(Emergency)), len(commands_of(OutletQueue))) == (
-        20,
+        22,
         14,
         3,
     )
@@ -55,6 +55,7 @@ def test_only_the_office_decides_closing_reopening_levels_and_the_policies_marks
     assert decisions == {
         ("Complaint", "close"),
         ("Complaint", "reopen"),
+        ("Complaint", "approve_second_extension"),
         ("Complaint", "warn_deadline"),
         ("Complaint", "flag_idle"),
         ("Emergency", "close"),
@@ -73,7 +74,14 @@ def test_standing_down_is_the_office_s_decision_only_when_it_waives_open_actions
 
 def test_the_intake_steps_are_the_call_centre_s() -> None:
     intake = {name for name, declared in commands_of(Complaint).items() if declared.intake}
-    assert intake == {"acknowledge", "add_note", "correct_entry", "escalate", "receive_new_facts"}
+    assert intake == {
+        "acknowledge",
+        "add_note",
+        "correct_entry",
+        "escalate",
+        "receive_new_facts",
+        "record_withdrawal",
+    }
 
 
 def test_a_command_made_on_the_class_carries_its_kind_name_and_fields() -> None:

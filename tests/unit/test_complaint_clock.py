@@ -1,10 +1,15 @@
 """The regulatory complaint clock as a pure value: 15/30/60 days, pauses, restarts."""
 
-from datetime import timedelta
+import itertools
+from datetime import datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.complaint_clock import ComplaintClock, extended_limit
+from domain.errors import DomainError
 
-from .builders import DAY, T0
+from .builders import DAY, T0, reported_complaint, stamp
 
 SECOND = timedelta(seconds=1)
 
@@ -69,6 +74,14 @@ def test_new_facts_restart_the_clock_from_their_receipt_keeping_the_limit() -> N
     assert restarted.due_at == T0 + 50 * DAY
 
 
+def test_the_clock_settles_at_its_last_restart_or_the_end_of_its_last_pause() -> None:
+    clock = ComplaintClock(started_at=T0)
+    assert clock.settled_until == T0
+    clock = clock.paused(T0 + 2 * DAY).resumed(T0 + 4 * DAY)
+    assert clock.settled_until == T0 + 4 * DAY
+    assert clock.restarted(T0 + 3 * DAY).settled_until == T0 + 3 * DAY
+
+
 def test_resuming_a_running_clock_changes_nothing() -> None:
     clock = ComplaintClock(started_at=T0)
     assert clock.resumed(T0 + DAY) == clock
@@ -78,3 +91,46 @@ def test_clock_values_are_immutable() -> None:
     clock = ComplaintClock(started_at=T0)
     clock.paused(T0 + DAY)
     assert not clock.is_paused
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["pause", "resume"]), st.integers(min_value=-3 * 24 * 60, max_value=60 * 24 * 60)
+        ),
+        max_size=12,
+    )
+)
+def test_the_deadline_moves_by_exactly_the_disjoint_paused_time_never_more_than_elapsed(
+    commands: list[tuple[str, int]],
+) -> None:
+    complaint = reported_complaint()
+    paused: list[tuple[datetime, datetime]] = []
+    began: datetime | None = None
+    latest = T0
+    for name, offset in commands:
+        at = stamp(timedelta(minutes=offset))
+        try:
+            if name == "pause":
+                complaint.pause_clock(at, reason="鉴定")
+            else:
+                complaint.resume_clock(at)
+        except DomainError:
+            continue  # refused: it must change nothing, which the sums below check
+        latest = max(latest, at.occurred_at)
+        if name == "pause":
+            began = at.occurred_at
+        else:
+            assert began is not None
+            paused.append((began, at.occurred_at))
+            began = None
+    if began is not None:
+        latest += timedelta(hours=1)
+        complaint.resume_clock(stamp(latest))
+        paused.append((began, latest))
+    total = sum((end - start for start, end in paused), timedelta())
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in itertools.pairwise(sorted(paused)))
+    assert all(start >= T0 for start, _ in paused)
+    assert complaint.due_at is not None
+    assert complaint.due_at - (T0 + 15 * DAY) == total
+    assert total <= latest - T0

@@ -5,20 +5,25 @@ import itertools
 from domain.commands import commands_of
 from domain.complaint import Complaint
 from domain.errors import (
+    AlreadyDoneError,
     IncidentClosedError,
     IncidentNotClosedError,
     InvalidInputError,
     StepOutOfOrderError,
 )
 from domain.steps import ComplaintStep, handling_path
-from domain.values import Channel, ComplaintOutcome, IncidentStatus, Level
+from domain.values import Channel, ComplaintOutcome, IncidentStatus, Level, WithdrawalConfirmation
 
 from .builders import (
     DAY,
+    LOBBY_MANAGER,
+    OFFICE,
+    T0,
     carried_out_complaint,
     founded_complaint,
     minutes,
     refused,
+    replayed,
     reported_complaint,
     resolved_complaint,
     stamp,
@@ -82,8 +87,11 @@ def test_a_resolved_outcome_needs_a_founded_finding() -> None:
     )
 
 
-def test_a_withdrawn_complaint_closes_at_any_time_with_a_summary() -> None:
+def test_a_withdrawn_complaint_closes_at_any_time_once_the_withdrawal_is_on_record() -> None:
     complaint = reported_complaint()
+    complaint.record_withdrawal(
+        stamp(minutes(2)), confirmed_by=WithdrawalConfirmation.PHONE, note="客户来电撤回"
+    )
     error = refused(
         complaint,
         InvalidInputError,
@@ -93,6 +101,80 @@ def test_a_withdrawn_complaint_closes_at_any_time_with_a_summary() -> None:
     complaint.close(stamp(minutes(3)), outcome=ComplaintOutcome.WITHDRAWN, summary="客户撤回")
     assert complaint.outcome is ComplaintOutcome.WITHDRAWN
     assert complaint.next_expected_step is ComplaintStep.DONE
+
+
+def test_a_founded_complaint_cannot_close_as_withdrawn_without_the_customer_s_withdrawal() -> None:
+    complaint = founded_complaint()
+
+    def close() -> None:
+        complaint.close(stamp(DAY, actor=OFFICE), outcome=ComplaintOutcome.WITHDRAWN, summary="客户撤回")
+
+    error = refused(complaint, StepOutOfOrderError, close)
+    assert "record_withdrawal" in error.message
+    complaint.record_withdrawal(stamp(DAY), confirmed_by=WithdrawalConfirmation.IN_PERSON, note="当面签字")
+    close()
+    assert complaint.outcome is ComplaintOutcome.WITHDRAWN
+
+
+def test_nor_can_a_complaint_whose_facts_were_not_checked() -> None:
+    complaint = reported_complaint()
+    refused(
+        complaint,
+        StepOutOfOrderError,
+        lambda: complaint.close(stamp(DAY), outcome=ComplaintOutcome.WITHDRAWN, summary="撤回"),
+    )
+
+
+def test_the_withdrawal_records_how_it_was_confirmed_and_by_whom() -> None:
+    complaint = founded_complaint()
+    complaint.record_withdrawal(stamp(DAY, actor=LOBBY_MANAGER), confirmed_by=WithdrawalConfirmation.WRITTEN)
+    event = complaint.pending_events[-1]
+    assert isinstance(event, Complaint.WithdrawalRecorded)
+    assert event.confirmed_by is WithdrawalConfirmation.WRITTEN
+    assert event.actor == LOBBY_MANAGER
+    assert complaint.withdrawal_recorded
+    assert replayed(complaint).withdrawal_recorded
+    refused(
+        complaint,
+        AlreadyDoneError,
+        lambda: complaint.record_withdrawal(stamp(DAY), confirmed_by=WithdrawalConfirmation.PHONE),
+    )
+
+
+def test_a_reopened_complaint_s_earlier_withdrawal_no_longer_stands() -> None:
+    complaint = reported_complaint()
+    complaint.record_withdrawal(stamp(DAY), confirmed_by=WithdrawalConfirmation.PHONE)
+    complaint.close(stamp(DAY, actor=OFFICE), outcome=ComplaintOutcome.WITHDRAWN, summary="撤回")
+    complaint.reopen(stamp(3 * DAY, actor=OFFICE), reason="客户再次投诉")
+    assert not complaint.withdrawal_recorded
+    refused(
+        complaint,
+        StepOutOfOrderError,
+        lambda: complaint.close(stamp(3 * DAY), outcome=ComplaintOutcome.WITHDRAWN, summary="撤回"),
+    )
+
+
+def test_a_complaint_reopened_on_day_20_of_15_is_not_overdue_its_clock_restarts() -> None:
+    complaint = reported_complaint()
+    complaint.record_withdrawal(stamp(2 * DAY), confirmed_by=WithdrawalConfirmation.PHONE)
+    complaint.close(stamp(2 * DAY, actor=OFFICE), outcome=ComplaintOutcome.WITHDRAWN, summary="撤回")
+    complaint.reopen(stamp(20 * DAY, actor=OFFICE), reason="客户称并未撤回")
+    assert not complaint.is_overdue(T0 + 20 * DAY + minutes(1))
+    assert complaint.clock.started_at == T0 + 20 * DAY
+    assert complaint.due_at == T0 + 35 * DAY
+    assert complaint.is_overdue(T0 + 35 * DAY + minutes(1))
+    assert replayed(complaint).due_at == T0 + 35 * DAY
+
+
+def test_a_reopening_keeps_the_limit_already_granted_and_ends_a_pause() -> None:
+    complaint = reported_complaint()
+    complaint.extend_deadline(stamp(DAY), reason="复杂")
+    complaint.pause_clock(stamp(2 * DAY), reason="鉴定")
+    complaint.record_withdrawal(stamp(3 * DAY), confirmed_by=WithdrawalConfirmation.PHONE)
+    complaint.close(stamp(3 * DAY, actor=OFFICE), outcome=ComplaintOutcome.WITHDRAWN, summary="撤回")
+    complaint.reopen(stamp(40 * DAY, actor=OFFICE), reason="客户再诉")
+    assert not complaint.clock.is_paused
+    assert complaint.due_at == T0 + 70 * DAY
 
 
 def test_a_closed_complaint_refuses_every_command_but_notes_corrections_and_reopening() -> None:
@@ -116,6 +198,10 @@ def test_a_closed_complaint_refuses_every_command_but_notes_corrections_and_reop
             s, real_reason="x", offer="y", retained=True
         ),
         "close": lambda: complaint.close(s, outcome=ComplaintOutcome.WITHDRAWN, summary="x"),
+        "approve_second_extension": lambda: complaint.approve_second_extension(s, reason="x"),
+        "record_withdrawal": lambda: complaint.record_withdrawal(
+            s, confirmed_by=WithdrawalConfirmation.PHONE
+        ),
         "warn_deadline": lambda: complaint.warn_deadline(s, due_at=s.occurred_at),
         "flag_idle": lambda: complaint.flag_idle(s, idle_since=complaint.last_event_at),
     }

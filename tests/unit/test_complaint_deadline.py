@@ -1,9 +1,19 @@
 """A complaint under its time limit: extensions, pauses, new facts and overdue checks."""
 
+from domain.commands import commands_of
 from domain.complaint import Complaint
-from domain.errors import ClockStateError, ExtensionRefusedError, InvalidInputError
+from domain.errors import (
+    AlreadyDoneError,
+    ApprovalRequiredError,
+    ClockStateError,
+    ExtensionRefusedError,
+    InvalidInputError,
+)
+from domain.values import Actor, Role
 
 from .builders import (
+    BRANCH_HEAD,
+    CALL_CENTRE,
     DAY,
     OFFICE,
     T0,
@@ -43,40 +53,99 @@ def test_the_first_extension_gives_30_days_for_a_complex_case() -> None:
     assert event.approver is None
 
 
-def test_a_second_extension_adds_30_more_with_approval_and_the_complainant_told() -> None:
+def test_a_second_extension_adds_30_more_once_a_higher_office_approved_and_the_complainant_told() -> None:
     complaint = reported_complaint()
     complaint.extend_deadline(stamp(10 * DAY), reason="复杂")
-    complaint.extend_deadline(
-        stamp(25 * DAY, actor=OFFICE),
-        reason="特别复杂，需司法鉴定",
-        approver="总行高级管理人员 陈某",
-        complainant_informed=True,
-    )
+    complaint.approve_second_extension(stamp(24 * DAY, actor=OFFICE), reason="需司法鉴定，特别复杂")
+    complaint.extend_deadline(stamp(25 * DAY), reason="特别复杂，需司法鉴定", complainant_informed=True)
     assert complaint.clock.limit_days == 60
     assert complaint.due_at == T0 + 60 * DAY
     assert not complaint.is_overdue(T0 + 45 * DAY)
+    approved, extended = complaint.collect_events()[-2:]
+    assert isinstance(approved, Complaint.SecondExtensionApproved)
+    assert approved.actor == OFFICE  # the approver, as their token authenticated them
+    assert isinstance(extended, Complaint.DeadlineExtended)
+    assert extended.approved_by == OFFICE
+    assert extended.approver is None
 
 
-def test_a_second_extension_without_an_approver_is_refused() -> None:
+def test_the_approval_may_come_before_the_first_extension() -> None:
+    complaint = reported_complaint()
+    complaint.approve_second_extension(stamp(5 * DAY, actor=OFFICE), reason="案情特别复杂")
+    complaint.extend_deadline(stamp(10 * DAY), reason="复杂")
+    assert complaint.second_extension_approved_by == OFFICE  # the first extension does not use it
+    complaint.extend_deadline(stamp(20 * DAY), reason="特别复杂", complainant_informed=True)
+    assert complaint.clock.limit_days == 60
+    assert complaint.second_extension_approved_by is None
+
+
+def test_a_second_extension_without_an_approval_is_refused() -> None:
     complaint = reported_complaint()
     complaint.extend_deadline(stamp(10 * DAY), reason="复杂")
-    for approver in (None, "  "):
+    error = refused(
+        complaint,
+        ApprovalRequiredError,
+        lambda: complaint.extend_deadline(stamp(20 * DAY), reason="特别复杂", complainant_informed=True),
+    )
+    assert "approve_second_extension" in error.message
+    assert error.code == "approval_required"
 
-        def extend(approver: str | None = approver) -> None:
-            complaint.extend_deadline(
-                stamp(20 * DAY), reason="特别复杂", approver=approver, complainant_informed=True
-            )
 
-        refused(complaint, ExtensionRefusedError, extend)
+def test_a_second_extension_cannot_name_its_approver_in_free_text() -> None:
+    assert "approver" not in commands_of(Complaint)["extend_deadline"].parameters
+
+
+def test_only_a_person_of_an_office_above_the_outlet_approves_a_second_extension() -> None:
+    outlet_office = Actor(id="u-0101-office", role=Role.OFFICE, unit="0101", name="网点内勤")
+    system = Actor(id="policy:complaint-clock", role=Role.SYSTEM, unit="")
+    for actor in (BRANCH_HEAD, CALL_CENTRE, outlet_office, system):
+        complaint = reported_complaint()
+        error = refused(
+            complaint,
+            ApprovalRequiredError,
+            lambda complaint=complaint, actor=actor: complaint.approve_second_extension(
+                stamp(DAY, actor=actor), reason="特别复杂"
+            ),
+        )
+        assert "higher office" in error.message
+
+
+def test_a_second_extension_is_approved_once_and_with_a_reason() -> None:
+    complaint = reported_complaint()
+    error = refused(
+        complaint,
+        InvalidInputError,
+        lambda: complaint.approve_second_extension(stamp(DAY, actor=OFFICE), reason=" "),
+    )
+    assert error.field == "reason"
+    complaint.approve_second_extension(stamp(DAY, actor=OFFICE), reason="特别复杂")
+    refused(
+        complaint,
+        AlreadyDoneError,
+        lambda: complaint.approve_second_extension(stamp(2 * DAY, actor=OFFICE), reason="再批"),
+    )
+
+
+def test_one_approval_allows_one_extension_and_none_after_the_second() -> None:
+    complaint = reported_complaint()
+    complaint.extend_deadline(stamp(10 * DAY), reason="复杂")
+    complaint.approve_second_extension(stamp(20 * DAY, actor=OFFICE), reason="特别复杂")
+    complaint.extend_deadline(stamp(20 * DAY), reason="特别复杂", complainant_informed=True)
+    refused(
+        complaint,
+        ExtensionRefusedError,
+        lambda: complaint.approve_second_extension(stamp(21 * DAY, actor=OFFICE), reason="再批"),
+    )
 
 
 def test_a_second_extension_without_telling_the_complainant_is_refused() -> None:
     complaint = reported_complaint()
     complaint.extend_deadline(stamp(10 * DAY), reason="复杂")
+    complaint.approve_second_extension(stamp(20 * DAY, actor=OFFICE), reason="特别复杂")
     error = refused(
         complaint,
         ExtensionRefusedError,
-        lambda: complaint.extend_deadline(stamp(20 * DAY), reason="特别复杂", approver="陈某"),
+        lambda: complaint.extend_deadline(stamp(20 * DAY), reason="特别复杂"),
     )
     assert "informed" in error.message
 
@@ -84,13 +153,12 @@ def test_a_second_extension_without_telling_the_complainant_is_refused() -> None
 def test_there_is_no_third_extension() -> None:
     complaint = reported_complaint()
     complaint.extend_deadline(stamp(10 * DAY), reason="复杂")
-    complaint.extend_deadline(stamp(20 * DAY), reason="特别复杂", approver="陈某", complainant_informed=True)
+    complaint.approve_second_extension(stamp(20 * DAY, actor=OFFICE), reason="特别复杂")
+    complaint.extend_deadline(stamp(20 * DAY), reason="特别复杂", complainant_informed=True)
     error = refused(
         complaint,
         ExtensionRefusedError,
-        lambda: complaint.extend_deadline(
-            stamp(50 * DAY), reason="再延", approver="陈某", complainant_informed=True
-        ),
+        lambda: complaint.extend_deadline(stamp(50 * DAY), reason="再延", complainant_informed=True),
     )
     assert error.code == "extension_refused"
 
@@ -116,6 +184,47 @@ def test_a_paused_clock_cannot_be_paused_again() -> None:
     complaint = reported_complaint()
     complaint.pause_clock(stamp(DAY), reason="鉴定")
     refused(complaint, ClockStateError, lambda: complaint.pause_clock(stamp(2 * DAY), reason="x"))
+
+
+def test_a_pause_inside_a_running_pause_adds_nothing_to_the_deadline() -> None:
+    complaint = reported_complaint()
+    complaint.pause_clock(stamp(5 * DAY), reason="鉴定")
+    refused(complaint, ClockStateError, lambda: complaint.pause_clock(stamp(6 * DAY), reason="再次鉴定"))
+    complaint.resume_clock(stamp(10 * DAY))
+    assert complaint.due_at == T0 + 20 * DAY
+
+
+def test_a_pause_cannot_begin_before_the_complaint_was_received() -> None:
+    complaint = reported_complaint()
+    # Within the clocks' disagreement the stamp itself is accepted: the pause rule still refuses it.
+    error = refused(
+        complaint, InvalidInputError, lambda: complaint.pause_clock(stamp(-minutes(3)), reason="x")
+    )
+    assert error.field == "occurred_at"
+    assert "received" in error.message
+    assert complaint.due_at == T0 + 15 * DAY
+
+
+def test_a_pause_cannot_be_back_dated_before_the_last_pause_ended() -> None:
+    complaint = reported_complaint()
+    complaint.pause_clock(stamp(5 * DAY), reason="鉴定")
+    complaint.resume_clock(stamp(10 * DAY))
+    for at in (6 * DAY, 10 * DAY - minutes(1)):
+        error = refused(
+            complaint, InvalidInputError, lambda at=at: complaint.pause_clock(stamp(at), reason="补记鉴定")
+        )
+        assert error.field == "occurred_at"
+        assert "last pause ended" in error.message
+    complaint.pause_clock(stamp(10 * DAY), reason="第二次鉴定")  # back to back is no overlap
+    complaint.resume_clock(stamp(12 * DAY))
+    assert complaint.due_at == T0 + 22 * DAY
+
+
+def test_a_pause_cannot_be_back_dated_before_the_clock_last_restarted() -> None:
+    complaint = reported_complaint()
+    complaint.receive_new_facts(stamp(8 * DAY), facts="客户补充材料")
+    error = refused(complaint, InvalidInputError, lambda: complaint.pause_clock(stamp(7 * DAY), reason="x"))
+    assert "restarted" in error.message
 
 
 def test_a_running_clock_cannot_be_resumed() -> None:

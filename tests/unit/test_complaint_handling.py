@@ -14,7 +14,7 @@ from domain.errors import (
     StepOutOfOrderError,
 )
 from domain.steps import ComplaintStep
-from domain.values import Category, Channel, IncidentStatus, Level, Subcategory
+from domain.values import Category, Channel, CustomerContact, IncidentStatus, Level, Subcategory
 
 from .builders import (
     CALL_CENTRE,
@@ -306,10 +306,36 @@ def test_retention_attempts_record_the_outcome_and_a_second_contact() -> None:
         real_reason="对处理速度不满",
         offer="提供专属客户经理",
         retained=False,
-        second_contact="下周一电话回访",
+        second_contact=CustomerContact(phone="13800138000"),
     )
     assert complaint.retention_attempts == 1
     assert complaint.retained is False
+    [*_, event] = complaint.collect_events()
+    assert isinstance(event, Complaint.RetentionAttempted)
+    assert event.second_contact == CustomerContact(phone="13800138000")
+    assert "13800138000" not in repr(event.second_contact)  # personal data
+
+
+def test_a_customer_not_retained_must_leave_a_contact_for_a_second_attempt() -> None:
+    complaint = reported_complaint()
+    for contact in (None, CustomerContact()):
+
+        def attempt(contact: CustomerContact | None = contact) -> None:
+            complaint.attempt_retention(
+                stamp(minutes(30)), real_reason="利率", offer="优惠", retained=False, second_contact=contact
+            )
+
+        error = refused(complaint, InvalidInputError, attempt)
+        assert error.field == "second_contact"
+        assert "二次挽留" in error.message
+
+
+def test_a_retained_customer_needs_no_second_contact() -> None:
+    complaint = reported_complaint()
+    complaint.attempt_retention(stamp(minutes(30)), real_reason="利率", offer="优惠", retained=True)
+    [*_, event] = complaint.collect_events()
+    assert isinstance(event, Complaint.RetentionAttempted)
+    assert event.second_contact is None
 
 
 def test_a_retention_attempt_needs_the_real_reason_and_an_offer() -> None:

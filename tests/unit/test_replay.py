@@ -7,7 +7,14 @@ from eventsourcing.utils import get_topic
 
 from domain.complaint import Complaint
 from domain.emergency import Emergency
-from domain.values import Audience, Authority, ComplaintOutcome, EmergencyKind, Level
+from domain.values import (
+    Audience,
+    Authority,
+    ComplaintOutcome,
+    EmergencyKind,
+    Level,
+    WithdrawalConfirmation,
+)
 
 from .builders import (
     DAY,
@@ -39,8 +46,10 @@ COMPLAINT_TOPICS = [
     "domain.complaint:Complaint.Reopened",
     "domain.complaint:Complaint.Reported",
     "domain.complaint:Complaint.RetentionAttempted",
+    "domain.complaint:Complaint.SecondExtensionApproved",
     "domain.complaint:Complaint.SolutionCarriedOut",
     "domain.complaint:Complaint.SolutionProposed",
+    "domain.complaint:Complaint.WithdrawalRecorded",
 ]
 
 EMERGENCY_TOPICS = [
@@ -93,6 +102,8 @@ def a_complaint_with_every_event() -> Complaint:
     complaint.pause_clock(stamp(DAY), reason="鉴定")
     complaint.resume_clock(stamp(3 * DAY), note="鉴定完成")
     complaint.extend_deadline(stamp(4 * DAY), reason="复杂")
+    complaint.approve_second_extension(stamp(4 * DAY, actor=OFFICE), reason="特别复杂")
+    complaint.extend_deadline(stamp(4 * DAY), reason="特别复杂", complainant_informed=True)
     complaint.receive_new_facts(stamp(5 * DAY), facts="补充凭证")
     complaint.check_facts(stamp(6 * DAY), founded=True, findings="属实")
     complaint.propose_solution(stamp(6 * DAY), solution="赔偿", promised_by=stamp(9 * DAY).occurred_at)
@@ -103,6 +114,7 @@ def a_complaint_with_every_event() -> Complaint:
     complaint.correct_entry(stamp(8 * DAY), corrects_version=2, reason="r", correction="c")
     complaint.close(stamp(8 * DAY), outcome=ComplaintOutcome.RESOLVED, summary="办结")
     complaint.reopen(stamp(9 * DAY), reason="客户再诉")
+    complaint.record_withdrawal(stamp(10 * DAY), confirmed_by=WithdrawalConfirmation.WRITTEN, note="撤诉书")
     return complaint
 
 
