@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
-import time
 import uuid
 from collections.abc import Callable
 
@@ -23,14 +22,23 @@ class Collector:
 
     def __init__(self, tail: LogTail, until: Callable[[list[LoggedEvent]], bool]) -> None:
         self.tail, self.until, self.seen = tail, until, []
+        self.moved = threading.Condition()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         for logged in self.tail:
-            self.seen.append(logged)
+            with self.moved:
+                self.seen.append(logged)
+                self.moved.notify_all()
             if self.until(self.seen):
                 self.tail.stop()
+
+    def wait_for(self, position: int) -> None:
+        """Block until the tail has yielded the event at `position`."""
+        with self.moved:
+            reached = self.moved.wait_for(lambda: bool(self.seen) and self.seen[-1].position >= position, 10)
+        assert reached, f"the tail did not reach position {position}"
 
     def join(self) -> list[LoggedEvent]:
         self.thread.join(DEADLINE_SECONDS)
@@ -38,6 +46,10 @@ class Collector:
         self.thread.join(5)
         assert not self.thread.is_alive(), "the tail did not stop"
         return self.seen
+
+
+def head(app: Ledger) -> int:
+    return int(app.recorder.max_notification_id() or 0)
 
 
 def counted(seen: list[LoggedEvent]) -> set[tuple[str, int]]:
@@ -101,11 +113,13 @@ def test_a_restarted_tailer_resumes_from_its_last_position_without_loss(database
 
 def test_new_events_reach_a_waiting_tailer_without_a_restart(database_url: str) -> None:
     app = ledger(database_url)
-    collector = Collector(LogTail(app), until=lambda seen: len(seen) >= 11)
-    time.sleep(0.2)  # the tailer is now waiting on an empty log: this is what is under test
+    app.write("early", 1)
+    collector = Collector(LogTail(app), until=lambda seen: len(counted(seen)) >= 11)
+    collector.wait_for(head(app))  # the tailer has read the whole log: it now waits for what is new
     app.write("late", 10)
     seen = collector.join()
-    assert counted(seen) == expected_events({"late": 10})
+    assert counted(seen) == expected_events({"early": 1, "late": 10})
+    assert_exactly_once_in_order(seen, app)
     app.close()
 
 
@@ -119,9 +133,7 @@ def test_a_lost_postgres_connection_is_recovered_not_fatal(
     app.write("before", 10)
     tail = LogTail(app, retry_seconds=0.1)
     collector = Collector(tail, until=lambda seen: len(counted(seen)) >= 20)
-    deadline = time.monotonic() + 10
-    while len(collector.seen) < 11 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    collector.wait_for(head(app))  # the connection is cut while the tail waits on it
 
     with psycopg.connect(POSTGRES_URL, autocommit=True, application_name="test-admin") as admin:
         killed = admin.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -763,10 +764,17 @@ def test_the_runner_follows_the_log_live_and_ticks_until_stopped(
     assert runner.restarts == 0
 
 
-def test_a_runner_that_was_never_started_stops_quietly(desk: IncidentDesk) -> None:
+def test_a_runner_that_was_never_started_stops_quietly_and_keeps_no_one_waiting(
+    desk: IncidentDesk, caplog: pytest.LogCaptureFixture
+) -> None:
     runner = PolicyRunner(desk, [])
-    runner.stop()
-    assert not runner.is_alive()
+    length = log_length(desk)
+    with caplog.at_level(logging.INFO):
+        runner.stop()
+    assert runner.wait_for(length + 1, timeout=0), "a stopped runner must release whoever waits on it"
+    assert not caplog.records
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("policy-")]
+    assert log_length(desk) == length
 
 
 def test_settings_refuse_thresholds_that_make_no_sense() -> None:

@@ -35,14 +35,47 @@ def test_every_method_that_records_an_event_is_a_declared_command(kind: type) ->
     assert set(commands_of(kind)) == stamped_methods(kind)
 
 
-def test_each_kind_has_its_commands_and_no_report() -> None:
-    assert (len(commands_of(Complaint)), len(commands_of(Emergency)), len(commands_of(OutletQueue))) == (
-        22,
-        14,
-        3,
-    )
-    assert "report" not in commands_of(Complaint)
-    assert set(commands_of(Incident)) <= set(commands_of(Complaint)) & set(commands_of(Emergency))
+# Written out, not derived: a command that appears, disappears or moves between kinds shows up here.
+SHARED = {"add_note", "apologise", "correct_entry", "flag_idle", "isolate_customer", "reopen"}
+COMMANDS: dict[type, set[str]] = {
+    Incident: SHARED,
+    Complaint: SHARED
+    | {
+        "acknowledge",
+        "approve_second_extension",
+        "attempt_retention",
+        "carry_out_solution",
+        "check_facts",
+        "close",
+        "escalate",
+        "extend_deadline",
+        "follow_up",
+        "pause_clock",
+        "propose_solution",
+        "receive_new_facts",
+        "record_customer_response",
+        "record_withdrawal",
+        "resume_clock",
+        "warn_deadline",
+    },
+    Emergency: SHARED
+    | {
+        "change_level",
+        "close",
+        "complete_playbook_action",
+        "follow_up",
+        "make_announcement",
+        "notify_authority",
+        "propose_solution",
+        "stand_down",
+    },
+    OutletQueue: {"end_surge", "open_surge", "post_reading"},
+}
+
+
+@pytest.mark.parametrize("kind", [Incident, *KINDS], ids=lambda k: k.__name__)
+def test_each_kind_has_exactly_its_commands(kind: type) -> None:
+    assert set(commands_of(kind)) == COMMANDS[kind]
 
 
 def test_only_the_office_decides_closing_reopening_levels_and_the_policies_marks() -> None:

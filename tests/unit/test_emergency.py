@@ -51,10 +51,11 @@ def test_a_drill_is_marked_as_an_exercise() -> None:
 
 
 def test_an_emergency_needs_a_summary() -> None:
+    incident_id = uuid4()
     with pytest.raises(InvalidInputError) as raised:
-        reported_emergency(summary="")
+        reported_emergency(summary="", incident_id=incident_id)
     assert raised.value.field == "summary"
-    assert raised.value.incident_id is not None
+    assert raised.value.incident_id == incident_id
 
 
 def test_the_level_changes_with_a_reason_and_keeps_the_previous_one() -> None:
