@@ -17,6 +17,26 @@ class IncidentType(StrEnum):
     COMPLAINT = "complaint"
     EMERGENCY = "emergency"
 
+    @property
+    def code(self) -> str:
+        """The value, as every `Bilingual` is read."""
+        return self.value
+
+    @property
+    def zh(self) -> str:
+        """The Chinese name."""
+        return "投诉" if self is IncidentType.COMPLAINT else "突发事件"
+
+    @property
+    def en(self) -> str:
+        """The English name."""
+        return "Complaint" if self is IncidentType.COMPLAINT else "Emergency"
+
+    @property
+    def plural(self) -> str:
+        """The plural, as the API's collection paths spell it (/api/v1/complaints)."""
+        return "complaints" if self is IncidentType.COMPLAINT else "emergencies"
+
     def kind_named(self, code: str) -> Labelled:
         """The kind with this code: a complaint's category or an emergency's kind."""
         return Category(code) if self is IncidentType.COMPLAINT else EmergencyKind(code)

@@ -51,7 +51,7 @@ IfMatch = Annotated[
     str | None, Header(description='The version the command expects, e.g. "5" (from the ETag).')
 ]
 VERSION_DIGITS = 18
-PLURAL = {IncidentType.COMPLAINT: "complaints", IncidentType.EMERGENCY: "emergencies"}
+PLURAL = {kind: kind.plural for kind in IncidentType}
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, unknown or revoked token"},
     403: {"description": "Outside the token's role or scope"},
