@@ -89,6 +89,13 @@ def test_the_type_values_are_the_strings_board_rows_and_the_api_carry() -> None:
     assert reported_emergency().NOUN == "emergency"
 
 
+def test_each_type_is_named_in_chinese_and_english_and_by_its_api_collection() -> None:
+    for kind in IncidentType:
+        assert_labelled(kind)
+    # The API's paths (/api/v1/complaints, /api/v1/emergencies) are public: they never change.
+    assert [kind.plural for kind in IncidentType] == ["complaints", "emergencies"]
+
+
 def test_a_complaint_reads_its_category_steps_and_clock_and_has_no_playbook_actions() -> None:
     complaint = carried_out_complaint()
     assert complaint.kind_label is Category.SERVICE_QUALITY
