@@ -14,6 +14,9 @@ from domain.labelled import Bilingual
 from domain.organisation import Organisation
 from domain.plain import event_data, plain
 
+# An IncidentType value, inline in the schema as it always was (not a shared component).
+TYPE_SCHEMA: dict[str, Any] = {"enum": [kind.value for kind in IncidentType]}
+
 
 class Label(BaseModel):
     """A code with its Chinese and English labels."""
@@ -36,7 +39,7 @@ class IncidentOut(BaseModel):
     """An incident as it stands: where it is, what happened last, what should happen next."""
 
     incident_id: UUID
-    type: IncidentType
+    type: str = Field(json_schema_extra=TYPE_SCHEMA)
     version: int
     outlet: str
     outlet_path: list[UnitOut] = Field(description="Head office first, the outlet last.")
@@ -80,7 +83,7 @@ class HistoryOut(BaseModel):
     """Every event of one incident, oldest first."""
 
     incident_id: UUID
-    type: IncidentType
+    type: str = Field(json_schema_extra=TYPE_SCHEMA)
     events: list[EventOut]
 
 
@@ -97,7 +100,7 @@ def incident_view(
     current_step = incident.current_step
     return IncidentOut(
         incident_id=incident.id,
-        type=incident.TYPE,
+        type=incident.TYPE.value,
         version=incident.version,
         outlet=incident.outlet,
         outlet_path=[
@@ -126,7 +129,7 @@ def history_view(
     """Every stored event, each with who did it, when it happened and when it was recorded."""
     return HistoryOut(
         incident_id=incident_id,
-        type=kind,
+        type=kind.value,
         events=[
             EventOut(
                 version=e.originator_version,
