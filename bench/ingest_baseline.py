@@ -14,10 +14,11 @@ from typing import Annotated
 import uvicorn
 from fastapi import Body, FastAPI, Response
 
+from domain.incident_type import IncidentType
 from interfaces.http.command_models import REPORT_MODELS
 from interfaces.serving import uvicorn_config
 
-ComplaintIn = REPORT_MODELS["complaint"]
+ComplaintIn = REPORT_MODELS[IncidentType.COMPLAINT]
 
 
 def create_app() -> FastAPI:

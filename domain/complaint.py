@@ -20,6 +20,7 @@ from domain.errors import (
     StepOutOfOrderError,
 )
 from domain.incident import Incident
+from domain.incident_type import IncidentType
 from domain.level import Level
 from domain.steps import ComplaintStep, handling_path, progress
 from domain.texts import optional_text, required_text
@@ -28,7 +29,8 @@ from domain.texts import optional_text, required_text
 class Complaint(Incident):
     """One customer complaint: owned, checked, answered and followed up within its time limit."""
 
-    NOUN = "complaint"
+    TYPE = IncidentType.COMPLAINT
+    NOUN = TYPE.value
     # The due time the owner was last warned of. A class default, so that snapshots taken before
     # warnings existed still load.
     warned_for_due_at: datetime | None = None
@@ -344,9 +346,24 @@ class Complaint(Incident):
         return self.opened_at
 
     @property
+    def kind_label(self) -> Category:
+        """The category of the complaint."""
+        return self.category
+
+    @property
     def due_at(self) -> datetime | None:
         """When the decision is due; None while the clock is paused."""
         return self.clock.due_at
+
+    @property
+    def clock_paused(self) -> bool:
+        """True while the clock is stopped for outside appraisal, testing or assessment."""
+        return self.clock.is_paused
+
+    @property
+    def deadline_warned(self) -> bool:
+        """True once the owner was warned of the current due time (a moved due time is unwarned)."""
+        return self.warned_for_due_at is not None and self.warned_for_due_at == self.due_at
 
     def is_overdue(self, now: datetime) -> bool:
         """True when open and past its time limit; a closed complaint's clock has stopped."""

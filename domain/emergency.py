@@ -16,20 +16,19 @@ from domain.errors import (
     UnknownActionError,
 )
 from domain.incident import Incident
+from domain.incident_type import IncidentType
 from domain.level import Level
 from domain.playbooks import PlaybookAction, find_action, playbook_for
 from domain.status import IncidentStatus
+from domain.steps import EmergencyStep
 from domain.texts import required_text
-
-STAND_DOWN = "stand_down"
-CLOSE = "close"
-DONE = "done"
 
 
 class Emergency(Incident):
     """One emergency at a branch, with the checklist its kind's playbook requires."""
 
-    NOUN = "emergency"
+    TYPE = IncidentType.EMERGENCY
+    NOUN = TYPE.value
 
     class Reported(Incident.Reported):
         """An emergency was reported with its kind and warning level."""
@@ -218,14 +217,19 @@ class Emergency(Incident):
         return [a for a in self.playbook if a.code in self.done_action_codes]
 
     @property
-    def next_expected_step(self) -> str:
-        """The first open action's code, else "stand_down", "close", or "done" once closed."""
+    def kind_label(self) -> EmergencyKind:
+        """The kind of emergency, whose playbook it follows."""
+        return self.kind
+
+    @property
+    def next_expected_step(self) -> PlaybookAction | EmergencyStep:
+        """The first open action, else stand down, close, or done once closed."""
         if self.is_closed:
-            return DONE
+            return EmergencyStep.DONE
         if self.is_stood_down:
-            return CLOSE
+            return EmergencyStep.CLOSE
         open_actions = self.open_actions
-        return open_actions[0].code if open_actions else STAND_DOWN
+        return open_actions[0] if open_actions else EmergencyStep.STAND_DOWN
 
     # -- commands -------------------------------------------------------------------------
 

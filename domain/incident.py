@@ -15,7 +15,10 @@ from domain.errors import (
     InvalidInputError,
     RuleBrokenError,
 )
+from domain.incident_type import IncidentType
+from domain.labelled import Bilingual, Labelled
 from domain.level import Level
+from domain.playbooks import PlaybookAction
 from domain.stamped import Stamped
 from domain.status import IncidentStatus
 from domain.texts import optional_text, required_text
@@ -28,6 +31,11 @@ class Incident(Stamped, Aggregate):
     # under the same name, so a stored topic (`domain.complaint:Complaint.NoteAdded`) says which
     # kind of incident the event belongs to. Incident itself is never reported.
     NOUN: ClassVar[str] = "incident"
+    # Which kind of incident this is; each kind sets it (and its NOUN, for messages, from it).
+    TYPE: ClassVar[IncidentType]
+    # Who owns it (首问负责制) when one person does: a complaint once acknowledged. A class default,
+    # so an emergency (owned by no one person) has it too.
+    owner: Actor | None = None
     # Set while the incident is flagged for passive waiting (被动等待): the last activity it was
     # idle since. A class default, so that snapshots taken before the flag existed still load.
     idle_flagged_since: datetime | None = None
@@ -180,6 +188,52 @@ class Incident(Stamped, Aggregate):
     def is_closed(self) -> bool:
         """True once the incident is closed."""
         return self.status is IncidentStatus.CLOSED
+
+    # -- the read surface both kinds share: boards and views read these, never the kind --------
+
+    @property
+    def kind_label(self) -> Labelled:
+        """What it is about: a complaint's category, an emergency's kind."""
+        raise NotImplementedError
+
+    @property
+    def current_step(self) -> Bilingual | None:
+        """The furthest step done, where the kind tracks one (an emergency tracks actions instead)."""
+        return None
+
+    @property
+    def next_expected_step(self) -> Bilingual:
+        """The step or playbook action that should happen next ("done" once closed)."""
+        raise NotImplementedError
+
+    @property
+    def open_actions(self) -> list[PlaybookAction]:
+        """Required playbook actions not yet done, in the playbook's order (a complaint has none)."""
+        return []
+
+    @property
+    def done_actions(self) -> list[PlaybookAction]:
+        """Required playbook actions done, in the playbook's order (a complaint has none)."""
+        return []
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the decision is due; None without a running clock (an emergency has no clock)."""
+        return None
+
+    @property
+    def clock_paused(self) -> bool:
+        """True while the incident's clock is paused."""
+        return False
+
+    @property
+    def deadline_warned(self) -> bool:
+        """True once the owner was warned of the current due time."""
+        return False
+
+    def is_overdue(self, now: datetime) -> bool:  # noqa: ARG002 (no clock: never overdue)
+        """True when open and past its due time."""
+        return False
 
     @command(intake=True)
     def add_note(self, stamp: Stamp, *, text: str) -> None:

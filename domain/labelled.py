@@ -1,7 +1,20 @@
 """The base of every domain enumeration: a plain str value with a Chinese and an English label."""
 
 from enum import Enum
-from typing import Self
+from typing import Protocol, Self
+
+
+class Bilingual(Protocol):
+    """Anything read by a stable code with a Chinese and an English label: a step, an action, a kind."""
+
+    @property
+    def code(self) -> str: ...
+
+    @property
+    def zh(self) -> str: ...
+
+    @property
+    def en(self) -> str: ...
 
 
 class Labelled(Enum):
@@ -22,6 +35,11 @@ class Labelled(Enum):
     @property
     def value(self) -> str:
         """The stable stored value (snake_case English)."""
+        return self._value_
+
+    @property
+    def code(self) -> str:
+        """The value, by the name every `Bilingual` (a playbook action too) is read by."""
         return self._value_
 
     def label(self, language: str = "zh") -> str:

@@ -1,4 +1,4 @@
-"""The complaint handling steps of seeds 002/003 (投诉处理流程) and where a complaint stands in them."""
+"""The steps of handling an incident: a complaint's (seeds 002/003, 投诉处理流程), an emergency's last three."""
 
 from domain.labelled import Labelled
 
@@ -15,6 +15,14 @@ class ComplaintStep(Labelled):
     ASK_CUSTOMER = "ask_customer", "征求客户的意见", "Ask the customer's opinion"
     CARRY_OUT = "carry_out", "立即执行", "Carry it out"
     FOLLOW_UP = "follow_up", "跟踪服务、回访", "Follow up"
+    CLOSE = "close", "办结", "Close"
+    DONE = "done", "已办结", "Done"
+
+
+class EmergencyStep(Labelled):
+    """The steps of an emergency once its playbook's actions are done or waived (seed 003)."""
+
+    STAND_DOWN = "stand_down", "解除应急状态", "Stand down"
     CLOSE = "close", "办结", "Close"
     DONE = "done", "已办结", "Done"
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from domain.complaint import Complaint
 from domain.emergency import Emergency
+from domain.incident_type import IncidentType
 from domain.level import Level
 from domain.plain import event_data, plain
 
@@ -28,8 +29,8 @@ def facts_after(event: Any, known: FeedFacts | None) -> FeedFacts | None:
     The level a message carries is the level after its own event: a LevelChanged says the new one.
     """
     if isinstance(event, Complaint.Reported | Emergency.Reported):
-        kind = "complaint" if isinstance(event, Complaint.Reported) else "emergency"
-        return FeedFacts(kind, event.outlet, event.exercise, event.level)
+        kind = IncidentType.COMPLAINT if isinstance(event, Complaint.Reported) else IncidentType.EMERGENCY
+        return FeedFacts(kind.value, event.outlet, event.exercise, event.level)
     level = getattr(event, "level", None)
     if known is not None and isinstance(level, Level):  # LevelChanged, Escalated with a level
         return replace(known, level=level)

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, Connection, Integer, MetaData, String, Table, delete
 
-from domain.complaint import Complaint
 from projections.board import Board
 from projections.bulk import RowWriter
 from projections.columns import UTCDateTime
@@ -51,39 +50,32 @@ office_board = Table(
 def office_row(incident: Incident, logged: Logged) -> dict[str, Any]:
     """One board row, from the incident's state after its latest event."""
     event = logged.event
-    is_complaint = isinstance(incident, Complaint)
-    owner = incident.owner if isinstance(incident, Complaint) else None
+    current_step = incident.current_step
     return {
         "incident_id": str(incident.id),
-        "type": "complaint" if is_complaint else "emergency",
+        "type": incident.TYPE.value,
         "outlet": incident.outlet,
-        "kind": incident.category.value if isinstance(incident, Complaint) else incident.kind.value,
+        "kind": incident.kind_label.value,
         "level": incident.level.value,
         "level_rank": incident.level.rank,
         "status": incident.status.value,
-        "current_step": incident.current_step.value if isinstance(incident, Complaint) else None,
-        "next_step": (
-            incident.next_expected_step.value
-            if isinstance(incident, Complaint)
-            else incident.next_expected_step
-        ),
-        "owner": owner.display_name if owner else None,
+        "current_step": current_step.code if current_step else None,
+        "next_step": incident.next_expected_step.code,
+        "owner": incident.owner.display_name if incident.owner else None,
         "opened_at": incident.opened_at,
         "last_event_at": incident.last_event_at,
         "last_event": type(event).__name__,
         "last_actor": event.actor.display_name,
         "last_actor_role": event.actor.role.value,
-        "due_at": incident.due_at if isinstance(incident, Complaint) else None,
-        "clock_paused": isinstance(incident, Complaint) and incident.clock.is_paused,
-        "open_actions": [] if is_complaint else [a.code for a in incident.open_actions],  # type: ignore[union-attr]
+        "due_at": incident.due_at,
+        "clock_paused": incident.clock_paused,
+        "open_actions": [a.code for a in incident.open_actions],
         "exercise": incident.exercise,
         "summary": incident.summary,
         "level_reason": incident.level_reason,
         # Passive waiting (被动等待) flagged by the policy, until the next real activity.
         "idle_since": incident.idle_flagged_since,
-        "deadline_warned": isinstance(incident, Complaint)
-        and incident.warned_for_due_at is not None
-        and incident.warned_for_due_at == incident.due_at,
+        "deadline_warned": incident.deadline_warned,
         "version": incident.version,
         "position": logged.position,
     }

@@ -15,10 +15,9 @@ from application.access.principal import Principal
 from application.errors import AccessDeniedError
 from domain.commands import Command, commands_of
 from domain.incident import Incident
+from domain.incident_type import IncidentType
 from domain.organisation import Organisation
 from domain.values import Role
-
-COMPLAINT, EMERGENCY = "complaint", "emergency"
 
 
 def check_report(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> None:
@@ -28,7 +27,7 @@ def check_report(principal: Principal, incident_type: str, outlet: str, organisa
         return
     if role is Role.BRANCH and principal.unit == outlet:
         return
-    if role is Role.CALL_CENTRE and incident_type == COMPLAINT:
+    if role is Role.CALL_CENTRE and incident_type == IncidentType.COMPLAINT:
         return
     raise AccessDeniedError(_refusal(principal, f"report a {incident_type} at outlet {outlet}"))
 
@@ -42,13 +41,13 @@ def check_command(
     actions, the policies' own marks) and which are intake steps the call centre takes is declared
     on each command (domain/commands.py); who may do what with them is decided here.
     """
-    role, outlet, kind = principal.role, incident.outlet, incident.NOUN
+    role, outlet, kind = principal.role, incident.outlet, incident.TYPE
     declared = commands_of(type(incident))[command.name]
     if role is Role.OFFICE and organisation.contains(principal.unit, outlet):
         return
     if role is Role.BRANCH and principal.unit == outlet and not declared.is_office_decision(command.fields):
         return
-    if role is Role.CALL_CENTRE and kind == COMPLAINT and declared.intake:
+    if role is Role.CALL_CENTRE and kind is IncidentType.COMPLAINT and declared.intake:
         return
     raise AccessDeniedError(_refusal(principal, f"{command.name} on a {kind} at outlet {outlet}"))
 
@@ -77,7 +76,7 @@ def may_read(principal: Principal, incident_type: str, outlet: str, organisation
         role is Role.AUDITOR
         or (role is Role.OFFICE and organisation.contains(principal.unit, outlet))
         or (role is Role.BRANCH and principal.unit == outlet)
-        or (role is Role.CALL_CENTRE and incident_type == COMPLAINT)
+        or (role is Role.CALL_CENTRE and incident_type == IncidentType.COMPLAINT)
     )
 
 

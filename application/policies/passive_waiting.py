@@ -7,7 +7,7 @@ from uuid import UUID
 
 from application.log_tail import LoggedEvent
 from application.policies.base import Incident, Policy, decoded, encoded, stable
-from domain.complaint import Complaint
+from domain.incident_type import IncidentType
 
 
 class PassiveWaitingPolicy(Policy):
@@ -62,6 +62,9 @@ class PassiveWaitingPolicy(Policy):
                 self._changed.add(incident.id)
 
     def _threshold(self, incident: Incident) -> timedelta | None:
-        if isinstance(incident, Complaint):
-            return self.settings.complaint_idle_after
-        return self.settings.emergency_idle_after if incident.is_open else None
+        if incident.TYPE is IncidentType.COMPLAINT:
+            idle_after = self.settings.complaint_idle_after
+        else:
+            idle_after = self.settings.emergency_idle_after
+        # Only a closed or stood-down incident is not open; a closed one is not in open_incidents.
+        return idle_after if incident.is_open else None

@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import httpx
 
+from domain.incident_type import IncidentType
+
 API = "/api/v1"
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 # Gateways answer these when the server behind them is down or slow: the same as no answer at all.
@@ -81,7 +83,7 @@ class ApiClient:
         self._http.close()
 
     def report(self, kind: str, body: Body) -> Reply:
-        """Report a new complaint or emergency (`kind` is "complaint" or "emergency")."""
+        """Report a new complaint or emergency (`kind` is an `IncidentType` value)."""
         return self.send("POST", report_path(kind), body)
 
     def act(self, incident_id: str, command: str, body: Body, if_match: int | None = None) -> Reply:
@@ -121,7 +123,7 @@ class ApiClient:
 
 
 def report_path(kind: str) -> str:
-    return f"{API}/{'complaints' if kind == 'complaint' else 'emergencies'}"
+    return f"{API}/{IncidentType(kind).plural}"
 
 
 def act_path(incident_id: str, command: str) -> str:

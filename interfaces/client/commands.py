@@ -12,6 +12,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from domain.incident_type import IncidentType
 from domain.values import Category, Channel, EmergencyKind, Level, Subcategory
 from interfaces.client import output
 from interfaces.client.api import (
@@ -64,7 +65,7 @@ class Write:
 # -- report ---------------------------------------------------------------------------------------
 
 
-@report_app.command("complaint")
+@report_app.command(IncidentType.COMPLAINT.value)
 def report_complaint(
     outlet: Annotated[str, typer.Option(help="Outlet unit code 网点代码, e.g. BJ-HD-01.")],
     channel: Annotated[Channel, typer.Option(help="How it reached the bank 投诉渠道.")],
@@ -94,10 +95,13 @@ def report_complaint(
         "level": level.value if level else None,
         "exercise": exercise or None,
     }
-    _write(_report("complaint", "已登记投诉 / Complaint reported", incident_id, occurred_at, fields), as_json)
+    _write(
+        _report(IncidentType.COMPLAINT, "已登记投诉 / Complaint reported", incident_id, occurred_at, fields),
+        as_json,
+    )
 
 
-@report_app.command("emergency")
+@report_app.command(IncidentType.EMERGENCY.value)
 def report_emergency(
     outlet: Annotated[str, typer.Option(help="Outlet unit code 网点代码, e.g. BJ-HD-01.")],
     kind: Annotated[EmergencyKind, typer.Option(help="What is happening 事件类型.")],
@@ -117,10 +121,12 @@ def report_emergency(
         "exercise": exercise or None,
     }
     what = "已上报突发事件 / Emergency reported"
-    _write(_report("emergency", what, incident_id, occurred_at, fields), as_json)
+    _write(_report(IncidentType.EMERGENCY, what, incident_id, occurred_at, fields), as_json)
 
 
-def _report(kind: str, what: str, incident_id: str | None, occurred_at: str | None, fields: Body) -> Write:
+def _report(
+    kind: IncidentType, what: str, incident_id: str | None, occurred_at: str | None, fields: Body
+) -> Write:
     chosen = _incident_id(incident_id) if incident_id else str(uuid.uuid4())
     body: Body = {
         "incident_id": chosen,

@@ -7,12 +7,13 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from domain.incident_type import IncidentType
 from domain.labelled import Labelled
 from domain.values import EmergencyKind, IncidentStatus, Level
 from interfaces.client.api import ClientError
 from interfaces.client.outbox import QueuedRequest, RejectedRequest
 
-KIND_LABELS = {"complaint": "投诉 Complaint", "emergency": "突发事件 Emergency"}
+KIND_LABELS = {kind.value: f"{kind.zh} {kind.en}" for kind in IncidentType}
 # Fields `show` prints in its own lines; the rest of the view (and `details`) is left to --json.
 SHOWN_FIELDS = frozenset(
     {
@@ -90,7 +91,7 @@ def incident(body: Mapping[str, Any]) -> str:
         title += "   【演练 EXERCISE】"
     lines = [title]
     if body.get("kind"):
-        label = "类别 Category" if kind == "complaint" else "类型 Kind"
+        label = "类别 Category" if kind == IncidentType.COMPLAINT else "类型 Kind"
         lines.append(f"  {label}: {labelled(body['kind'], EmergencyKind)}")
     lines += [
         f"  网点 Outlet: {_outlet(body)}",
@@ -103,7 +104,7 @@ def incident(body: Mapping[str, Any]) -> str:
     for name, label in (("current_step", "当前 Current step"), ("next_expected_step", "下一步 Next step")):
         if body.get(name):
             lines.append(f"  {label}: {_plain(body[name])}")
-    if kind == "complaint":
+    if kind == IncidentType.COMPLAINT:
         lines.append(f"  期限 Due: {_due(body)}")
     open_actions = list(body.get("open_actions") or [])
     if open_actions:

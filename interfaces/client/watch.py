@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import Enum, StrEnum
+from enum import Enum
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
@@ -22,6 +22,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from application.backoff import Backoff
+from domain.incident_type import IncidentType
 from domain.values import Level
 from interfaces.client import output
 from interfaces.client.api import API, ApiClient, ClientError, ServerUnreachableError
@@ -55,13 +56,6 @@ LEVEL_STYLES = {
 CLOSING_EVENTS = frozenset({"Closed"})
 
 Message = dict[str, Any]
-
-
-class IncidentType(StrEnum):
-    """The kinds of incident the feed can be narrowed to."""
-
-    COMPLAINT = "complaint"
-    EMERGENCY = "emergency"
 
 
 class Connection(Enum):

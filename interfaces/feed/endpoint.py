@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from application.access.principal import Principal
+from domain.incident_type import IncidentType
 from domain.level import Level
 from domain.organisation import Organisation
 from domain.values import Role
@@ -42,12 +43,12 @@ def _presented_token(websocket: WebSocket) -> str | None:
 
 
 def _types(principal: Principal, wanted: str | None) -> frozenset[str]:
-    allowed = {"complaint"} if principal.role is Role.CALL_CENTRE else {"complaint", "emergency"}
+    allowed = {IncidentType.COMPLAINT} if principal.role is Role.CALL_CENTRE else set(IncidentType)
     if wanted is not None:
-        if wanted not in ("complaint", "emergency"):
-            raise ValueError(f"type must be complaint or emergency, not {wanted!r}")
-        allowed &= {wanted}
-    return frozenset(allowed)
+        if wanted not in {kind.value for kind in IncidentType}:
+            raise ValueError(f"type must be {' or '.join(IncidentType)}, not {wanted!r}")
+        allowed &= {IncidentType(wanted)}
+    return frozenset(kind.value for kind in allowed)
 
 
 def _watch(principal: Principal, organisation: Organisation, params: Any, queue: int) -> tuple[int, Watch]:

@@ -13,20 +13,17 @@ from sqlalchemy import select
 from application.access.policy import check_read
 from application.access.principal import Principal
 from application.outlet_queues import queue_state
-from domain.complaint_terms import Category
 from domain.emergency_terms import EmergencyKind
 from domain.errors import InvalidInputError
+from domain.incident_type import IncidentType
 from domain.level import Level
 from domain.organisation import Organisation
-from domain.playbooks import PLAYBOOKS
 from domain.status import IncidentStatus
-from domain.steps import ComplaintStep
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.board_status import unreachable
 from interfaces.http.outlets import queue_view
 from interfaces.http.services import Services, services
-from interfaces.http.views import EMERGENCY_STEPS, incident_type
 from projections.complaint_facts import complaint_stats
 from projections.office_board import is_overdue, office_board
 from projections.timeline import timeline
@@ -51,8 +48,6 @@ After = Annotated[
     ),
 ]
 WAIT_SECONDS = 10.0
-# Per kind: the same code (report_superior, call_police, ...) reads differently in each playbook.
-ACTION_LABELS = {(kind.value, a.code): (a.zh, a.en) for kind, actions in PLAYBOOKS.items() for a in actions}
 
 
 def _label(code: str | None, zh: str, en: str) -> dict[str, str] | None:
@@ -60,15 +55,8 @@ def _label(code: str | None, zh: str, en: str) -> dict[str, str] | None:
 
 
 def _step_label(row: dict[str, Any], code: str) -> dict[str, str] | None:
-    if row["type"] == "complaint":
-        step = ComplaintStep(code)
-        return _label(code, step.zh, step.en)
-    zh, en = EMERGENCY_STEPS.get(code) or _action_label(row, code)
-    return _label(code, zh, en)
-
-
-def _action_label(row: dict[str, Any], code: str) -> tuple[str, str]:
-    return ACTION_LABELS.get((row["kind"], code), (code, code))
+    step = IncidentType(row["type"]).step_named(row["kind"], code)
+    return _label(step.code, step.zh, step.en)
 
 
 def _wait(app: Services, after: int | None) -> dict[str, Any]:
@@ -101,7 +89,7 @@ def visible_outlets(principal: Principal, organisation: Organisation, unit: str 
 
 def _office_row(row: dict[str, Any], organisation: Organisation, now: datetime) -> dict[str, Any]:
     level = Level(row["level"])
-    kind = Category(row["kind"]) if row["type"] == "complaint" else EmergencyKind(row["kind"])
+    kind = IncidentType(row["type"]).kind_named(row["kind"])
     status = IncidentStatus(row["status"])
     outlet = organisation.get(row["outlet"])
     return {
@@ -111,7 +99,7 @@ def _office_row(row: dict[str, Any], organisation: Organisation, now: datetime) 
         "status": _label(status.value, status.zh, status.en),
         "current_step": _step_label(row, row["current_step"]) if row["current_step"] else None,
         "next_step": _step_label(row, row["next_step"]),
-        "open_actions": [_label(code, *_action_label(row, code)) for code in row["open_actions"]],
+        "open_actions": [_step_label(row, code) for code in row["open_actions"]],
         "outlet_name": {"zh": outlet.name_zh, "en": outlet.name_en} if outlet else None,
         "outlet_path": [u.code for u in organisation.path(row["outlet"])] if outlet else [],
         "overdue": is_overdue(row, now),
@@ -248,7 +236,7 @@ def incident_timeline(
     """The incident's timeline board: every event with who did it and when, for its detail view."""
     freshness = _wait(app, after)
     incident = app.desk.get_incident(incident_id)
-    check_read(principal, incident_type(incident), incident.outlet, app.organisation)
+    check_read(principal, incident.TYPE, incident.outlet, app.organisation)
     query = select(timeline).where(timeline.c.incident_id == str(incident_id)).order_by(timeline.c.position)
     with app.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(query).mappings()]

@@ -28,6 +28,7 @@ from domain.commands import commands_of
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.incident import Incident
+from domain.incident_type import IncidentType
 from domain.recordable import INTEGER_RANGE
 from domain.texts import MAX_TEXT_LENGTH
 
@@ -57,9 +58,8 @@ Boolean = Annotated[bool, Strict()]
 ClientIncidentId = Annotated[UUID | None, AfterValidator(_client_chosen)]
 # An idempotency key (body or header) is an opaque printable token: PostgreSQL text cannot hold NUL.
 COMMAND_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
-INCIDENT_TYPES: dict[str, type[Complaint] | type[Emergency]] = {
-    "complaint": Complaint,
-    "emergency": Emergency,
+INCIDENT_TYPES: dict[IncidentType, type[Complaint] | type[Emergency]] = {
+    kind.TYPE: kind for kind in (Complaint, Emergency)
 }
 
 
@@ -129,10 +129,10 @@ def _build(
     return model
 
 
-REPORT_MODELS: dict[str, type[BaseModel]] = {
+REPORT_MODELS: dict[IncidentType, type[BaseModel]] = {
     name: _build(kind, "report", ReportEnvelope, kind.report) for name, kind in INCIDENT_TYPES.items()
 }
-COMMAND_MODELS: dict[str, dict[str, type[BaseModel]]] = {
+COMMAND_MODELS: dict[IncidentType, dict[str, type[BaseModel]]] = {
     name: {
         command: _build(kind, command, Envelope, declared.method)
         for command, declared in commands_of(kind).items()

@@ -15,6 +15,7 @@ from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.errors import InvalidInputError
 from domain.incident import Incident
+from domain.incident_type import IncidentType
 from domain.organisation import UnitKind
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
@@ -32,7 +33,6 @@ from interfaces.http.views import (
     HistoryOut,
     IncidentOut,
     history_view,
-    incident_type,
     incident_view,
 )
 
@@ -51,7 +51,7 @@ IfMatch = Annotated[
     str | None, Header(description='The version the command expects, e.g. "5" (from the ETag).')
 ]
 VERSION_DIGITS = 18
-PLURAL = {"complaint": "complaints", "emergency": "emergencies"}
+PLURAL = {kind: kind.plural for kind in IncidentType}
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, unknown or revoked token"},
     403: {"description": "Outside the token's role or scope"},
@@ -100,7 +100,7 @@ def _answer(result: CommandResult, response: Response) -> CommandOut:
 
 
 def _report(
-    kind: str, body: BaseModel, principal: Principal, app: Services, idempotency_key: str | None
+    kind: IncidentType, body: BaseModel, principal: Principal, app: Services, idempotency_key: str | None
 ) -> CommandResult:
     fields = command_fields(body)
     outlet = fields["outlet"]
@@ -108,7 +108,7 @@ def _report(
     if unit is None or unit.kind is not UnitKind.OUTLET:
         raise InvalidInputError(f"outlet {outlet!r} is not an outlet of the organisation", field="outlet")
     check_report(principal, kind, outlet, app.organisation)
-    report = app.desk.report_complaint if kind == "complaint" else app.desk.report_emergency
+    report = app.desk.report_complaint if kind is IncidentType.COMPLAINT else app.desk.report_emergency
     return report(
         actor=principal.actor,
         occurred_at=getattr(body, "occurred_at", None),
@@ -151,7 +151,7 @@ def _parsed(model: type[ModelT], body: dict[str, Any]) -> ModelT:
         ) from None
 
 
-def _add_report_route(kind: str, model: type[BaseModel]) -> None:
+def _add_report_route(kind: IncidentType, model: type[BaseModel]) -> None:
     async def report(
         body: Annotated[model, Body()],  # type: ignore[valid-type]
         principal: CurrentPrincipal,
@@ -178,7 +178,7 @@ def _add_report_route(kind: str, model: type[BaseModel]) -> None:
     )
 
 
-def _add_command_route(kind: str, command: str, model: type[BaseModel]) -> None:
+def _add_command_route(kind: IncidentType, command: str, model: type[BaseModel]) -> None:
     async def act(
         incident_id: UUID,
         body: Annotated[model, Body()],  # type: ignore[valid-type]
@@ -237,9 +237,9 @@ async def act_on_incident(
     envelope = _parsed(Envelope, {name: body[name] for name in Envelope.model_fields if name in body})
 
     def command_for(kind: type[Complaint] | type[Emergency]) -> Command[Incident]:
-        model = COMMAND_MODELS[kind.NOUN].get(command)
+        model = COMMAND_MODELS[kind.TYPE].get(command)
         if model is None:
-            accepted = ", ".join(COMMAND_MODELS[kind.NOUN])
+            accepted = ", ".join(COMMAND_MODELS[kind.TYPE])
             raise InvalidInputError(
                 f"{command!r} is not a {kind.NOUN} command; expected one of: {accepted}", field="command"
             )
@@ -257,7 +257,7 @@ def read_incident(
 ) -> IncidentOut:
     """One incident as it stands: its step, the next expected step, open playbook actions, due time."""
     incident = app.desk.get_incident(incident_id)
-    check_read(principal, incident_type(incident), incident.outlet, app.organisation)
+    check_read(principal, incident.TYPE, incident.outlet, app.organisation)
     response.headers["ETag"] = _etag(incident.version)
     return incident_view(
         incident, app.organisation, app.clock(), reveal_personal=_reveals_personal(principal)
@@ -268,7 +268,7 @@ def read_incident(
 def read_history(incident_id: UUID, principal: CurrentPrincipal, app: App) -> HistoryOut:
     """Every stored event of one incident, oldest first: who, when it happened, when it was recorded."""
     incident = app.desk.get_incident(incident_id)
-    kind = incident_type(incident)
+    kind = incident.TYPE
     check_read(principal, kind, incident.outlet, app.organisation)
     return history_view(
         incident_id, kind, app.desk.history(incident_id), reveal_personal=_reveals_personal(principal)

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from domain.complaint import Complaint
-from domain.emergency import Emergency
 from domain.incident import Incident
-from domain.labelled import Labelled
+from domain.incident_type import IncidentType
+from domain.labelled import Bilingual
 from domain.organisation import Organisation
 from domain.plain import event_data, plain
-from domain.playbooks import PlaybookAction
 
-# The emergency's steps after its playbook (the domain names them by code only).
-EMERGENCY_STEPS = {
-    "stand_down": ("解除应急状态", "Stand down"),
-    "close": ("办结", "Close"),
-    "done": ("已办结", "Done"),
-}
+# An IncidentType value, inline in the schema as it always was (not a shared component).
+TYPE_SCHEMA: dict[str, Any] = {"enum": [kind.value for kind in IncidentType]}
 
 
 class Label(BaseModel):
@@ -45,7 +39,7 @@ class IncidentOut(BaseModel):
     """An incident as it stands: where it is, what happened last, what should happen next."""
 
     incident_id: UUID
-    type: Literal["complaint", "emergency"]
+    type: str = Field(json_schema_extra=TYPE_SCHEMA)
     version: int
     outlet: str
     outlet_path: list[UnitOut] = Field(description="Head office first, the outlet last.")
@@ -89,43 +83,24 @@ class HistoryOut(BaseModel):
     """Every event of one incident, oldest first."""
 
     incident_id: UUID
-    type: Literal["complaint", "emergency"]
+    type: str = Field(json_schema_extra=TYPE_SCHEMA)
     events: list[EventOut]
 
 
-def incident_type(incident: Incident) -> Literal["complaint", "emergency"]:
-    return "complaint" if isinstance(incident, Complaint) else "emergency"
-
-
-def _label(member: Labelled) -> Label:
-    return Label(code=member.value, zh=member.zh, en=member.en)
-
-
-def _action(action: PlaybookAction) -> Label:
-    return Label(code=action.code, zh=action.zh, en=action.en)
-
-
-def _next_step(incident: Incident) -> Label:
-    if isinstance(incident, Complaint):
-        return _label(incident.next_expected_step)
-    assert isinstance(incident, Emergency)
-    code = incident.next_expected_step
-    if code in EMERGENCY_STEPS:
-        zh, en = EMERGENCY_STEPS[code]
-        return Label(code=code, zh=zh, en=en)
-    return next(_action(a) for a in incident.playbook if a.code == code)
+def _label(member: Bilingual) -> Label:
+    return Label(code=member.code, zh=member.zh, en=member.en)
 
 
 def incident_view(
     incident: Incident, organisation: Organisation, now: datetime, *, reveal_personal: bool
 ) -> IncidentOut:
     """The incident for a screen: curated fields first, the full state in `details`."""
-    is_complaint = isinstance(incident, Complaint)
     state = {k: v for k, v in vars(incident).items() if not k.startswith("_")}
     path = organisation.path(incident.outlet) if incident.outlet in organisation else []
+    current_step = incident.current_step
     return IncidentOut(
         incident_id=incident.id,
-        type=incident_type(incident),
+        type=incident.TYPE.value,
         version=incident.version,
         outlet=incident.outlet,
         outlet_path=[
@@ -135,26 +110,26 @@ def incident_view(
         level=_label(incident.level),
         summary=incident.summary,
         exercise=incident.exercise,
-        kind=_label(incident.category) if isinstance(incident, Complaint) else _label(incident.kind),  # type: ignore[attr-defined]
+        kind=_label(incident.kind_label),
         opened_at=incident.opened_at,
         last_event_at=incident.last_event_at,
-        current_step=_label(incident.current_step) if isinstance(incident, Complaint) else None,
-        next_expected_step=_next_step(incident),
-        open_actions=[] if is_complaint else [_action(a) for a in incident.open_actions],  # type: ignore[attr-defined]
-        done_actions=[] if is_complaint else [_action(a) for a in incident.done_actions],  # type: ignore[attr-defined]
-        due_at=incident.due_at if isinstance(incident, Complaint) else None,
-        overdue=incident.is_overdue(now) if isinstance(incident, Complaint) else False,
+        current_step=_label(current_step) if current_step else None,
+        next_expected_step=_label(incident.next_expected_step),
+        open_actions=[_label(a) for a in incident.open_actions],
+        done_actions=[_label(a) for a in incident.done_actions],
+        due_at=incident.due_at,
+        overdue=incident.is_overdue(now),
         details=plain(state, reveal_personal=reveal_personal),
     )
 
 
 def history_view(
-    incident_id: UUID, kind: Literal["complaint", "emergency"], events: list[Any], *, reveal_personal: bool
+    incident_id: UUID, kind: IncidentType, events: list[Any], *, reveal_personal: bool
 ) -> HistoryOut:
     """Every stored event, each with who did it, when it happened and when it was recorded."""
     return HistoryOut(
         incident_id=incident_id,
-        type=kind,
+        type=kind.value,
         events=[
             EventOut(
                 version=e.originator_version,

@@ -42,7 +42,7 @@ def test_a_reported_emergency_is_open_with_its_kind_level_and_whole_playbook_ope
     assert emergency.opened_at == T0
     assert [a.code for a in emergency.open_actions][:2] == ["fight_fire", "call_119"]
     assert emergency.done_actions == []
-    assert emergency.next_expected_step == "fight_fire"
+    assert emergency.next_expected_step.code == "fight_fire"
     assert emergency.exercise is False
 
 
@@ -118,7 +118,7 @@ def test_a_playbook_action_is_done_once() -> None:
     emergency = reported_emergency(EmergencyKind.FIRE)
     emergency.complete_playbook_action(stamp(minutes(1)), action="fight_fire", note="灭火器")
     assert [a.code for a in emergency.done_actions] == ["fight_fire"]
-    assert emergency.next_expected_step == "call_119"
+    assert emergency.next_expected_step.code == "call_119"
     error = refused(
         emergency,
         AlreadyDoneError,
@@ -200,12 +200,12 @@ def test_an_announcement_needs_text() -> None:
 
 def test_an_emergency_with_every_action_done_stands_down_without_a_waiver() -> None:
     emergency = all_actions_done(reported_emergency(EmergencyKind.CUSTOMER_SURGE))
-    assert emergency.next_expected_step == "stand_down"
+    assert emergency.next_expected_step.code == "stand_down"
     emergency.stand_down(stamp(minutes(60)), summary="客流恢复正常")
     assert emergency.status is IncidentStatus.STOOD_DOWN
     assert emergency.stood_down_at == T0 + minutes(60)
     assert emergency.waived_actions == []
-    assert emergency.next_expected_step == "close"
+    assert emergency.next_expected_step.code == "close"
 
 
 def test_standing_down_with_open_actions_needs_a_waiver_that_lists_them() -> None:
@@ -268,7 +268,7 @@ def test_closing_needs_a_summary() -> None:
 
 def test_a_closed_emergency_allows_only_notes_corrections_and_reopening() -> None:
     emergency = closed_emergency()
-    assert emergency.next_expected_step == "done"
+    assert emergency.next_expected_step.code == "done"
     s = stamp(2 * DAY)
     attempts = {
         "change_level": lambda: emergency.change_level(s, level=Level.RED, reason="x"),
@@ -300,7 +300,7 @@ def test_a_reopened_emergency_is_worked_again_and_must_stand_down_again() -> Non
     assert emergency.closed_at is None
     assert emergency.stood_down_at is None
     assert emergency.waived_actions == []
-    assert emergency.next_expected_step == emergency.playbook[0].code
+    assert emergency.next_expected_step.code == emergency.playbook[0].code
     emergency.change_level(stamp(2 * DAY), level=Level.YELLOW, reason="家属投诉")
 
 
