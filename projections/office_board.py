@@ -43,6 +43,11 @@ office_board = Table(
     Column("level_reason", String(2000), nullable=False),
     Column("idle_since", UTCDateTime()),
     Column("deadline_warned", Boolean, nullable=False),
+    # Who answers for it (a complaint's owner, an emergency's person in charge), their post, and a
+    # handover waiting for its receiver (首问责任制); emergencies: whether the branch head took charge.
+    Column("owner_position", String(32)),
+    Column("handover_to", String(400)),
+    Column("branch_head_took_charge", Boolean),
     Column("version", Integer, nullable=False),
     Column("position", Integer, nullable=False),
 )
@@ -52,7 +57,8 @@ def office_row(incident: Incident, logged: Logged) -> dict[str, Any]:
     """One board row, from the incident's state after its latest event."""
     event = logged.event
     is_complaint = isinstance(incident, Complaint)
-    owner = incident.owner if isinstance(incident, Complaint) else None
+    owner = incident.responsible
+    handover = incident.pending_handover
     return {
         "incident_id": str(incident.id),
         "type": "complaint" if is_complaint else "emergency",
@@ -84,6 +90,9 @@ def office_row(incident: Incident, logged: Logged) -> dict[str, Any]:
         "deadline_warned": isinstance(incident, Complaint)
         and incident.warned_for_due_at is not None
         and incident.warned_for_due_at == incident.due_at,
+        "owner_position": owner.position.value if owner and owner.position else None,
+        "handover_to": handover.receiver if handover else None,
+        "branch_head_took_charge": None if is_complaint else incident.branch_head_took_charge,  # type: ignore[union-attr]
         "version": incident.version,
         "position": logged.position,
     }

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain.actors import Actor
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.incident import Incident
@@ -30,6 +31,32 @@ class Label(BaseModel):
     code: str
     zh: str
     en: str
+
+
+class ActionOut(Label):
+    """A playbook action, with the branch post the seed gives it to (null: whoever is there)."""
+
+    by_position: Label | None = None
+
+
+class PersonOut(BaseModel):
+    """Who answers for an incident: the complaint's owner, the emergency's person in charge."""
+
+    name: str
+    role: Label
+    unit: str
+    position: Label | None
+
+
+class HandoverOut(BaseModel):
+    """A handover offered and waiting for its receiver to take it up (首问责任制)."""
+
+    by: PersonOut
+    to: str = Field(description="The receiver as the giver named them (free text).")
+    to_position: Label | None
+    to_office: bool
+    reason: str
+    receiver: str = Field(description="Whom it waits for, as the board shows it.")
 
 
 class UnitOut(BaseModel):
@@ -58,11 +85,20 @@ class IncidentOut(BaseModel):
     last_event_at: datetime
     current_step: Label | None
     next_expected_step: Label
-    open_actions: list[Label]
-    done_actions: list[Label]
+    open_actions: list[ActionOut]
+    done_actions: list[ActionOut]
     due_at: datetime | None = Field(description="Complaints: the decision deadline; null while paused.")
     overdue: bool
     details: dict[str, Any] = Field(description="Every other field of the incident's state.")
+    owner: PersonOut | None = Field(
+        default=None,
+        description="Who answers for it now: the complaint's owner, the emergency's person in charge.",
+    )
+    handover: HandoverOut | None = Field(default=None, description="A handover not yet taken up.")
+    branch_head_took_charge: bool | None = Field(
+        default=None,
+        description="Emergencies: whether the branch head has taken charge (null for complaints).",
+    )
 
 
 class CommandOut(BaseModel):
@@ -101,8 +137,34 @@ def _label(member: Labelled) -> Label:
     return Label(code=member.value, zh=member.zh, en=member.en)
 
 
-def _action(action: PlaybookAction) -> Label:
-    return Label(code=action.code, zh=action.zh, en=action.en)
+def _action(action: PlaybookAction) -> ActionOut:
+    post = action.by_position
+    return ActionOut(code=action.code, zh=action.zh, en=action.en, by_position=_label(post) if post else None)
+
+
+def _person(actor: Actor) -> PersonOut:
+    post = actor.position
+    return PersonOut(
+        name=actor.display_name,
+        role=_label(actor.role),
+        unit=actor.unit,
+        position=_label(post) if post else None,
+    )
+
+
+def _handover(incident: Incident) -> HandoverOut | None:
+    handover = incident.pending_handover
+    if handover is None:
+        return None
+    post = handover.to_position
+    return HandoverOut(
+        by=_person(handover.by),
+        to=handover.to,
+        to_position=_label(post) if post else None,
+        to_office=handover.to_office,
+        reason=handover.reason,
+        receiver=handover.receiver,
+    )
 
 
 def _next_step(incident: Incident) -> Label:
@@ -145,6 +207,9 @@ def incident_view(
         due_at=incident.due_at if isinstance(incident, Complaint) else None,
         overdue=incident.is_overdue(now) if isinstance(incident, Complaint) else False,
         details=plain(state, reveal_personal=reveal_personal),
+        owner=_person(incident.responsible) if incident.responsible else None,
+        handover=_handover(incident),
+        branch_head_took_charge=incident.branch_head_took_charge if isinstance(incident, Emergency) else None,
     )
 
 
