@@ -17,8 +17,10 @@ from domain.errors import (
     ExtensionRefusedError,
     InvalidInputError,
     LevelChangeError,
+    NotTheReceiverError,
     StepOutOfOrderError,
 )
+from domain.handover import Handover
 from domain.incident import Incident
 from domain.incident_type import IncidentType
 from domain.level import Level
@@ -250,6 +252,18 @@ class Complaint(Incident):
     class IdleFlagged(Incident.IdleFlagged):
         """Nobody worked the complaint for too long: passive waiting (被动等待)."""
 
+    class HandedOver(Incident.HandedOver):
+        """The owner handed the complaint over (移交); they own it until the receiver acknowledges."""
+
+    class HandoverAccepted(Incident.Event):
+        """The receiver of a handover acknowledged the complaint and owns it from now on."""
+
+        from_owner: Actor
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.owner = self.actor
+            aggregate.pending_handover = None
+
     def __init__(
         self,
         *,
@@ -406,9 +420,16 @@ class Complaint(Incident):
 
     @command(intake=True)
     def acknowledge(self, stamp: Stamp) -> None:
-        """Take ownership: the first person asked owns the complaint."""
+        """Take ownership: the first person asked owns the complaint, until it is handed over.
+
+        While a handover is pending, the receiver it names (domain/handover.py) takes it over by
+        acknowledging; anyone else is refused.
+        """
         self._check_stamp(stamp)
         self._refuse_if_closed("acknowledge")
+        if self.owner is not None and self.pending_handover is not None:
+            self._take_over(stamp, self.owner, self.pending_handover)
+            return
         if self.owner is not None:
             raise AlreadyOwnedError(
                 f"complaint {self.id} is already owned by {self.owner.display_name} ({self.owner.unit})",
@@ -749,3 +770,24 @@ class Complaint(Incident):
                 incident_id=self.id,
             )
         self._record(self.Closed, stamp, outcome=outcome, summary=summary)
+
+    # -- handing over (首问责任制) ---------------------------------------------------------------
+
+    @property
+    def responsible(self) -> Actor | None:
+        """The owner: the first person asked, or whoever took up their handover."""
+        return self.owner
+
+    def _take_over(self, stamp: Stamp, owner: Actor, handover: Handover) -> None:
+        if stamp.actor.is_same_person(owner):
+            raise AlreadyOwnedError(
+                f"complaint {self.id} is already yours; it waits for {handover.receiver} to acknowledge",
+                incident_id=self.id,
+            )
+        if not handover.may_be_taken_by(stamp.actor, self.outlet):
+            raise NotTheReceiverError(
+                f"complaint {self.id} was handed over to {handover.receiver}: "
+                f"{stamp.actor.display_name} cannot take it up",
+                incident_id=self.id,
+            )
+        self._record(self.HandoverAccepted, stamp, from_owner=owner)

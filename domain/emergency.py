@@ -3,11 +3,12 @@
 from datetime import datetime
 from uuid import UUID
 
-from domain.actors import Actor, Stamp
+from domain.actors import Actor, Position, Role, Stamp
 from domain.commands import command
 from domain.emergency_terms import Audience, Authority, EmergencyKind
 from domain.errors import (
     AlreadyDoneError,
+    AlreadyInChargeError,
     ApprovalRequiredError,
     IncidentStoodDownError,
     LevelChangeError,
@@ -29,6 +30,10 @@ class Emergency(Incident):
 
     TYPE = IncidentType.EMERGENCY
     NOUN = TYPE.value
+    # Who is in charge on the scene, and whether the branch head ever took charge (seed 003: the
+    # first responsible person). Class defaults, so that snapshots taken before them still load.
+    in_charge: Actor | None = None
+    branch_head_took_charge: bool = False
 
     class Reported(Incident.Reported):
         """An emergency was reported with its kind and warning level."""
@@ -138,6 +143,20 @@ class Emergency(Incident):
 
     class IdleFlagged(Incident.IdleFlagged):
         """Nobody worked the open emergency for too long: passive waiting (被动等待)."""
+
+    class ChargeTaken(Incident.Event):
+        """The actor took charge of the emergency (from whoever held it before, if anyone)."""
+
+        took_over_from: Actor | None
+
+        def apply(self, aggregate: "Emergency") -> None:
+            aggregate.in_charge = self.actor
+            aggregate.pending_handover = None
+            if self.actor.role is Role.BRANCH and self.actor.position is Position.BRANCH_HEAD:
+                aggregate.branch_head_took_charge = True
+
+    class HandedOver(Incident.HandedOver):
+        """The person in charge handed the emergency over (to the office, say); theirs until taken up."""
 
     def __init__(
         self,
@@ -355,3 +374,54 @@ class Emergency(Incident):
     def _refuse_unless_working(self, command_name: str) -> None:
         self._refuse_if_closed(command_name)
         self._refuse_if_stood_down(command_name)
+
+    # -- who is in charge -----------------------------------------------------------------
+
+    @property
+    def responsible(self) -> Actor | None:
+        """The person in charge."""
+        return self.in_charge
+
+    @command()
+    def take_charge(self, stamp: Stamp) -> None:
+        """Take charge of the scene: the branch head first (seed 003), the office when handed over.
+
+        The bank's reading of seed 003 (网点负责人是网点应急处理的第一责任人; if none of the branch head,
+        lobby manager or guard is there, everyone present is responsible):
+        - while nobody is in charge, anyone of the outlet (or the office) takes charge;
+        - the receiver of a pending handover takes it up (the handover names the desk);
+        - the branch head takes charge from any other member of staff who stood in;
+        - the office, which directs every response in its area, may take charge at any time;
+        - anyone else is refused while someone is in charge: they ask for a handover.
+        """
+        self._check_stamp(stamp)
+        self._refuse_if_closed("take_charge")
+        actor, current = stamp.actor, self.in_charge
+        if current is not None and actor.is_same_person(current):
+            raise AlreadyDoneError(f"{actor.display_name} is already in charge", incident_id=self.id)
+        if current is not None and not self._may_take_charge_from(actor, current):
+            waiting = self.pending_handover
+            raise AlreadyInChargeError(
+                f"{current.display_name} ({current.unit}) is in charge of emergency {self.id}"
+                + (f" and handed it to {waiting.receiver}" if waiting else "")
+                + ": they must hand it over to you first",
+                incident_id=self.id,
+            )
+        self._record(self.ChargeTaken, stamp, took_over_from=current)
+
+    def _may_take_charge_from(self, actor: Actor, current: Actor) -> bool:
+        handover = self.pending_handover
+        if handover is not None and handover.may_be_taken_by(actor, self.outlet):
+            return True
+        if actor.role is Role.OFFICE:
+            return True
+        return (
+            _is_branch_head(actor)
+            and actor.unit == self.outlet
+            and not _is_branch_head(current)
+            and current.role is not Role.OFFICE
+        )
+
+
+def _is_branch_head(actor: Actor) -> bool:
+    return actor.role is Role.BRANCH and actor.position is Position.BRANCH_HEAD

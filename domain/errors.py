@@ -12,7 +12,10 @@
     │   ├── ClockStateError             the complaint clock is not in the state asked for
     │   ├── LevelChangeError            the warning level cannot change so
     │   ├── ApprovalRequiredError       a superior's approval is missing
-    │   └── StandDownRefusedError       required playbook actions are open, no waiver
+    │   ├── StandDownRefusedError       required playbook actions are open, no waiver
+    │   ├── NotResponsibleError         only the person responsible may hand over
+    │   ├── NotTheReceiverError         a pending handover named another desk
+    │   └── AlreadyInChargeError        someone else is in charge of the emergency
     └── InvalidInputError           422: `field` names the offending input
         ├── UnknownActionError          not an action of this emergency's playbook
         └── CorrectionTargetError       a correction points at no earlier event
@@ -109,6 +112,24 @@ class StandDownRefusedError(RuleBrokenError):
     def __init__(self, message: str, *, open_actions: list[str], incident_id: UUID | None = None) -> None:
         super().__init__(message, incident_id=incident_id)
         self.open_actions = open_actions
+
+
+class NotResponsibleError(RuleBrokenError):
+    """Only the person responsible (the complaint's owner, the emergency's person in charge) hands over."""
+
+    code = "not_responsible"
+
+
+class NotTheReceiverError(RuleBrokenError):
+    """A handover is waiting for another desk (the office, or another position) to take it up."""
+
+    code = "not_the_receiver"
+
+
+class AlreadyInChargeError(RuleBrokenError):
+    """Someone else is in charge of the emergency and did not hand it over."""
+
+    code = "already_in_charge"
 
 
 class InvalidInputError(DomainError):

@@ -5,7 +5,7 @@ from typing import Any, ClassVar, cast
 
 from eventsourcing.domain import Aggregate
 
-from domain.actors import CLOCK_SKEW_TOLERANCE, Actor, Role, Stamp
+from domain.actors import CLOCK_SKEW_TOLERANCE, Actor, Position, Role, Stamp
 from domain.commands import command
 from domain.errors import (
     AlreadyDoneError,
@@ -13,8 +13,10 @@ from domain.errors import (
     IncidentClosedError,
     IncidentNotClosedError,
     InvalidInputError,
+    NotResponsibleError,
     RuleBrokenError,
 )
+from domain.handover import Handover
 from domain.incident_type import IncidentType
 from domain.labelled import Bilingual, Labelled
 from domain.level import Level
@@ -36,11 +38,15 @@ class Incident(Stamped, Aggregate):
     # Who owns it (首问负责制) when one person does: a complaint once acknowledged. A class default,
     # so an emergency (owned by no one person) has it too.
     owner: Actor | None = None
+    # Whether the branch head took charge on the scene (seed 003): an emergency's, None for a complaint.
+    branch_head_took_charge: bool | None = None
     # Set while the incident is flagged for passive waiting (被动等待): the last activity it was
     # idle since. A class default, so that snapshots taken before the flag existed still load.
     idle_flagged_since: datetime | None = None
     # Why the level is what it is, when an event raised or changed it (shown on the boards).
     level_reason: str = ""
+    # A handover offered and not yet taken up (a class default: older snapshots still load).
+    pending_handover: Handover | None = None
 
     class Event(Aggregate.Event):
         """An incident event: who did it and when it happened at the branch."""
@@ -149,6 +155,25 @@ class Incident(Stamped, Aggregate):
         def apply(self, aggregate: Any) -> None:
             incident: Incident = aggregate
             incident.idle_flagged_since = self.idle_since
+
+    class HandedOver(Event):
+        """The person responsible handed the incident over; it is theirs until the receiver acts."""
+
+        from_person: Actor
+        to: str
+        to_position: Position | None
+        to_office: bool
+        reason: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.pending_handover = Handover(
+                by=self.from_person,
+                to=self.to,
+                to_position=self.to_position,
+                to_office=self.to_office,
+                reason=self.reason,
+            )
 
     def __init__(
         self,
@@ -310,6 +335,57 @@ class Incident(Stamped, Aggregate):
         self._check_stamp(stamp)
         self._refuse_if_closed("apologise")
         self._record(self.Apologised, stamp, note=self._optional(note, "note"))
+
+    @property
+    def responsible(self) -> Actor | None:
+        """Who answers for the incident now (a complaint's owner, an emergency's person in charge)."""
+        return None
+
+    @command()
+    def hand_over(
+        self,
+        stamp: Stamp,
+        *,
+        to: str,
+        reason: str,
+        to_position: Position | None = None,
+        to_office: bool = False,
+    ) -> None:
+        """Hand the incident over to another person (首问责任制: owned until handed over).
+
+        Only the person responsible as recorded hands over (`from_person` on the event). `to` names
+        the receiver as the giver knows them (free text); `to_position` the branch post they hold,
+        or `to_office` the emergency handling office. The receiver confirms by acting with their own
+        token (domain/handover.py); until then the giver stays responsible. A new handover replaces
+        one not yet taken up.
+        """
+        self._check_stamp(stamp)
+        self._refuse_if_closed("hand_over")
+        responsible = self.responsible
+        if responsible is None:
+            raise NotResponsibleError(
+                f"nobody is responsible for {self.NOUN} {self.id} yet: there is nothing to hand over",
+                incident_id=self.id,
+            )
+        if not stamp.actor.is_same_person(responsible):
+            raise NotResponsibleError(
+                f"{self.NOUN} {self.id} is held by {responsible.display_name} ({responsible.unit}): "
+                "only they can hand it over",
+                incident_id=self.id,
+            )
+        if to_office and to_position is not None:
+            raise InvalidInputError(
+                "a handover to the office names no branch position", field="to_position", incident_id=self.id
+            )
+        self._record(
+            self.HandedOver,
+            stamp,
+            from_person=responsible,
+            to=self._required(to, "to"),
+            to_position=to_position,
+            to_office=to_office,
+            reason=self._required(reason, "reason"),
+        )
 
     def _refuse_if_closed(self, command_name: str) -> None:
         if self.is_closed:

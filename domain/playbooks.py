@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from domain.actors import Position
 from domain.emergency_terms import Authority, EmergencyKind
 
 # Second diversion (二次分流) is due when customers wait 10 minutes or more and 15 or more wait
@@ -12,16 +13,24 @@ SECOND_DIVERSION_WAITING_CUSTOMERS = 15
 
 @dataclass(frozen=True)
 class PlaybookAction:
-    """One required action of a playbook; notifying `authority` counts as doing it."""
+    """One required action of a playbook; notifying `authority` counts as doing it.
+
+    `by_position` is the post the seed gives the action to ("网点负责人迅速出面" → the branch head,
+    "保安人员迅速疏散客户" → the security guard). It says whom the board expects to do it; anyone at
+    the branch may still record it done, since if they are absent everyone present is responsible.
+    """
 
     code: str
     zh: str
     en: str
     authority: Authority | None = None
+    by_position: Position | None = None
 
 
-def _action(code: str, zh: str, en: str, authority: Authority | None = None) -> PlaybookAction:
-    return PlaybookAction(code=code, zh=zh, en=en, authority=authority)
+def _action(
+    code: str, zh: str, en: str, authority: Authority | None = None, *, by: Position | None = None
+) -> PlaybookAction:
+    return PlaybookAction(code=code, zh=zh, en=en, authority=authority, by_position=by)
 
 
 def _report_superior(
@@ -53,6 +62,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "branch_head_explains",
             "网点负责人迅速出面疏导客户，做好宣传解释工作",
             "Branch head comes out to explain and guide customers",
+            by=Position.BRANCH_HEAD,
         ),
         _action(
             "raise_funds_and_pay",
@@ -65,11 +75,21 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "上级行启动应急预案，从内部调运资金，必要时向当地人民银行求助",
             "Superior starts its plan and moves funds (the central bank if needed)",
         ),
-        _action("security_keeps_order", "调动安保人员维护现场秩序", "Security keeps order"),
+        _action(
+            "security_keeps_order",
+            "调动安保人员维护现场秩序",
+            "Security keeps order",
+            by=Position.SECURITY_GUARD,
+        ),
         _call_police("协调当地公安部门帮助维持兑付秩序", "Ask the police to help keep order at the counters"),
     ],
     EmergencyKind.FIRE: [
-        _action("fight_fire", "组织人员实施灭火自救，防止火势蔓延", "Fight the fire with own means"),
+        _action(
+            "fight_fire",
+            "组织人员实施灭火自救，防止火势蔓延",
+            "Fight the fire with own means",
+            by=Position.BRANCH_HEAD,
+        ),
         _action("call_119", "第一时间拨打119报警电话", "Call 119 at once", Authority.FIRE_119),
         _report_superior(),
         _move_valuables(),
@@ -117,7 +137,12 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
     EmergencyKind.ROBBERY: [
         _call_police("立即向110报警", "Call 110 at once"),
         _report_superior(),
-        _action("evacuate_customers", "保安人员迅速疏散客户", "Security evacuates the customers"),
+        _action(
+            "evacuate_customers",
+            "保安人员迅速疏散客户",
+            "Security evacuates the customers",
+            by=Position.SECURITY_GUARD,
+        ),
         _action("help_injured", "对受伤客户迅速实行救助", "Help the injured"),
         _move_valuables(),
         _action(
@@ -136,12 +161,14 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "open_more_counters",
             "及时调整营业柜台，增设服务窗口",
             "Open more counters",
+            by=Position.BRANCH_HEAD,
         ),
         _action(
             "divert_customers",
             "大堂经理主动询问客户业务，引导可自助办理的业务到自助服务区",
             "Lobby manager asks each customer's business and sends what can be done to "
             "the self-service machines",
+            by=Position.LOBBY_MANAGER,
         ),
         _action(
             "calm_waiting_customers",
@@ -154,6 +181,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "head_and_security_on_scene",
             "网点负责人和安保人员迅速到场",
             "Branch head and security come to the scene",
+            by=Position.BRANCH_HEAD,
         ),
         _action(
             "persuade_warn_ask_to_leave",
@@ -178,6 +206,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "rest_and_help",
             "迅速安排客户休息，提供必要的帮助",
             "Let the customer rest and help them",
+            by=Position.LOBBY_MANAGER,
         ),
         _action(
             "call_120",
@@ -189,6 +218,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "clear_the_way",
             "保安人员维持好现场秩序，确保急救车顺利到达",
             "Security keeps order and clears the way for the ambulance",
+            by=Position.SECURITY_GUARD,
         ),
         _action(
             "tell_family",
@@ -202,6 +232,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "head_checks_and_comforts",
             "网点负责人及时出面，主动查看客户伤情，安抚慰问",
             "Branch head checks the injury and comforts the customer",
+            by=Position.BRANCH_HEAD,
         ),
         _action("first_aid", "必要时为客户提供救助", "Give first aid"),
         _action(
@@ -225,6 +256,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "ask_to_stop_or_leave",
             "网点负责人及时劝导客户停止不合理行为，劝其离开",
             "Branch head asks them to stop or leave",
+            by=Position.BRANCH_HEAD,
         ),
         _call_police(
             "劝导无效的，联系公安机关维持营业秩序",

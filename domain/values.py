@@ -2,11 +2,12 @@
 
 from enum import Enum
 
-from domain.actors import CLOCK_SKEW_TOLERANCE, Actor, Role, Stamp
+from domain.actors import CLOCK_SKEW_TOLERANCE, Actor, Position, Role, Stamp
 from domain.complaint_clock import ComplaintClock
 from domain.complaint_terms import Category, Channel, ComplaintOutcome, Subcategory, WithdrawalConfirmation
 from domain.contact import CustomerContact
 from domain.emergency_terms import Audience, Authority, EmergencyKind
+from domain.handover import Handover
 from domain.labelled import Labelled
 from domain.level import Level
 from domain.outlet_queue import QueueReading
@@ -25,6 +26,7 @@ ENUM_TYPES: tuple[type[Enum], ...] = (
     Authority,
     Audience,
     IncidentStatus,
+    Position,
 )
 
 # Every frozen dataclass that appears in an event or in an aggregate's state.
@@ -33,6 +35,7 @@ VALUE_TYPES: tuple[type, ...] = (
     CustomerContact,
     ComplaintClock,
     QueueReading,
+    Handover,
 )
 
 __all__ = [
@@ -48,9 +51,11 @@ __all__ = [
     "ComplaintOutcome",
     "CustomerContact",
     "EmergencyKind",
+    "Handover",
     "IncidentStatus",
     "Labelled",
     "Level",
+    "Position",
     "QueueReading",
     "Role",
     "Stamp",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, MetaData
 
 from application.access.tokens import metadata as tokens_metadata
+from application.access.tokens import upgrade_access_tokens
 from application.incident_desk import IncidentDesk
 from application.policies.checkpoint import metadata as policy_checkpoint_metadata
 from application.store.database_url import store_env
@@ -63,6 +64,8 @@ def migrate(settings: Settings, server_role: str | None = None) -> Migration:
 
 def _create_read_models(desk: IncidentDesk, engine: Engine, database_url: str) -> None:
     tokens_metadata.create_all(engine)
+    # A table beside the log is kept, not rebuilt: columns added since it was made are added to it.
+    upgrade_access_tokens(engine)
     policy_checkpoint_metadata.create_all(engine)
     # The board runner creates its boards' tables and tracking, replacing a board of an older shape
     # (whose position it resets, so the server replays the log into it): built, never started.

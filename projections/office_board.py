@@ -42,6 +42,11 @@ office_board = Table(
     Column("level_reason", String(2000), nullable=False),
     Column("idle_since", UTCDateTime()),
     Column("deadline_warned", Boolean, nullable=False),
+    # Who answers for it (a complaint's owner, an emergency's person in charge), their post, and a
+    # handover waiting for its receiver (首问责任制); emergencies: whether the branch head took charge.
+    Column("owner_position", String(32)),
+    Column("handover_to", String(400)),
+    Column("branch_head_took_charge", Boolean),
     Column("version", Integer, nullable=False),
     Column("position", Integer, nullable=False),
 )
@@ -51,6 +56,8 @@ def office_row(incident: Incident, logged: Logged) -> dict[str, Any]:
     """One board row, from the incident's state after its latest event."""
     event = logged.event
     current_step = incident.current_step
+    owner = incident.responsible
+    handover = incident.pending_handover
     return {
         "incident_id": str(incident.id),
         "type": incident.TYPE.value,
@@ -61,7 +68,7 @@ def office_row(incident: Incident, logged: Logged) -> dict[str, Any]:
         "status": incident.status.value,
         "current_step": current_step.code if current_step else None,
         "next_step": incident.next_expected_step.code,
-        "owner": incident.owner.display_name if incident.owner else None,
+        "owner": owner.display_name if owner else None,
         "opened_at": incident.opened_at,
         "last_event_at": incident.last_event_at,
         "last_event": type(event).__name__,
@@ -76,6 +83,9 @@ def office_row(incident: Incident, logged: Logged) -> dict[str, Any]:
         # Passive waiting (被动等待) flagged by the policy, until the next real activity.
         "idle_since": incident.idle_flagged_since,
         "deadline_warned": incident.deadline_warned,
+        "owner_position": owner.position.value if owner and owner.position else None,
+        "handover_to": handover.receiver if handover else None,
+        "branch_head_took_charge": incident.branch_head_took_charge,
         "version": incident.version,
         "position": logged.position,
     }

@@ -27,6 +27,8 @@ timeline = Table(
     Column("actor_name", String(200), nullable=False),
     Column("actor_role", String(16), nullable=False),
     Column("actor_unit", String(64), nullable=False),
+    # The branch post of the actor (null for others, and for events stored before posts existed).
+    Column("actor_position", String(32)),
     Column("data", JSON, nullable=False),
 )
 
@@ -45,6 +47,7 @@ def timeline_values(found: BatchPass) -> list[tuple[Any, ...]]:
             actor.display_name,
             actor.role.value,
             actor.unit,
+            actor.position.value if actor.position else None,
             data,
         )
         for logged, incident_id, data in zip(found.events, found.ids, found.data(), strict=True)

@@ -1,10 +1,10 @@
-"""An authenticated caller: a token's name, role and unit."""
+"""An authenticated caller: a token's name, role, unit and (branch staff) position."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from domain.values import Actor, Role
+from domain.values import Actor, Position, Role
 
 
 @dataclass(frozen=True)
@@ -15,7 +15,14 @@ class Principal:
     name: str
     role: Role
     unit: str
+    position: Position | None = None
 
     @property
     def actor(self) -> Actor:
-        return Actor(id=f"token:{self.token_id}", role=self.role, unit=self.unit, name=self.name)
+        return Actor(
+            id=f"token:{self.token_id}",
+            role=self.role,
+            unit=self.unit,
+            name=self.name,
+            position=self.position,
+        )

@@ -5,6 +5,9 @@ A revocation makes every registry of the process that revoked forget at once, an
 on the store as soon as it hears of it (application/access/revocations.py: on SQLite at its next
 request, on PostgreSQL within milliseconds). If the news is lost, the memory of a token still ends
 TOKEN_CACHE_SECONDS after the store last confirmed it: that is the longest a revoked token can pass.
+
+A branch token carries its holder's position (网点负责人, 大堂经理, …), recorded on every event they cause.
+The column came after the table: `upgrade_access_tokens` adds it to a table made before it.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, select, update
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, inspect, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from application.access.principal import Principal
 from application.access.revocations import RevocationSignal, signal_for
@@ -25,7 +29,7 @@ from application.access.token_cache import TokenCache
 from domain.errors import InvalidInputError
 from domain.organisation import Organisation, UnitKind
 from domain.texts import optional_text
-from domain.values import Role
+from domain.values import Position, Role
 
 NAME_LENGTH = 200
 # How long a verified token is served from memory; 0 asks the store on every request.
@@ -42,6 +46,8 @@ access_tokens = Table(
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+    # Added after the first release (upgrade_access_tokens): null for tokens without a position.
+    Column("position", String(32), nullable=True),
 )
 
 # Roles that act on incidents of one unit; the others are bank-wide.
@@ -63,10 +69,37 @@ class TokenRecord:
     unit: str
     created_at: datetime
     revoked_at: datetime | None
+    position: Position | None = None
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def upgrade_access_tokens(engine: Engine) -> bool:
+    """Add the columns that came after the tokens table to one made before them; True if it did.
+
+    Run by `incident migrate` as the tables' owner, and by every registry on its store (so the
+    embedded SQLite file upgrades itself). A server role that may not ALTER gets a clear refusal,
+    not a failing query at the first request.
+    """
+    if _has_position_column(engine):
+        return False
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE access_tokens ADD COLUMN position VARCHAR(32)")
+    except SQLAlchemyError as error:
+        if _has_position_column(engine):  # another process added it first
+            return False
+        raise TokenError(
+            "the access_tokens table has no position column and cannot be altered here "
+            f"({type(error).__name__}): run `incident migrate` as the tables' owner"
+        ) from None
+    return True
+
+
+def _has_position_column(engine: Engine) -> bool:
+    return "position" in {c["name"] for c in inspect(engine).get_columns(access_tokens.name)}
 
 
 class _ProcessRevocations:
@@ -100,11 +133,17 @@ class TokenRegistry:
         self._cache = TokenCache(cache_seconds)
         self._signal = signal or signal_for(engine)
         metadata.create_all(engine)
+        upgrade_access_tokens(engine)
 
-    def issue(self, *, role: Role, unit: str, name: str, now: datetime) -> tuple[TokenRecord, str]:
+    def issue(
+        self, *, role: Role, unit: str, name: str, now: datetime, position: Position | None = None
+    ) -> tuple[TokenRecord, str]:
         """A new token; the returned secret is the only copy that will ever exist."""
         if role not in ISSUABLE_ROLES:
             raise TokenError(f"role {role.value!r} cannot hold a token")
+        if position is not None and role is not Role.BRANCH:
+            # Positions are the branch's posts (seed 003); the office and the call centre have none.
+            raise TokenError(f"a {role.value} token has no position: positions are branch staff's")
         unit = self._checked_unit(role, unit)
         try:
             # The name is recorded on every event the token's holder causes: the text rule applies.
@@ -113,7 +152,7 @@ class TokenRegistry:
             raise TokenError(error.message) from None
         if len(name) > NAME_LENGTH:
             raise TokenError(f"name is longer than {NAME_LENGTH} characters")
-        record = TokenRecord(secrets.token_hex(4), name or role.value, role, unit, now, None)
+        record = TokenRecord(secrets.token_hex(4), name or role.value, role, unit, now, None, position)
         token = f"inc_{record.id}_{secrets.token_urlsafe(32)}"
         with self._engine.begin() as conn:
             conn.execute(
@@ -124,6 +163,7 @@ class TokenRegistry:
                     unit=unit,
                     token_hash=_hash(token),
                     created_at=now,
+                    position=position.value if position else None,
                 )
             )
         return record, token
@@ -205,7 +245,9 @@ class TokenRegistry:
         if row is None:
             return None
         record = self._record(row._mapping)
-        return Principal(token_id=record.id, name=record.name, role=record.role, unit=record.unit)
+        return Principal(
+            token_id=record.id, name=record.name, role=record.role, unit=record.unit, position=record.position
+        )
 
     def _checked_unit(self, role: Role, unit: str) -> str:
         kinds = UNIT_ROLES.get(role)
@@ -230,4 +272,5 @@ class TokenRegistry:
             unit=values["unit"],
             created_at=values["created_at"],
             revoked_at=values["revoked_at"],
+            position=Position(values["position"]) if values.get("position") else None,
         )

@@ -8,11 +8,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field
 
+from domain.actors import Actor
 from domain.incident import Incident
 from domain.incident_type import IncidentType
 from domain.labelled import Bilingual
 from domain.organisation import Organisation
 from domain.plain import event_data, plain
+from domain.playbooks import PlaybookAction
 
 # An IncidentType value, inline in the schema as it always was (not a shared component).
 TYPE_SCHEMA: dict[str, Any] = {"enum": [kind.value for kind in IncidentType]}
@@ -24,6 +26,32 @@ class Label(BaseModel):
     code: str
     zh: str
     en: str
+
+
+class ActionOut(Label):
+    """A playbook action, with the branch post the seed gives it to (null: whoever is there)."""
+
+    by_position: Label | None = None
+
+
+class PersonOut(BaseModel):
+    """Who answers for an incident: the complaint's owner, the emergency's person in charge."""
+
+    name: str
+    role: Label
+    unit: str
+    position: Label | None
+
+
+class HandoverOut(BaseModel):
+    """A handover offered and waiting for its receiver to take it up (首问责任制)."""
+
+    by: PersonOut
+    to: str = Field(description="The receiver as the giver named them (free text).")
+    to_position: Label | None
+    to_office: bool
+    reason: str
+    receiver: str = Field(description="Whom it waits for, as the board shows it.")
 
 
 class UnitOut(BaseModel):
@@ -52,11 +80,20 @@ class IncidentOut(BaseModel):
     last_event_at: datetime
     current_step: Label | None
     next_expected_step: Label
-    open_actions: list[Label]
-    done_actions: list[Label]
+    open_actions: list[ActionOut]
+    done_actions: list[ActionOut]
     due_at: datetime | None = Field(description="Complaints: the decision deadline; null while paused.")
     overdue: bool
     details: dict[str, Any] = Field(description="Every other field of the incident's state.")
+    owner: PersonOut | None = Field(
+        default=None,
+        description="Who answers for it now: the complaint's owner, the emergency's person in charge.",
+    )
+    handover: HandoverOut | None = Field(default=None, description="A handover not yet taken up.")
+    branch_head_took_charge: bool | None = Field(
+        default=None,
+        description="Emergencies: whether the branch head has taken charge (null for complaints).",
+    )
 
 
 class CommandOut(BaseModel):
@@ -91,6 +128,36 @@ def _label(member: Bilingual) -> Label:
     return Label(code=member.code, zh=member.zh, en=member.en)
 
 
+def _action(action: PlaybookAction) -> ActionOut:
+    post = action.by_position
+    return ActionOut(code=action.code, zh=action.zh, en=action.en, by_position=_label(post) if post else None)
+
+
+def _person(actor: Actor) -> PersonOut:
+    post = actor.position
+    return PersonOut(
+        name=actor.display_name,
+        role=_label(actor.role),
+        unit=actor.unit,
+        position=_label(post) if post else None,
+    )
+
+
+def _handover(incident: Incident) -> HandoverOut | None:
+    handover = incident.pending_handover
+    if handover is None:
+        return None
+    post = handover.to_position
+    return HandoverOut(
+        by=_person(handover.by),
+        to=handover.to,
+        to_position=_label(post) if post else None,
+        to_office=handover.to_office,
+        reason=handover.reason,
+        receiver=handover.receiver,
+    )
+
+
 def incident_view(
     incident: Incident, organisation: Organisation, now: datetime, *, reveal_personal: bool
 ) -> IncidentOut:
@@ -115,11 +182,14 @@ def incident_view(
         last_event_at=incident.last_event_at,
         current_step=_label(current_step) if current_step else None,
         next_expected_step=_label(incident.next_expected_step),
-        open_actions=[_label(a) for a in incident.open_actions],
-        done_actions=[_label(a) for a in incident.done_actions],
+        open_actions=[_action(a) for a in incident.open_actions],
+        done_actions=[_action(a) for a in incident.done_actions],
         due_at=incident.due_at,
         overdue=incident.is_overdue(now),
         details=plain(state, reveal_personal=reveal_personal),
+        owner=_person(incident.responsible) if incident.responsible else None,
+        handover=_handover(incident),
+        branch_head_took_charge=incident.branch_head_took_charge,
     )
 
 

@@ -115,6 +115,9 @@ PREPARED: dict[tuple[str, str], list[str]] = {
     # The sample body closes as withdrawn, which needs the customer's withdrawal on record.
     ("complaint", "close"): ["record_withdrawal"],
     ("complaint", "reopen"): ["record_withdrawal", "close"],
+    # Only the person responsible hands over: the attempting role first takes it on (`own:`).
+    ("complaint", "hand_over"): ["own:acknowledge"],
+    ("emergency", "hand_over"): ["own:take_charge"],
     ("emergency", "stand_down"): [f"complete_playbook_action+{a.code}" for a in playbook_for(SAMPLE_KIND)],
     ("emergency", "close"): ["stand_down+waiver"],
     ("emergency", "reopen"): ["stand_down+waiver", "close"],
@@ -154,10 +157,17 @@ def reported(world: dict[str, Any], kind: str, outlet: str) -> str:
     return str(answer.json()["incident_id"])
 
 
-def ready_for(world: dict[str, Any], kind: str, command: str, outlet: str) -> str:
-    """A new incident at `outlet`, brought by the head office to where `command` succeeds."""
+def ready_for(world: dict[str, Any], kind: str, command: str, outlet: str, headers: dict[str, str]) -> str:
+    """A new incident at `outlet`, brought by the head office to where `command` succeeds.
+
+    A step marked `own:` is the attempting role's own (`own:`; only the person responsible hands over): where
+    that role may not take it, the step is refused and the command after it is refused as well.
+    """
     incident_id = reported(world, kind, outlet)
     for step in PREPARED.get((kind, command), []):
+        if step.startswith("own:"):
+            give(world, headers, kind, step.removeprefix("own:"), incident_id)
+            continue
         answer = give(world, world["hq"], kind, step, incident_id)
         assert answer.status_code == 200, f"preparing {command} by {step}: {answer.text}"
     return incident_id
@@ -206,7 +216,7 @@ def attempt(
         report = body(REPORT_MODELS[kind], outlet=outlet)
         before = head(world["http"])
         return world["http"].post(f"/api/v1/{plural(kind)}", json=report, headers=headers), before
-    incident_id = ready_for(world, kind, command, outlet)
+    incident_id = ready_for(world, kind, command, outlet, headers)
     before = head(world["http"])
     return give(world, headers, kind, command, incident_id), before
 

@@ -8,10 +8,13 @@ from uuid import UUID
 
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
-from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role
+from domain.values import Actor, Category, Channel, EmergencyKind, Level, Position, Role
 
 TELLER = Actor(id="teller-7", role=Role.BRANCH, unit="OUT-0101", name="王丽")
 OFFICE = Actor(id="office-1", role=Role.OFFICE, unit="HQ", name="应急办")
+BRANCH_HEAD = Actor(
+    id="head-1", role=Role.BRANCH, unit="OUT-0101", name="王主任", position=Position.BRANCH_HEAD
+)
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 
 

@@ -43,6 +43,7 @@ COMPLAINT_MOVES: list[Command[Complaint]] = [
     Complaint.close(outcome=ComplaintOutcome.UNFOUNDED, summary="不属实"),
     Complaint.reopen(reason="客户再次投诉"),
     Complaint.add_note(text="跟进中"),
+    Complaint.hand_over(to="应急办", reason="移交上级", to_office=True),
 ]
 EMERGENCY_MOVES: list[Command[Emergency]] = [
     Emergency.change_level(level=Level.RED, reason="蔓延"),
@@ -54,6 +55,8 @@ EMERGENCY_MOVES: list[Command[Emergency]] = [
     Emergency.stand_down(summary="结束", waiver_reason="其余交由分行"),
     Emergency.close(summary="办结"),
     Emergency.add_note(text="现场记录"),
+    Emergency.take_charge(),
+    Emergency.hand_over(to="应急办", reason="升级", to_office=True),
 ]
 
 

@@ -15,15 +15,25 @@ from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.incident import Incident
 from domain.values import (
+    Actor,
     Audience,
     Authority,
     ComplaintOutcome,
     CustomerContact,
     EmergencyKind,
     Level,
+    Position,
     WithdrawalConfirmation,
 )
-from tests.integration.desk_fixtures import OFFICE, T0, TELLER, complaint_fields, emergency_fields, fresh_desk
+from tests.integration.desk_fixtures import (
+    BRANCH_HEAD,
+    OFFICE,
+    T0,
+    TELLER,
+    complaint_fields,
+    emergency_fields,
+    fresh_desk,
+)
 
 COMPLAINT_JOURNEY: list[Command[Complaint]] = [
     Complaint.flag_idle(idle_since=T0),
@@ -74,6 +84,21 @@ EMERGENCY_JOURNEY: list[Command[Emergency]] = [
 ]
 
 
+# Handing over needs a second person: (command, who gives it), after the journey above.
+COMPLAINT_HANDOVER: list[tuple[Command[Complaint], Actor]] = [
+    (
+        Complaint.hand_over(to="王主任", reason="移地由网点负责人解释", to_position=Position.BRANCH_HEAD),
+        OFFICE,
+    ),
+    (Complaint.acknowledge(), BRANCH_HEAD),
+]
+EMERGENCY_HANDOVER: list[tuple[Command[Emergency], Actor]] = [
+    (Emergency.take_charge(), BRANCH_HEAD),
+    (Emergency.hand_over(to="应急办", reason="事态扩大", to_office=True), BRANCH_HEAD),
+    (Emergency.take_charge(), OFFICE),
+]
+
+
 def event_classes(kind: type[Incident]) -> set[type[Any]]:
     """The events a kind of incident records (the library's generated bases are never triggered)."""
     return {
@@ -83,10 +108,16 @@ def event_classes(kind: type[Incident]) -> set[type[Any]]:
     }
 
 
-def act_through(desk: IncidentDesk, incident_id: UUID, journey: Sequence[Command[Incident]]) -> None:
-    for step, command in enumerate(journey, start=1):
+def act_through(
+    desk: IncidentDesk,
+    incident_id: UUID,
+    journey: Sequence[Command[Incident]],
+    handover: Sequence[tuple[Command[Incident], Actor]] = (),
+) -> None:
+    steps = [*((command, OFFICE) for command in journey), *handover]
+    for step, (command, actor) in enumerate(steps, start=1):
         desk.clock.advance(minutes=5)  # type: ignore[attr-defined]
-        desk.act(incident_id, command, actor=OFFICE, occurred_at=T0 + timedelta(minutes=step))
+        desk.act(incident_id, command, actor=actor, occurred_at=T0 + timedelta(minutes=step))
 
 
 def state(incident: Incident) -> dict[str, Any]:
@@ -99,11 +130,11 @@ def test_every_event_type_reloads_from_the_store_unchanged(desk: IncidentDesk, d
         occurred_at=T0,
         **complaint_fields(contact=CustomerContact(name="张三", phone="13800138000", email="")),
     ).incident_id
-    act_through(desk, complaint_id, COMPLAINT_JOURNEY)
+    act_through(desk, complaint_id, COMPLAINT_JOURNEY, COMPLAINT_HANDOVER)
     emergency_id = desk.report_emergency(
         actor=TELLER, occurred_at=T0, **emergency_fields(kind=EmergencyKind.FIRE, exercise=True)
     ).incident_id
-    act_through(desk, emergency_id, EMERGENCY_JOURNEY)
+    act_through(desk, emergency_id, EMERGENCY_JOURNEY, EMERGENCY_HANDOVER)
 
     reader = fresh_desk(database_url)
     for incident_id, kind in ((complaint_id, Complaint), (emergency_id, Emergency)):

@@ -20,6 +20,7 @@ from domain.values import (
     CustomerContact,
     EmergencyKind,
     Level,
+    Position,
     Role,
     Stamp,
 )
@@ -34,6 +35,24 @@ BRANCH_HEAD = Actor(id="u-0101-head", role=Role.BRANCH, unit="0101", name="王�
 LOBBY_MANAGER = Actor(id="u-0101-lobby", role=Role.BRANCH, unit="0101", name="李经理")
 CALL_CENTRE = Actor(id="u-95566-07", role=Role.CALL_CENTRE, unit="95566")
 OFFICE = Actor(id="u-office-01", role=Role.OFFICE, unit="sub-branch-01", name="赵处长")
+# Staff whose tokens carry their post (网点负责人, 大堂经理, 保安) at the same outlet.
+POSTED_BRANCH_HEAD = Actor(
+    id="token:head0101",
+    role=Role.BRANCH,
+    unit="0101",
+    name="王主任 网点负责人",
+    position=Position.BRANCH_HEAD,
+)
+POSTED_LOBBY_MANAGER = Actor(
+    id="token:lobby0101",
+    role=Role.BRANCH,
+    unit="0101",
+    name="李经理 大堂经理",
+    position=Position.LOBBY_MANAGER,
+)
+POSTED_GUARD = Actor(
+    id="token:guard0101", role=Role.BRANCH, unit="0101", name="刘师傅 保安", position=Position.SECURITY_GUARD
+)
 CONTACT = CustomerContact(name="张三", phone="13800138000", email="zhangsan@example.com")
 
 

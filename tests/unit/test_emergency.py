@@ -282,6 +282,8 @@ def test_a_closed_emergency_allows_only_notes_corrections_and_reopening() -> Non
         "stand_down": lambda: emergency.stand_down(s, summary="x"),
         "close": lambda: emergency.close(s, summary="x"),
         "flag_idle": lambda: emergency.flag_idle(s, idle_since=emergency.last_event_at),
+        "take_charge": lambda: emergency.take_charge(s),
+        "hand_over": lambda: emergency.hand_over(s, to="赵处长", reason="x", to_office=True),
     }
     assert set(attempts) == set(commands_of(Emergency)) - {"add_note", "correct_entry", "reopen"}
     for name, attempt in attempts.items():

@@ -13,12 +13,15 @@ from domain.values import (
     ComplaintOutcome,
     EmergencyKind,
     Level,
+    Position,
     WithdrawalConfirmation,
 )
 
 from .builders import (
     DAY,
     OFFICE,
+    POSTED_BRANCH_HEAD,
+    POSTED_LOBBY_MANAGER,
     minutes,
     replayed,
     reported_complaint,
@@ -40,6 +43,8 @@ COMPLAINT_TOPICS = [
     "domain.complaint:Complaint.Escalated",
     "domain.complaint:Complaint.FactsChecked",
     "domain.complaint:Complaint.FollowedUp",
+    "domain.complaint:Complaint.HandedOver",
+    "domain.complaint:Complaint.HandoverAccepted",
     "domain.complaint:Complaint.IdleFlagged",
     "domain.complaint:Complaint.NewFactsReceived",
     "domain.complaint:Complaint.NoteAdded",
@@ -56,10 +61,12 @@ EMERGENCY_TOPICS = [
     "domain.emergency:Emergency.AnnouncementMade",
     "domain.emergency:Emergency.Apologised",
     "domain.emergency:Emergency.AuthorityNotified",
+    "domain.emergency:Emergency.ChargeTaken",
     "domain.emergency:Emergency.Closed",
     "domain.emergency:Emergency.CustomerIsolated",
     "domain.emergency:Emergency.EntryCorrected",
     "domain.emergency:Emergency.FollowedUp",
+    "domain.emergency:Emergency.HandedOver",
     "domain.emergency:Emergency.IdleFlagged",
     "domain.emergency:Emergency.LevelChanged",
     "domain.emergency:Emergency.NoteAdded",
@@ -95,6 +102,8 @@ def a_complaint_with_every_event() -> Complaint:
     complaint.flag_idle(stamp(minutes(1)), idle_since=complaint.last_event_at)
     complaint.warn_deadline(stamp(minutes(1)), due_at=complaint.clock.started_at + 15 * DAY)
     complaint.acknowledge(stamp(minutes(1)))
+    complaint.hand_over(stamp(minutes(1)), to="李经理", reason="移交", to_position=Position.LOBBY_MANAGER)
+    complaint.acknowledge(stamp(minutes(2), actor=POSTED_LOBBY_MANAGER))
     complaint.isolate_customer(stamp(minutes(2)), place="理财室")
     complaint.apologise(stamp(minutes(3)))
     complaint.escalate(stamp(minutes(4), actor=OFFICE), reason="媒体关注", level=Level.ORANGE)
@@ -129,6 +138,11 @@ def an_emergency_with_every_event() -> Emergency:
         exercise=True,
     )
     emergency.flag_idle(stamp(minutes(1)), idle_since=emergency.last_event_at)
+    emergency.take_charge(stamp(minutes(1), actor=POSTED_BRANCH_HEAD))
+    emergency.hand_over(
+        stamp(minutes(1), actor=POSTED_BRANCH_HEAD), to="赵处长", reason="升级", to_office=True
+    )
+    emergency.take_charge(stamp(minutes(1), actor=OFFICE))
     emergency.notify_authority(stamp(minutes(1)), authority=Authority.POLICE_110, reference="J1")
     emergency.complete_playbook_action(stamp(minutes(2)), action="evacuate_customers")
     emergency.change_level(stamp(minutes(3), actor=OFFICE), level=Level.ORANGE, reason="已控制")
