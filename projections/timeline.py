@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Connection, Integer, MetaData, String, Table
+from sqlalchemy import JSON, BigInteger, Column, Connection, Integer, MetaData, String, Table, select
 
 from projections.board import Board
 from projections.bulk import RowWriter
@@ -71,3 +71,9 @@ class TimelineBoard(Board):
 
     def forget(self) -> None:
         self.shared.forget()
+
+
+def timeline_events(conn: Connection, incident_id: str) -> list[dict[str, Any]]:
+    """The incident's events in log order, each with who did it and when."""
+    query = select(timeline).where(timeline.c.incident_id == incident_id).order_by(timeline.c.position)
+    return [dict(row) for row in conn.execute(query).mappings()]

@@ -85,6 +85,7 @@ READ_MODELS = {
     "office_board",
     "timeline",
     "complaint_facts",
+    "outlet_queues",
     "feed_index_v1",
     "feed_index_v1_incidents",
     "policy_checkpoint",

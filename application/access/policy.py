@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from application.access.principal import Principal
+from application.access.scope import read_scope
 from application.errors import AccessDeniedError
 from domain.commands import Command, commands_of
 from domain.incident import Incident
@@ -22,14 +23,17 @@ from domain.values import Role
 
 def check_report(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> None:
     """Refuse a report the principal may not make at that outlet."""
+    if not _may_report(principal, incident_type, outlet, organisation):
+        raise AccessDeniedError(_refusal(principal, f"report a {incident_type} at outlet {outlet}"))
+
+
+def _may_report(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> bool:
     role = principal.role
-    if role is Role.OFFICE and organisation.contains(principal.unit, outlet):
-        return
-    if role is Role.BRANCH and principal.unit == outlet:
-        return
-    if role is Role.CALL_CENTRE and incident_type == IncidentType.COMPLAINT:
-        return
-    raise AccessDeniedError(_refusal(principal, f"report a {incident_type} at outlet {outlet}"))
+    return (
+        (role is Role.OFFICE and organisation.contains(principal.unit, outlet))
+        or (role is Role.BRANCH and principal.unit == outlet)
+        or (role is Role.CALL_CENTRE and incident_type == IncidentType.COMPLAINT)
+    )
 
 
 def check_command(
@@ -71,13 +75,25 @@ def check_read(principal: Principal, incident_type: str, outlet: str, organisati
 
 
 def may_read(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> bool:
-    role = principal.role
-    return (
-        role is Role.AUDITOR
-        or (role is Role.OFFICE and organisation.contains(principal.unit, outlet))
-        or (role is Role.BRANCH and principal.unit == outlet)
-        or (role is Role.CALL_CENTRE and incident_type == IncidentType.COMPLAINT)
+    """True when the incident is in the principal's read scope (application/access/scope.py)."""
+    return read_scope(principal, organisation).covers(incident_type, outlet)
+
+
+def check_queue_access(principal: Principal, outlet: str, organisation: Organisation, *, post: bool) -> None:
+    """Refuse posting or reading the outlet's queue readings.
+
+    A reading may open a customer-surge emergency, so whoever may report an emergency at the outlet
+    may post one; the readings show on that emergency, so whoever may read it may read them.
+    """
+    allowed = (
+        _may_report(principal, IncidentType.EMERGENCY, outlet, organisation)
+        if post
+        else may_read(principal, IncidentType.EMERGENCY, outlet, organisation)
     )
+    if not allowed:
+        raise AccessDeniedError(
+            _refusal(principal, f"{'post' if post else 'read'} queue readings of {outlet}")
+        )
 
 
 def _refusal(principal: Principal, what: str) -> str:

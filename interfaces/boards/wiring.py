@@ -14,6 +14,7 @@ from projections.complaint_facts import ComplaintFactsBoard
 from projections.feed_index import FeedIndexBoard
 from projections.incident_states import Incident
 from projections.office_board import OfficeBoard
+from projections.outlet_queues import OutletQueuesBoard
 from projections.shared_pass import SharedPass
 from projections.timeline import TimelineBoard
 
@@ -28,6 +29,7 @@ def make_boards(desk: IncidentDesk) -> list[Board]:
         TimelineBoard(shared),
         ComplaintFactsBoard(shared),
         FeedIndexBoard(shared),  # what the feed's replays read (projections/feed_index.py)
+        OutletQueuesBoard(),  # the queues' own events, beside the incidents': no shared pass to share
     ]
 
 

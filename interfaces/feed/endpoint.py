@@ -7,20 +7,21 @@ import logging
 from contextlib import aclosing, suppress
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from application.access.principal import Principal
+from application.access.scope import INCIDENT_TYPES, board_scope
+from application.errors import AccessDeniedError
+from domain.errors import InvalidInputError
 from domain.incident_type import IncidentType
 from domain.level import Level
 from domain.organisation import Organisation
-from domain.values import Role
 from interfaces.feed.close_codes import FORBIDDEN, INVALID, RESUME, UNAUTHORISED
 from interfaces.feed.hub import Watch
 from interfaces.feed.sender import Sender, SendTimedOutError
 from interfaces.feed.service import Feed
 from interfaces.feed.websocket_protocol import FRAMES, FrameLink
-from interfaces.http.boards import visible_outlets
 from interfaces.http.services import Services
 from projections.feed_index import FeedScope
 
@@ -42,13 +43,12 @@ def _presented_token(websocket: WebSocket) -> str | None:
     return None
 
 
-def _types(principal: Principal, wanted: str | None) -> frozenset[str]:
-    allowed = {IncidentType.COMPLAINT} if principal.role is Role.CALL_CENTRE else set(IncidentType)
-    if wanted is not None:
-        if wanted not in {kind.value for kind in IncidentType}:
-            raise ValueError(f"type must be {' or '.join(IncidentType)}, not {wanted!r}")
-        allowed &= {IncidentType(wanted)}
-    return frozenset(kind.value for kind in allowed)
+def _types(allowed: frozenset[str], wanted: str | None) -> frozenset[str]:
+    if wanted is None:
+        return allowed
+    if wanted not in INCIDENT_TYPES:
+        raise ValueError(f"type must be {' or '.join(IncidentType)}, not {wanted!r}")
+    return allowed & {wanted}
 
 
 def _watch(principal: Principal, organisation: Organisation, params: Any, queue: int) -> tuple[int, Watch]:
@@ -56,10 +56,11 @@ def _watch(principal: Principal, organisation: Organisation, params: Any, queue:
     if not 0 <= after < 2**62:
         raise ValueError("after must be a log position")
     level = Level(params["min_level"]) if params.get("min_level") else Level.BLUE
-    outlets = frozenset(visible_outlets(principal, organisation, params.get("unit") or None))
+    readable = board_scope(principal, organisation, params.get("unit") or None)
+    outlets = readable.outlets_in(organisation)
     every_outlet = outlets >= {u.code for u in organisation.outlets}
     scope = FeedScope(
-        None if every_outlet else outlets, _types(principal, params.get("type") or None), level.rank
+        None if every_outlet else outlets, _types(readable.types, params.get("type") or None), level.rank
     )
     return after, Watch(principal.token_id, scope, queue)
 
@@ -78,9 +79,9 @@ async def feed(websocket: WebSocket) -> None:
         return
     try:
         after, watch = _watch(principal, app.organisation, websocket.query_params, parts.watcher_queue)
-    except HTTPException as refused:
-        code = FORBIDDEN if refused.status_code == 403 else INVALID
-        await websocket.close(code=code, reason=str(refused.detail)[:120])
+    except (AccessDeniedError, InvalidInputError) as refused:
+        code = FORBIDDEN if isinstance(refused, AccessDeniedError) else INVALID
+        await websocket.close(code=code, reason=refused.message[:120])
         return
     except ValueError as bad:
         await websocket.close(code=INVALID, reason=str(bad)[:120])

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from application.access.principal import Principal
-from application.outlet_queues import post_queue_reading, queue_state
+from application.access.policy import check_queue_access
+from application.outlet_queues import post_queue_reading
 from domain.organisation import Organisation, UnitKind
-from domain.outlet_queue import OutletQueue
-from domain.plain import plain
-from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
+from interfaces.http.board_reads import READ_ERRORS, After, App, wait_for_boards
 from interfaces.http.command_models import COMMAND_ID_PATTERN, Integer, Moment, Number
-from interfaces.http.services import Services, services
 from interfaces.http.views import CommandOut
+from projections.outlet_queues import queue_readings
 
 router = APIRouter(
     prefix="/api/v1/outlets",
@@ -30,7 +28,6 @@ router = APIRouter(
         422: {"description": "Invalid input; `field` names it"},
     },
 )
-App = Annotated[Services, Depends(services)]
 
 
 class QueueReadingIn(BaseModel):
@@ -44,29 +41,10 @@ class QueueReadingIn(BaseModel):
     command_id: str | None = Field(None, min_length=1, max_length=200, pattern=COMMAND_ID_PATTERN)
 
 
-def _outlet_in_scope(principal: Principal, organisation: Organisation, outlet: str, *, write: bool) -> None:
+def _check_outlet(organisation: Organisation, outlet: str) -> None:
     unit = organisation.get(outlet)
     if unit is None or unit.kind is not UnitKind.OUTLET:
         raise HTTPException(404, f"{outlet!r} is not an outlet of the organisation")
-    allowed = (
-        (principal.role is Role.BRANCH and principal.unit == outlet)
-        or (principal.role is Role.OFFICE and organisation.contains(principal.unit, outlet))
-        or (not write and principal.role is Role.AUDITOR)
-    )
-    if not allowed:
-        raise HTTPException(
-            403, f"token {principal.name!r} may not {'post' if write else 'read'} queue readings of {outlet}"
-        )
-
-
-def queue_view(queue: OutletQueue | None) -> dict[str, Any]:
-    if queue is None:
-        return {"latest_reading": None, "surge_emergency_id": None, "episode_readings": []}
-    return {
-        "latest_reading": plain(queue.latest_reading, reveal_personal=False),
-        "surge_emergency_id": str(queue.surge_emergency_id) if queue.surge_emergency_id else None,
-        "episode_readings": plain(queue.episode_readings, reveal_personal=False),
-    }
 
 
 @router.post("/{outlet}/queue-readings", response_model=CommandOut)
@@ -79,7 +57,8 @@ def post_reading(
     idempotency_key: Annotated[str | None, Header(max_length=200, pattern=COMMAND_ID_PATTERN)] = None,
 ) -> CommandOut:
     """Post a queue reading; 15 or more waiting for 10 minutes or more opens a customer-surge emergency."""
-    _outlet_in_scope(principal, app.organisation, outlet, write=True)
+    _check_outlet(app.organisation, outlet)
+    check_queue_access(principal, outlet, app.organisation, post=True)
     result = post_queue_reading(
         app.desk,
         outlet,
@@ -98,8 +77,11 @@ def post_reading(
     )
 
 
-@router.get("/{outlet}/queue")
-def read_queue(outlet: str, principal: CurrentPrincipal, app: App) -> dict[str, Any]:
-    """The outlet's latest reading and, during a surge, the readings since it began."""
-    _outlet_in_scope(principal, app.organisation, outlet, write=False)
-    return {"outlet": outlet, **queue_view(queue_state(app.desk, outlet))}
+@router.get("/{outlet}/queue", responses={503: READ_ERRORS[503]})
+def read_queue(outlet: str, principal: CurrentPrincipal, app: App, after: After = None) -> dict[str, Any]:
+    """The outlet's latest reading and, during a surge, the readings since it began (a board)."""
+    _check_outlet(app.organisation, outlet)
+    check_queue_access(principal, outlet, app.organisation, post=False)
+    wait_for_boards(app, after)
+    with app.engine.connect() as conn:
+        return {"outlet": outlet, **queue_readings(conn, [outlet])[outlet]}

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 from sqlalchemy import Engine, Table, delete, inspect
 
 from application.incident_desk import IncidentDesk
+from application.outlet_queues import queue_state
 from domain.commands import Command
 from domain.complaint import Complaint
 from domain.contact import CustomerContact
@@ -137,6 +138,7 @@ def every_incident_event_type() -> set[str]:
 def generated_log(desk: IncidentDesk, clock: SteppingClock, commands: int, seed: int) -> set[str]:
     """Reports, every command of both kinds and queue readings at random; returns the event types stored."""
     rng = random.Random(seed)
+    surges = random.Random(seed + 1)  # its own draws: the incidents' history stays what the seed made it
     incidents: dict[bool, list[uuid.UUID]] = {True: [], False: []}
     for n in range(commands):
         at = clock.advance(minutes=rng.choice([1, 7, 60, 600]))
@@ -168,10 +170,10 @@ def generated_log(desk: IncidentDesk, clock: SteppingClock, commands: int, seed:
                 incidents[False].append(result.incident_id)
             elif roll < 0.14:
                 fields = {"waiting": rng.randint(0, 30), "longest_wait_minutes": rng.choice([2.5, 12.0])}
-                desk.act_on_queue(
-                    rng.choice(OUTLETS), OutletQueue.post_reading(**fields), actor=OFFICE, occurred_at=at
-                )
-                continue  # not an incident's event: the boards pass over it
+                outlet = rng.choice(OUTLETS)
+                desk.act_on_queue(outlet, OutletQueue.post_reading(**fields), actor=OFFICE, occurred_at=at)
+                surge_move(desk, outlet, at, surges)
+                continue  # not an incident's event: only the queues' board takes it
             else:
                 is_complaint = roll < 0.65
                 moves = COMPLAINT_MOVES if is_complaint else EMERGENCY_MOVES
@@ -182,6 +184,18 @@ def generated_log(desk: IncidentDesk, clock: SteppingClock, commands: int, seed:
             continue  # a rule refused it
     topics = {n.topic for n in desk.recorder.select_notifications(start=0, limit=1_000_000)}
     return {topic.split(":")[1] for topic in topics}
+
+
+def surge_move(desk: IncidentDesk, outlet: str, at: Any, rng: random.Random) -> None:
+    """Now and then open the queue's surge episode, or end the one that is open (as the surge policy does)."""
+    if rng.random() < 0.6:
+        return
+    queue = queue_state(desk, outlet)
+    if queue is not None and queue.surge_emergency_id is not None:
+        command = OutletQueue.end_surge(emergency_id=queue.surge_emergency_id)
+    else:
+        command = OutletQueue.open_surge(emergency_id=uuid.UUID(int=rng.getrandbits(128), version=4))
+    desk.act_on_queue(outlet, command, actor=OFFICE, occurred_at=at)
 
 
 def act(desk: IncidentDesk, incident_id: uuid.UUID, moves: list[tuple[str, Fields]], at: Any) -> None:
@@ -235,6 +249,7 @@ def test_a_rebuild_stores_exactly_what_the_boards_stored_event_by_event_for_ever
         if stored >= every_incident_event_type():
             break
     missing = every_incident_event_type() - stored
+    missing |= {"OutletQueue.SurgeOpened", "OutletQueue.SurgeEnded"} - stored
     assert not missing, f"the generated log lacks {sorted(missing)}"
     head = int(desk.recorder.max_notification_id() or 0)
     project(desk, engine, database_url, until=head, batch_size=1)  # as live: one event per transaction
@@ -243,6 +258,7 @@ def test_a_rebuild_stores_exactly_what_the_boards_stored_event_by_event_for_ever
     assert len(live["timeline"]) > 1000
     assert live["office_board"], "some incidents must still be open"
     assert live["complaint_facts"]
+    assert live["outlet_queues"]
 
     indexes = live_indexes(engine, tables)
     assert indexes["timeline"], "the timeline is read by incident"

@@ -1,0 +1,32 @@
+"""The read endpoint of an incident's timeline board: every event, who did it and when."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter
+
+from application.access.policy import check_read
+from interfaces.http.auth import CurrentPrincipal
+from interfaces.http.board_reads import READ_ERRORS, After, App, wait_for_boards
+from projections.timeline import timeline_events
+
+router = APIRouter(
+    prefix="/api/v1/incidents",
+    tags=["incidents"],
+    responses={**READ_ERRORS, 404: {"description": "No such incident"}},
+)
+
+
+@router.get("/{incident_id}/timeline")
+def incident_timeline(
+    incident_id: UUID, principal: CurrentPrincipal, app: App, after: After = None
+) -> dict[str, Any]:
+    """The incident's timeline board: every event with who did it and when, for its detail view."""
+    freshness = wait_for_boards(app, after)
+    incident = app.desk.get_incident(incident_id)
+    check_read(principal, incident.TYPE, incident.outlet, app.organisation)
+    with app.engine.connect() as conn:
+        events = timeline_events(conn, str(incident_id))
+    return {**freshness, "incident_id": str(incident_id), "events": events}

@@ -1,0 +1,90 @@
+"""Queries over the office board: the open incidents in a scope with their counts, and the wall's roll-up."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from domain.emergency_terms import EmergencyKind
+from domain.level import Level
+from domain.organisation import Organisation
+from projections.office_board import is_overdue, office_board
+from projections.outlet_queues import queue_readings
+
+
+def open_incidents(
+    conn: Connection,
+    *,
+    outlets: Iterable[str],
+    types: Iterable[str],
+    now: datetime,
+    level: str | None = None,
+    status: str | None = None,
+) -> dict[str, Any]:
+    """The open incidents of `types` at `outlets`, worst level first, then oldest; counts by level.
+
+    Each row is the board's, in codes, with `overdue`, `age_seconds` and, for a customer surge, its
+    outlet's `queue` (shown until the surge is stood down, 二次分流).
+    """
+    query = select(office_board).where(
+        office_board.c.outlet.in_(sorted(outlets)), office_board.c.type.in_(sorted(types))
+    )
+    if level is not None:
+        query = query.where(office_board.c.level == level)
+    if status is not None:
+        query = query.where(office_board.c.status == status)
+    query = query.order_by(office_board.c.level_rank.desc(), office_board.c.opened_at)
+    rows = [dict(r) for r in conn.execute(query).mappings()]
+    surges = {r["outlet"] for r in rows if r["kind"] == EmergencyKind.CUSTOMER_SURGE.value}
+    queues = queue_readings(conn, surges)
+    for row in rows:
+        row["overdue"] = is_overdue(row, now)
+        row["age_seconds"] = max(0, int((now - row["opened_at"]).total_seconds()))
+        if row["outlet"] in surges:
+            row["queue"] = queues[row["outlet"]]
+    return {
+        "counts": _by_level(Counter(r["level"] for r in rows)),
+        "overdue": sum(1 for r in rows if r["overdue"]),
+        "incidents": rows,
+    }
+
+
+def wall_units(
+    conn: Connection, organisation: Organisation, *, outlets: Iterable[str], types: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Every unit with an outlet in scope, depth first, with its worst open level and counts below it."""
+    in_scope = frozenset(outlets)
+    query = select(office_board.c.outlet, office_board.c.level).where(
+        office_board.c.outlet.in_(sorted(in_scope)), office_board.c.type.in_(sorted(types))
+    )
+    per_unit: dict[str, Counter[str]] = {}
+    for outlet, level in conn.execute(query):
+        for node in organisation.path(outlet):
+            per_unit.setdefault(node.code, Counter())[level] += 1
+    units = []
+    for node in organisation.units:
+        if not any(u.code in in_scope for u in organisation.outlets_under(node.code)):
+            continue
+        counts = per_unit.get(node.code, Counter())
+        worst = max((Level(lv) for lv in counts), key=lambda lv: lv.rank, default=None)
+        units.append(
+            {
+                "code": node.code,
+                "kind": node.kind.value,
+                "parent": node.parent,
+                "name_zh": node.name_zh,
+                "name_en": node.name_en,
+                "worst_level": worst.value if worst else None,
+                "counts": _by_level(counts),
+                "open": sum(counts.values()),
+            }
+        )
+    return units
+
+
+def _by_level(counts: Counter[str]) -> dict[str, int]:
+    return {lv.value: counts.get(lv.value, 0) for lv in Level}
