@@ -5,7 +5,7 @@ from uuid import UUID
 
 from domain.actors import Actor, Stamp
 from domain.commands import command
-from domain.complaint_clock import MAX_EXTENSIONS, ComplaintClock, extended_limit
+from domain.complaint_clock import LIMITS_DAYS, MAX_EXTENSIONS, ComplaintClock, extended_limit
 from domain.complaint_terms import Category, Channel, ComplaintOutcome, Subcategory
 from domain.contact import CustomerContact
 from domain.errors import (
@@ -464,7 +464,7 @@ class Complaint(Incident):
         approver = self._optional(approver or "", "approver") or None
         if self.extensions >= MAX_EXTENSIONS:
             raise ExtensionRefusedError(
-                f"the deadline was already extended {MAX_EXTENSIONS} times (to 60 days): "
+                f"the deadline was already extended {MAX_EXTENSIONS} times (to {LIMITS_DAYS[-1]} days): "
                 "no further extension",
                 incident_id=self.id,
             )
