@@ -5,8 +5,6 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
 
 from domain.errors import AlreadyDoneError, InvalidInputError, StepOutOfOrderError
 from domain.outlet_queue import (
@@ -22,15 +20,6 @@ from domain.values import VALUE_TYPES
 from .builders import LOBBY_MANAGER, T0, minutes, refused, replayed, stamp
 
 OUTLET = "BJ-HD-01"
-# Stored topics are forever. tests/unit/test_stored_topics.py freezes the incident topics only;
-# the queue's are frozen here.
-QUEUE_TOPICS = [
-    "domain.outlet_queue:OutletQueue",
-    "domain.outlet_queue:OutletQueue.Opened",
-    "domain.outlet_queue:OutletQueue.ReadingPosted",
-    "domain.outlet_queue:OutletQueue.SurgeEnded",
-    "domain.outlet_queue:OutletQueue.SurgeOpened",
-]
 
 
 def opened() -> OutletQueue:
@@ -167,12 +156,3 @@ def test_an_event_says_who_posted_it_and_when() -> None:
 
 def test_the_reading_value_is_transcoded() -> None:
     assert QueueReading in VALUE_TYPES
-
-
-def test_the_stored_topics_of_queue_events_are_frozen() -> None:
-    declared = {get_topic(OutletQueue)} | {
-        get_topic(value)
-        for name, value in vars(OutletQueue).items()
-        if isinstance(value, type) and issubclass(value, Aggregate.Event) and name not in ("Event", "Created")
-    }
-    assert sorted(declared) == QUEUE_TOPICS
