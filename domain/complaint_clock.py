@@ -73,4 +73,4 @@ def extended_limit(extensions_so_far: int) -> int:
 
 
 # Every limit a complaint can have, in order: the standard one and one per allowed extension.
-LIMITS_DAYS: tuple[int, ...] = (STANDARD_LIMIT_DAYS,) + tuple(extended_limit(n) for n in range(MAX_EXTENSIONS))
+LIMITS_DAYS: tuple[int, ...] = (STANDARD_LIMIT_DAYS, *(extended_limit(n) for n in range(MAX_EXTENSIONS)))

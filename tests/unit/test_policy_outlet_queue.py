@@ -11,10 +11,9 @@ from domain.outlet_queue import (
     EPISODE_READINGS_KEPT,
     OutletQueue,
     QueueReading,
-    calls_for_surge,
     queue_id,
 )
-from domain.playbooks import SECOND_DIVERSION_WAIT_MINUTES, SECOND_DIVERSION_WAITING_CUSTOMERS
+from domain.playbooks import needs_second_diversion
 from domain.values import VALUE_TYPES
 
 from .builders import LOBBY_MANAGER, T0, minutes, refused, replayed, stamp
@@ -59,21 +58,12 @@ def test_a_reading_is_kept_as_the_latest() -> None:
 def test_the_surge_threshold_is_the_playbooks_second_diversion(
     waiting: int, longest: float, calls: bool
 ) -> None:
-    assert calls_for_surge(waiting, longest) is calls
-    assert QueueReading(waiting, longest, T0).calls_for_surge is calls
+    assert needs_second_diversion(waiting=waiting, longest_wait_minutes=longest) is calls
     queue = opened()
     read(queue, waiting, longest)
     [*_, posted] = queue.collect_events()
     assert isinstance(posted, OutletQueue.ReadingPosted)
     assert posted.calls_for_surge is calls
-
-
-def test_the_threshold_has_one_definition() -> None:
-    at = SECOND_DIVERSION_WAIT_MINUTES
-    people = SECOND_DIVERSION_WAITING_CUSTOMERS
-    assert calls_for_surge(people, at)
-    assert not calls_for_surge(people - 1, at)
-    assert not calls_for_surge(people, math.nextafter(at, 0))
 
 
 @pytest.mark.parametrize(
