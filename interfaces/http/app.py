@@ -45,7 +45,10 @@ def create_app(
             app.state.services.close()
 
     app = FastAPI(
-        title="Incident command 应急指挥", description=DESCRIPTION, version=product_version(), lifespan=lifespan
+        title="Incident command 应急指挥",
+        description=DESCRIPTION,
+        version=product_version(),
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     app.add_middleware(BodyCheck)
