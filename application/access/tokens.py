@@ -49,8 +49,13 @@ UNIT_ROLES = {Role.BRANCH: (UnitKind.OUTLET,), Role.OFFICE: tuple(UnitKind)}
 ISSUABLE_ROLES = (Role.BRANCH, Role.CALL_CENTRE, Role.OFFICE, Role.AUDITOR, Role.ADMIN)
 
 
-class TokenError(ValueError):
-    """A token could not be issued or revoked as asked."""
+class TokenError(InvalidInputError):
+    """A token could not be issued or revoked as asked; `field` names the input at fault."""
+
+    code = "token_refused"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, field=field)
 
 
 @dataclass(frozen=True)
@@ -104,15 +109,15 @@ class TokenRegistry:
     def issue(self, *, role: Role, unit: str, name: str, now: datetime) -> tuple[TokenRecord, str]:
         """A new token; the returned secret is the only copy that will ever exist."""
         if role not in ISSUABLE_ROLES:
-            raise TokenError(f"role {role.value!r} cannot hold a token")
+            raise TokenError(f"role {role.value!r} cannot hold a token", field="role")
         unit = self._checked_unit(role, unit)
         try:
             # The name is recorded on every event the token's holder causes: the text rule applies.
             name = optional_text(name, "name")
         except InvalidInputError as error:
-            raise TokenError(error.message) from None
+            raise TokenError(error.message, field="name") from None
         if len(name) > NAME_LENGTH:
-            raise TokenError(f"name is longer than {NAME_LENGTH} characters")
+            raise TokenError(f"name is longer than {NAME_LENGTH} characters", field="name")
         record = TokenRecord(secrets.token_hex(4), name or role.value, role, unit, now, None)
         token = f"inc_{record.id}_{secrets.token_urlsafe(32)}"
         with self._engine.begin() as conn:
@@ -143,7 +148,7 @@ class TokenRegistry:
             if done.rowcount == 1:
                 self._signal.announce_in(conn, token_id)
         if done.rowcount != 1:
-            raise TokenError(f"no active token with id {token_id!r}")
+            raise TokenError(f"no active token with id {token_id!r}", field="token_id")
         # Only once committed: a lookup that raced the revocation cannot be remembered after this.
         _ProcessRevocations.add()
         self._signal.announce_after(token_id)
@@ -212,12 +217,14 @@ class TokenRegistry:
         if kinds is None:
             return unit or ""
         if not unit:
-            raise TokenError(f"a {role.value} token needs --unit")
+            raise TokenError(f"a {role.value} token needs a unit", field="unit")
         found = self.organisation.get(unit)
         if found is None:
-            raise TokenError(f"unit {unit!r} is not in the organisation")
+            raise TokenError(f"unit {unit!r} is not in the organisation", field="unit")
         if found.kind not in kinds:
-            raise TokenError(f"a {role.value} token's unit must be an outlet; {unit!r} is a {found.kind.en}")
+            raise TokenError(
+                f"a {role.value} token's unit must be an outlet; {unit!r} is a {found.kind.en}", field="unit"
+            )
         return unit
 
     @staticmethod

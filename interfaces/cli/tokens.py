@@ -30,8 +30,11 @@ def create(
         record, token = token_registry(Settings.from_env(os.environ)).issue(
             role=chosen, unit=unit, name=name, now=datetime.now(UTC)
         )
-    except (ValueError, TokenError) as error:
+    except ValueError as error:  # not a role
         typer.echo(f"error: {error} (roles: {ROLE_NAMES})", err=True)
+        raise typer.Exit(2) from None
+    except TokenError as error:
+        typer.echo(f"error: {error} (give --{error.field}; roles: {ROLE_NAMES})", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"token {record.id} for {record.name!r}: role {record.role.value}, unit {record.unit or '-'}")
     typer.echo("Keep it now; it is stored only as a hash and cannot be shown again:")
