@@ -14,8 +14,8 @@ from application.store.database_url import store_env
 from domain.organisation import Organisation
 from interfaces.boards.waiting import PositionWaiter, TrackingWaiter
 from interfaces.boards.wiring import make_boards, make_runner
-from interfaces.http.services import Services
 from interfaces.organisation_file import load_organisation
+from interfaces.services import Services
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
 

@@ -25,8 +25,9 @@ from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.board_status import unreachable
 from interfaces.http.outlets import queue_view
-from interfaces.http.services import Services, services
+from interfaces.http.services import services
 from interfaces.http.views import EMERGENCY_STEPS, incident_type
+from interfaces.services import Services
 from projections.complaint_facts import complaint_stats
 from projections.office_board import is_overdue, office_board
 from projections.timeline import timeline

@@ -15,8 +15,9 @@ from domain.plain import plain
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.command_models import COMMAND_ID_PATTERN, Integer, Moment, Number
-from interfaces.http.services import Services, services
+from interfaces.http.services import services
 from interfaces.http.views import CommandOut
+from interfaces.services import Services
 
 router = APIRouter(
     prefix="/api/v1/outlets",
