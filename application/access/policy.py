@@ -18,7 +18,7 @@ from domain.incident import Incident
 from domain.organisation import Organisation
 from domain.values import Role
 
-COMPLAINT, EMERGENCY = "complaint", "emergency"
+COMPLAINT = "complaint"
 
 
 def check_report(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> None:
