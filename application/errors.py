@@ -13,6 +13,7 @@ DomainError                        (domain.errors)
 
 Faults, not refusals: the command may not have run, and no 4xx says so.
 StoreUnavailableError              the database cannot be reached (application.store.errors)   → 503
+SchemaNotMigratedError (ProgrammingError) this role may not use the tables (application.store.errors)
 DatabaseURLError    (ValueError)   the URL names no store (application.store.database_url)
 MigrationError      (ValueError)   the store cannot be migrated or granted so (application.store.migration)
 FollowerEndedError  (RuntimeError) the log's reader was stopped (application.log_follower)
