@@ -6,8 +6,18 @@ DomainError                        (domain.errors)
 │   ├── IncidentAlreadyExistsError a report named an id that is already taken
 │   └── CommandIdReusedError       a command id came back with a different payload
 ├── InvalidInputError              a field was missing, unknown or malformed    → 422
-└── IncidentNotFoundError          no incident with that id                     → 404
-    └── IncidentKindError          the incident is not of the kind the command is for
+│   └── TokenError                 a token cannot be issued or revoked so (application.access.tokens)
+├── IncidentNotFoundError          no incident with that id                     → 404
+│   └── IncidentKindError          the incident is not of the kind the command is for
+└── AccessDeniedError              the caller's role or scope does not allow it → 403
+
+Faults, not refusals: the command may not have run, and no 4xx says so.
+StoreUnavailableError              the database cannot be reached (application.store.errors)   → 503
+SchemaNotMigratedError (ProgrammingError) this role may not use the tables (application.store.errors)
+DatabaseURLError    (ValueError)   the URL names no store (application.store.database_url)
+MigrationError      (ValueError)   the store cannot be migrated or granted so (application.store.migration)
+FollowerEndedError  (RuntimeError) the log's reader was stopped (application.log_follower)
+CheckpointMovedError (RuntimeError) another runner wrote the policies' checkpoint (application.policies.checkpoint)
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ class LoggedEvent:
     """One stored event and its position in the log."""
 
     position: int
-    topic: str
     event: DomainEventProtocol[UUID]
 
 
@@ -81,7 +80,7 @@ class LogTail:
                     self.position = notification.id
                     continue
                 self.position = notification.id
-                yield LoggedEvent(notification.id, notification.topic, event)
+                yield LoggedEvent(notification.id, event)
                 if self._stopped.is_set():
                     return
 

@@ -51,7 +51,7 @@ def storm() -> list[LoggedEvent]:
             summary=f"排队太久 {n}",
         )
         (event,) = complaint.collect_events()
-        logged.append(LoggedEvent(n + 1, type(event).__name__, event))
+        logged.append(LoggedEvent(n + 1, event))
     return logged
 
 

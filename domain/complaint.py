@@ -6,7 +6,7 @@ from uuid import UUID
 
 from domain.actors import Actor, Role, Stamp
 from domain.commands import command
-from domain.complaint_clock import MAX_EXTENSIONS, ComplaintClock, extended_limit
+from domain.complaint_clock import LIMITS_DAYS, MAX_EXTENSIONS, ComplaintClock, extended_limit
 from domain.complaint_terms import Category, Channel, ComplaintOutcome, Subcategory, WithdrawalConfirmation
 from domain.contact import CustomerContact
 from domain.errors import (
@@ -545,7 +545,7 @@ class Complaint(Incident):
         reason = self._required(reason, "reason")
         if self.extensions >= MAX_EXTENSIONS:
             raise ExtensionRefusedError(
-                f"the deadline was already extended {MAX_EXTENSIONS} times (to 60 days): "
+                f"the deadline was already extended {MAX_EXTENSIONS} times (to {LIMITS_DAYS[-1]} days): "
                 "no further extension",
                 incident_id=self.id,
             )

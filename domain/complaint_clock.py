@@ -82,3 +82,7 @@ class ComplaintClock(Immutable):
 def extended_limit(extensions_so_far: int) -> int:
     """The limit in days after one more extension (first to 30, second to 60)."""
     return COMPLEX_LIMIT_DAYS + FURTHER_EXTENSION_DAYS * extensions_so_far
+
+
+# Every limit a complaint can have, in order: the standard one and one per allowed extension.
+LIMITS_DAYS: tuple[int, ...] = (STANDARD_LIMIT_DAYS, *(extended_limit(n) for n in range(MAX_EXTENSIONS)))

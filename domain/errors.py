@@ -18,7 +18,9 @@
     │   └── AlreadyInChargeError        someone else is in charge of the emergency
     └── InvalidInputError           422: `field` names the offending input
         ├── UnknownActionError          not an action of this emergency's playbook
-        └── CorrectionTargetError       a correction points at no earlier event
+        ├── CorrectionTargetError       a correction points at no earlier event
+        ├── OrganisationError           the units do not form one tree (domain.organisation)
+        └── UnknownUnitError            no unit of the organisation has that code (domain.organisation)
 
 A refusal records nothing: commands check every rule before they trigger an event.
 """

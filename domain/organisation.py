@@ -45,21 +45,24 @@ class Unit:
         return self.name_en if language == "en" else self.name_zh
 
 
-class OrganisationError(ValueError):
-    """The units do not form a valid tree; `code` names the offending unit when there is one."""
+class OrganisationError(InvalidInputError):
+    """The units do not form a valid tree; `unit` names the offending unit when there is one."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
+    code = "invalid_organisation"
+
+    def __init__(self, message: str, *, unit: str | None = None) -> None:
+        super().__init__(message, field="units")
+        self.unit = unit
 
 
-class UnknownUnitError(LookupError):
+class UnknownUnitError(InvalidInputError):
     """No unit of the organisation has this code."""
 
-    def __init__(self, code: str) -> None:
-        super().__init__(f"no unit with code {code!r} in the organisation")
-        self.code = code
+    code = "unknown_unit"
+
+    def __init__(self, unit: str) -> None:
+        super().__init__(f"no unit with code {unit!r} in the organisation", field="unit")
+        self.unit = unit
 
 
 class Organisation:
@@ -157,19 +160,19 @@ def _index(units: Iterable[Unit]) -> dict[str, Unit]:
     for unit in units:
         if not _CODE.fullmatch(unit.code):
             raise OrganisationError(
-                f"unit code {unit.code!r} is not 1 to 32 of A-Z, 0-9 and '-'", code=unit.code
+                f"unit code {unit.code!r} is not 1 to 32 of A-Z, 0-9 and '-'", unit=unit.code
             )
         if not unit.name_zh.strip() or not unit.name_en.strip():
             raise OrganisationError(
-                f"unit {unit.code} needs both a Chinese and an English name", code=unit.code
+                f"unit {unit.code} needs both a Chinese and an English name", unit=unit.code
             )
         for name in (unit.name_zh, unit.name_en):
             try:
                 readable_text(name, "name")
             except InvalidInputError as error:
-                raise OrganisationError(f"unit {unit.code}: {error.message}", code=unit.code) from None
+                raise OrganisationError(f"unit {unit.code}: {error.message}", unit=unit.code) from None
         if unit.code in by_code:
-            raise OrganisationError(f"unit code {unit.code} is used twice", code=unit.code)
+            raise OrganisationError(f"unit code {unit.code} is used twice", unit=unit.code)
         by_code[unit.code] = unit
     return by_code
 
@@ -178,7 +181,7 @@ def _check_tree(by_code: dict[str, Unit]) -> Unit:
     """Check the links between units and return the head office."""
     for unit in by_code.values():
         if unit.parent is not None and unit.parent not in by_code:
-            raise OrganisationError(f"unit {unit.code} has unknown parent {unit.parent}", code=unit.code)
+            raise OrganisationError(f"unit {unit.code} has unknown parent {unit.parent}", unit=unit.code)
     root = _single_root(by_code)
     _refuse_cycles(by_code)
     for unit in by_code.values():
@@ -190,7 +193,7 @@ def _check_tree(by_code: dict[str, Unit]) -> Unit:
             raise OrganisationError(
                 f"{unit.kind.en.lower()} {unit.code} must sit directly under a {expected.en.lower()},"
                 f" not under {parent.kind.en.lower()} {parent.code}",
-                code=unit.code,
+                unit=unit.code,
             )
     return root
 
@@ -202,14 +205,14 @@ def _single_root(by_code: dict[str, Unit]) -> Unit:
     if len(head_offices) > 1:
         codes = ", ".join(unit.code for unit in head_offices)
         raise OrganisationError(
-            f"the organisation has more than one head office: {codes}", code=head_offices[1].code
+            f"the organisation has more than one head office: {codes}", unit=head_offices[1].code
         )
     root = head_offices[0]
     if root.parent is not None:
-        raise OrganisationError(f"head office {root.code} cannot have a parent", code=root.code)
+        raise OrganisationError(f"head office {root.code} cannot have a parent", unit=root.code)
     for unit in by_code.values():
         if unit is not root and unit.parent is None:
-            raise OrganisationError(f"{unit.kind.en.lower()} {unit.code} has no parent", code=unit.code)
+            raise OrganisationError(f"{unit.kind.en.lower()} {unit.code} has no parent", unit=unit.code)
     return root
 
 
@@ -223,7 +226,7 @@ def _refuse_cycles(by_code: dict[str, Unit]) -> None:
             if code in trail:
                 loop = trail[trail.index(code) :]
                 raise OrganisationError(
-                    f"unit {min(loop)} is its own ancestor: {' → '.join([*loop, code])}", code=min(loop)
+                    f"unit {min(loop)} is its own ancestor: {' → '.join([*loop, code])}", unit=min(loop)
                 )
             trail.append(code)
             code = by_code[code].parent

@@ -27,11 +27,6 @@ def queue_id(outlet: str) -> UUID:
     return uuid5(QUEUE_NAMESPACE, outlet)
 
 
-def calls_for_surge(waiting: int, longest_wait_minutes: float) -> bool:
-    """True when a reading calls for the second diversion (二次分流): one threshold, the playbook's."""
-    return needs_second_diversion(longest_wait_minutes, waiting)
-
-
 @dataclass(frozen=True)
 class QueueReading(Immutable):
     """How many customers were waiting and the longest wait, at a moment."""
@@ -39,11 +34,6 @@ class QueueReading(Immutable):
     waiting: int
     longest_wait_minutes: float
     at: datetime
-
-    @property
-    def calls_for_surge(self) -> bool:
-        """True when this reading is over the second-diversion threshold."""
-        return calls_for_surge(self.waiting, self.longest_wait_minutes)
 
 
 class OutletQueue(Stamped, Aggregate):
@@ -68,8 +58,10 @@ class OutletQueue(Stamped, Aggregate):
 
         @property
         def calls_for_surge(self) -> bool:
-            """True when this reading is over the second-diversion threshold."""
-            return calls_for_surge(self.waiting, self.longest_wait_minutes)
+            """True when this reading is over the playbook's second-diversion threshold."""
+            return needs_second_diversion(
+                waiting=self.waiting, longest_wait_minutes=self.longest_wait_minutes
+            )
 
         def apply(self, aggregate: Any) -> None:
             queue = cast(OutletQueue, aggregate)

@@ -318,9 +318,9 @@ def find_action(kind: EmergencyKind, code: str) -> PlaybookAction | None:
     return next((action for action in PLAYBOOKS[kind] if action.code == code), None)
 
 
-def needs_second_diversion(wait_minutes: float, waiting_customers: int) -> bool:
-    """True when a customer surge calls for the second diversion (二次分流)."""
+def needs_second_diversion(*, waiting: int, longest_wait_minutes: float) -> bool:
+    """True when a queue reading calls for the second diversion (二次分流): the one surge threshold."""
     return (
-        wait_minutes >= SECOND_DIVERSION_WAIT_MINUTES
-        and waiting_customers >= SECOND_DIVERSION_WAITING_CUSTOMERS
+        waiting >= SECOND_DIVERSION_WAITING_CUSTOMERS
+        and longest_wait_minutes >= SECOND_DIVERSION_WAIT_MINUTES
     )

@@ -11,29 +11,44 @@ from application.policies.checkpoint import PolicyCheckpoints
 from application.policies.runner import Leadership, PolicyRunner
 from application.policies.settings import PolicySettings
 from application.store.database_url import store_env
+from application.store.errors import SchemaNotMigratedError
 from domain.organisation import Organisation
 from interfaces.boards.waiting import PositionWaiter, TrackingWaiter
 from interfaces.boards.wiring import make_boards, make_runner
-from interfaces.http.services import Services
 from interfaces.organisation_file import load_organisation
+from interfaces.services import Services
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
+
+# What the operator runs when a server's role finds no tables it may use: the application names no command.
+MIGRATE_HINT = "run `incident migrate` with the owner's database URL, with --server-role naming this role"
+
+
+def open_desk(settings: Settings, clock: Clock = utc_now) -> IncidentDesk:
+    """The incident desk on the settings' store; a schema not migrated for this role says what to run."""
+    try:
+        return IncidentDesk(store_env(settings.database_url), clock=clock)
+    except SchemaNotMigratedError as error:
+        raise SchemaNotMigratedError(f"{error}; {MIGRATE_HINT}") from error
 
 
 def token_registry(settings: Settings) -> TokenRegistry:
     settings.prepare_storage()
-    return TokenRegistry(
-        engine_for(settings.database_url),
-        load_organisation(settings.organisation_file),
-        cache_seconds=settings.token_cache_seconds,
-    )
+    try:
+        return TokenRegistry(
+            engine_for(settings.database_url),
+            load_organisation(settings.organisation_file),
+            cache_seconds=settings.token_cache_seconds,
+        )
+    except SchemaNotMigratedError as error:
+        raise SchemaNotMigratedError(f"{error}; {MIGRATE_HINT}") from error
 
 
 def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     """Everything a server needs; with `settings.run_boards` its boards are projected in-process."""
     settings.prepare_storage()
     organisation = load_organisation(settings.organisation_file)
-    desk = IncidentDesk(store_env(settings.database_url), clock=clock)
+    desk = open_desk(settings, clock)
     engine = engine_for(settings.database_url)
     tokens = TokenRegistry(engine, organisation, cache_seconds=settings.token_cache_seconds)
     read_models = engine_for(settings.database_url, durable=False)

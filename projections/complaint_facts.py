@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Connection, Integer, MetaData, String, Table, delete, select
 
 from domain.complaint import Complaint
+from domain.complaint_clock import LIMITS_DAYS
 from projections.board import Board
 from projections.bulk import RowWriter
 from projections.columns import UTCDateTime
@@ -37,7 +38,6 @@ complaint_facts = Table(
     Column("exercise", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
 )
-CLOSE_WITHIN_DAYS = (15, 30, 60)
 
 
 def facts_row(complaint: Complaint) -> dict[str, Any]:
@@ -123,7 +123,7 @@ def summarise(group: str, rows: Iterable[dict[str, Any]], now: datetime) -> Comp
         closed=len(closed),
         closed_within={
             days: sum(1 for r in closed if r["closed_at"] - r["received_at"] <= timedelta(days=days))
-            for days in CLOSE_WITHIN_DAYS
+            for days in LIMITS_DAYS
         },
         overdue=sum(
             1

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Boolean, Column, Connection, Integer, MetaData, String, Table, delete
 
+from domain.texts import MAX_TEXT_LENGTH
 from projections.board import Board
 from projections.bulk import RowWriter
 from projections.columns import UTCDateTime
@@ -38,8 +39,8 @@ office_board = Table(
     Column("clock_paused", Boolean, nullable=False),
     Column("open_actions", JSON, nullable=False),
     Column("exercise", Boolean, nullable=False),
-    Column("summary", String(2000), nullable=False),
-    Column("level_reason", String(2000), nullable=False),
+    Column("summary", String(MAX_TEXT_LENGTH), nullable=False),
+    Column("level_reason", String(MAX_TEXT_LENGTH), nullable=False),
     Column("idle_since", UTCDateTime()),
     Column("deadline_warned", Boolean, nullable=False),
     # Who answers for it (a complaint's owner, an emergency's person in charge), their post, and a

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from application.access.principal import Principal
 from application.access.revocations import RevocationSignal, signal_for
 from application.access.token_cache import TokenCache
+from application.store.errors import SchemaNotMigratedError
 from domain.errors import InvalidInputError
 from domain.organisation import Organisation, UnitKind
 from domain.texts import optional_text
@@ -55,8 +56,13 @@ UNIT_ROLES = {Role.BRANCH: (UnitKind.OUTLET,), Role.OFFICE: tuple(UnitKind)}
 ISSUABLE_ROLES = (Role.BRANCH, Role.CALL_CENTRE, Role.OFFICE, Role.AUDITOR, Role.ADMIN)
 
 
-class TokenError(ValueError):
-    """A token could not be issued or revoked as asked."""
+class TokenError(InvalidInputError):
+    """A token could not be issued or revoked as asked; `field` names the input at fault."""
+
+    code = "token_refused"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, field=field)
 
 
 @dataclass(frozen=True)
@@ -91,9 +97,10 @@ def upgrade_access_tokens(engine: Engine) -> bool:
     except SQLAlchemyError as error:
         if _has_position_column(engine):  # another process added it first
             return False
-        raise TokenError(
-            "the access_tokens table has no position column and cannot be altered here "
-            f"({type(error).__name__}): run `incident migrate` as the tables' owner"
+        # The tables' owner must migrate it; the entry points add how (interfaces/wiring.py).
+        raise SchemaNotMigratedError(
+            "the access_tokens table has no position column and this role may not add it "
+            f"({type(error).__name__})"
         ) from None
     return True
 
@@ -140,18 +147,20 @@ class TokenRegistry:
     ) -> tuple[TokenRecord, str]:
         """A new token; the returned secret is the only copy that will ever exist."""
         if role not in ISSUABLE_ROLES:
-            raise TokenError(f"role {role.value!r} cannot hold a token")
+            raise TokenError(f"role {role.value!r} cannot hold a token", field="role")
         if position is not None and role is not Role.BRANCH:
             # Positions are the branch's posts (seed 003); the office and the call centre have none.
-            raise TokenError(f"a {role.value} token has no position: positions are branch staff's")
+            raise TokenError(
+                f"a {role.value} token has no position: positions are branch staff's", field="position"
+            )
         unit = self._checked_unit(role, unit)
         try:
             # The name is recorded on every event the token's holder causes: the text rule applies.
             name = optional_text(name, "name")
         except InvalidInputError as error:
-            raise TokenError(error.message) from None
+            raise TokenError(error.message, field="name") from None
         if len(name) > NAME_LENGTH:
-            raise TokenError(f"name is longer than {NAME_LENGTH} characters")
+            raise TokenError(f"name is longer than {NAME_LENGTH} characters", field="name")
         record = TokenRecord(secrets.token_hex(4), name or role.value, role, unit, now, None, position)
         token = f"inc_{record.id}_{secrets.token_urlsafe(32)}"
         with self._engine.begin() as conn:
@@ -183,7 +192,7 @@ class TokenRegistry:
             if done.rowcount == 1:
                 self._signal.announce_in(conn, token_id)
         if done.rowcount != 1:
-            raise TokenError(f"no active token with id {token_id!r}")
+            raise TokenError(f"no active token with id {token_id!r}", field="token_id")
         # Only once committed: a lookup that raced the revocation cannot be remembered after this.
         _ProcessRevocations.add()
         self._signal.announce_after(token_id)
@@ -254,12 +263,14 @@ class TokenRegistry:
         if kinds is None:
             return unit or ""
         if not unit:
-            raise TokenError(f"a {role.value} token needs --unit")
+            raise TokenError(f"a {role.value} token needs a unit", field="unit")
         found = self.organisation.get(unit)
         if found is None:
-            raise TokenError(f"unit {unit!r} is not in the organisation")
+            raise TokenError(f"unit {unit!r} is not in the organisation", field="unit")
         if found.kind not in kinds:
-            raise TokenError(f"a {role.value} token's unit must be an outlet; {unit!r} is a {found.kind.en}")
+            raise TokenError(
+                f"a {role.value} token's unit must be an outlet; {unit!r} is a {found.kind.en}", field="unit"
+            )
         return unit
 
     @staticmethod

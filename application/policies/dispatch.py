@@ -67,9 +67,6 @@ class CommandQueue:
         self._queued: list[QueuedCommand] = []
         self.position = 0  # the event being handled: every command queued now is that event's
 
-    def __len__(self) -> int:
-        return len(self._queued)
-
     def put(self, command: QueuedCommand) -> Queued:
         self._queued.append(command)
         return QUEUED

@@ -50,7 +50,7 @@ def migrate_log(app: Application[Any]) -> list[str]:
 def refuse_roles_on_sqlite(app: Application[Any]) -> IncidentPostgresRecorder:
     """The PostgreSQL recorder, or a clear error: an SQLite file has no roles to grant."""
     if not isinstance(app.recorder, IncidentPostgresRecorder):
-        raise MigrationError("--server-role is for PostgreSQL: an SQLite file has no roles")
+        raise MigrationError("a server role is for PostgreSQL: an SQLite file has no roles")
     return app.recorder
 
 

@@ -36,6 +36,7 @@ from application.store.append_only import (
     postgres_serialising_trigger,
     postgres_triggers,
 )
+from application.store.errors import SchemaNotMigratedError
 from application.store.receipts import CommandReceipt
 
 # A NOTIFY can be missed (a dropped connection, the start-up window): pull this often regardless.
@@ -76,9 +77,9 @@ def _telling_what_to_run(schema: str) -> Iterator[None]:
     except ProgrammingError as error:
         if not isinstance(error.__cause__, psycopg.errors.InsufficientPrivilege):
             raise
-        raise ProgrammingError(
-            f"{error}: this role may not use or create the tables of schema {schema!r}; run "
-            "`incident migrate` with the owner's database URL (with --server-role naming this role)"
+        raise SchemaNotMigratedError(
+            f"{error}: this role may not use or create the tables of schema {schema!r}; "
+            "their owner must migrate the store and grant this role a server's privileges"
         ) from error
 
 

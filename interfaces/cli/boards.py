@@ -8,14 +8,13 @@ import threading
 
 import typer
 
-from application.incident_desk import IncidentDesk
-from application.store.database_url import redacted, store_env
+from application.store.database_url import redacted
 from interfaces.boards.rebuild import ProjectorRunningError, RebuildFailedError, rebuild_boards
 from interfaces.boards.wiring import make_runner
 from interfaces.organisation_file import load_organisation
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
-from interfaces.wiring import make_policy_runner
+from interfaces.wiring import make_policy_runner, open_desk
 
 
 def project() -> None:
@@ -25,7 +24,7 @@ def project() -> None:
     """
     settings = Settings.from_env(os.environ)
     settings.prepare_storage()
-    desk = IncidentDesk(store_env(settings.database_url))
+    desk = open_desk(settings)
     engine = engine_for(settings.database_url, durable=False)  # read models only: see engine_for
     runner = make_runner(desk, engine, settings.database_url)
     organisation = load_organisation(settings.organisation_file)
@@ -58,7 +57,7 @@ def rebuild(batch: int = typer.Option(2000, help="Events per transaction.")) -> 
     leaves the live boards as they were, says why on one line, and exits 1.
     """
     settings = Settings.from_env(os.environ)
-    desk = IncidentDesk(store_env(settings.database_url))
+    desk = open_desk(settings)
     try:
         report = rebuild_boards(desk, engine_for(settings.database_url), settings.database_url, batch)
     except ProjectorRunningError as error:

@@ -17,6 +17,7 @@ from interfaces.client.commands import register
 from interfaces.http.app import create_app
 from interfaces.serving import uvicorn_config
 from interfaces.settings import Settings
+from interfaces.version import DISTRIBUTION, product_version
 from interfaces.wiring import token_registry
 
 cli = typer.Typer(help="Incident command for a bank's branch network 网点应急指挥.", no_args_is_help=True)
@@ -58,7 +59,7 @@ def serve(
 @cli.command()
 def version() -> None:
     """Print the version."""
-    typer.echo("incident-command 0.1.0")
+    typer.echo(f"{DISTRIBUTION} {product_version()}")
 
 
 def main() -> None:

@@ -29,7 +29,9 @@ def migrate(
     try:
         done = run_migration(settings, server_role or None)
     except MigrationError as error:
-        typer.echo(f"error: {error}", err=True)
+        # The refusals of a role are about --server-role: the application names no option, the CLI does.
+        hint = " (--server-role)" if server_role else ""
+        typer.echo(f"error: {error}{hint}", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"log tables (append-only): {', '.join(done.log_tables)}")
     typer.echo(f"read-model tables: {', '.join(done.read_model_tables)}")

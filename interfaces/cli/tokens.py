@@ -33,8 +33,14 @@ def create(
         record, token = token_registry(Settings.from_env(os.environ)).issue(
             role=chosen, unit=unit, name=name, now=datetime.now(UTC), position=post
         )
-    except (ValueError, TokenError) as error:
+    except ValueError as error:  # not a role or a position
         typer.echo(f"error: {error} (roles: {ROLE_NAMES}; positions: {POSITION_NAMES})", err=True)
+        raise typer.Exit(2) from None
+    except TokenError as error:
+        typer.echo(
+            f"error: {error} (give --{error.field}; roles: {ROLE_NAMES}; positions: {POSITION_NAMES})",
+            err=True,
+        )
         raise typer.Exit(2) from None
     held = f", position {record.position.value}" if record.position else ""
     typer.echo(

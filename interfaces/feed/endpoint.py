@@ -22,7 +22,7 @@ from interfaces.feed.hub import Watch
 from interfaces.feed.sender import Sender, SendTimedOutError
 from interfaces.feed.service import Feed
 from interfaces.feed.websocket_protocol import FRAMES, FrameLink
-from interfaces.http.services import Services
+from interfaces.services import Services
 from projections.feed_index import FeedScope
 
 log = logging.getLogger(__name__)

@@ -79,7 +79,7 @@ class Replays:
             page: Page = []
             for notification in batch:
                 event = self._desk.mapper.to_domain_event(notification)
-                message = feed_message(LoggedEvent(notification.id, notification.topic, event), self._index)
+                message = feed_message(LoggedEvent(notification.id, event), self._index)
                 if message is not None and scope.covers(
                     message.outlet, message.incident_type, message.level_rank
                 ):

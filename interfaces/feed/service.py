@@ -9,7 +9,7 @@ from interfaces.feed.admission import Admission
 from interfaces.feed.hub import FeedHub
 from interfaces.feed.limits import FeedLimits
 from interfaces.feed.replay import Replays
-from interfaces.http.services import Services
+from interfaces.services import Services
 from projections.feed_index import metadata as feed_index_metadata
 from projections.tracking import metadata as tracking_metadata
 

@@ -15,6 +15,7 @@ from interfaces.http import boards, health, incidents, outlets, timeline, web
 from interfaces.http.body_check import BodyCheck
 from interfaces.http.errors import install_error_handlers
 from interfaces.settings import Settings
+from interfaces.version import product_version
 from interfaces.wiring import build_services
 
 DESCRIPTION = """Complaints (投诉) and branch emergencies (网点突发事件) of a retail bank, event-sourced.
@@ -44,7 +45,10 @@ def create_app(
             app.state.services.close()
 
     app = FastAPI(
-        title="Incident command 应急指挥", description=DESCRIPTION, version="0.1.0", lifespan=lifespan
+        title="Incident command 应急指挥",
+        description=DESCRIPTION,
+        version=product_version(),
+        lifespan=lifespan,
     )
     install_error_handlers(app)
     app.add_middleware(BodyCheck)

@@ -8,7 +8,8 @@ from fastapi import Depends, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from application.access.principal import Principal
-from interfaces.http.services import Services, services
+from interfaces.http.services import services
+from interfaces.services import Services
 
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="incident"'}
 

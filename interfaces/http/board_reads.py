@@ -8,7 +8,8 @@ from fastapi import Depends, Query
 
 from domain.errors import InvalidInputError
 from interfaces.http.board_status import unreachable
-from interfaces.http.services import Services, services
+from interfaces.http.services import services
+from interfaces.services import Services
 
 READ_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"description": "Missing, unknown or revoked token"},

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from interfaces.boards.health import BoardStatus
-from interfaces.http.services import Services
+from interfaces.services import Services
 
 STALE_SINCE_HEADER = "X-Boards-Stale-Since"
 

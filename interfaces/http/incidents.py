@@ -27,7 +27,7 @@ from interfaces.http.command_models import (
     Envelope,
     command_fields,
 )
-from interfaces.http.services import Services, services
+from interfaces.http.services import services
 from interfaces.http.views import (
     CommandOut,
     HistoryOut,
@@ -35,6 +35,7 @@ from interfaces.http.views import (
     history_view,
     incident_view,
 )
+from interfaces.services import Services
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 router = APIRouter(prefix="/api/v1", tags=["incidents"])

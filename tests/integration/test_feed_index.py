@@ -28,9 +28,7 @@ def live_messages(desk: IncidentDesk) -> tuple[IncidentIndex, list[FeedMessage]]
     index, messages, start = IncidentIndex(), [], 0
     while batch := desk.recorder.select_notifications(start=start, limit=500, inclusive_of_start=False):
         for notification in batch:
-            logged = LoggedEvent(
-                notification.id, notification.topic, desk.mapper.to_domain_event(notification)
-            )
+            logged = LoggedEvent(notification.id, desk.mapper.to_domain_event(notification))
             index.learn(logged.event)
             message = feed_message(logged, index)
             if message is not None:

@@ -9,19 +9,21 @@ from typing import Any, cast
 
 import psycopg
 import pytest
-from eventsourcing.persistence import ProgrammingError
 from psycopg import errors
 
 from application.access.tokens import TokenRegistry
 from application.incident_desk import IncidentDesk
 from application.store.append_only import append_lock_key
 from application.store.database_url import store_env
+from application.store.errors import SchemaNotMigratedError
 from application.store.postgres_store import IncidentPostgresRecorder
 from domain.complaint import Complaint
 from domain.values import Role
 from interfaces.boards.wiring import make_runner
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH, load_organisation
+from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
+from interfaces.wiring import open_desk
 from tests.integration.desk_fixtures import OFFICE, T0, TELLER, complaint_fields, fresh_desk, report_complaint
 from tests.roles import READ_MODELS, Roles, migrated, run_migrate, separate_roles, superuser
 
@@ -200,8 +202,11 @@ def test_the_least_privileged_server_appends_reads_projects_and_manages_tokens(
 
 
 def test_a_server_on_a_schema_nobody_migrated_is_told_to_run_migrate(roles: Roles) -> None:
-    with pytest.raises(ProgrammingError, match="incident migrate"):
+    with pytest.raises(SchemaNotMigratedError, match="their owner must migrate the store") as refused:
         IncidentDesk(store_env(roles.server_url))
+    assert "--" not in str(refused.value)  # the application names no option: the edge adds the command
+    with pytest.raises(SchemaNotMigratedError, match=r"run `incident migrate` .* --server-role"):
+        open_desk(Settings(database_url=roles.server_url))
 
 
 @pytest.mark.parametrize(

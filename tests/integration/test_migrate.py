@@ -37,5 +37,5 @@ def test_migrate_with_a_server_role_on_sqlite_says_a_file_has_no_roles_and_creat
 ) -> None:
     result = run_migrate(sqlite_url, "--server-role", "incident_server")
     assert result.exit_code == 2
-    assert "SQLite file has no roles" in result.output
+    assert "a server role is for PostgreSQL: an SQLite file has no roles (--server-role)" in result.output
     assert tables(sqlite_url) == set()

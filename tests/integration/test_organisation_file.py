@@ -214,4 +214,4 @@ def test_units_that_do_not_form_a_tree_are_refused_naming_the_file_and_the_unit(
     error = refusal(write(tmp_path, with_units(unit)))
     assert "unit BJ-HD has unknown parent XX" in str(error)
     assert isinstance(error.__cause__, OrganisationError)
-    assert error.__cause__.code == "BJ-HD"
+    assert error.__cause__.unit == "BJ-HD"

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from domain.complaint_clock import ComplaintClock, extended_limit
+from domain.complaint_clock import LIMITS_DAYS, ComplaintClock, extended_limit
 from domain.errors import DomainError
 
 from .builders import DAY, T0, reported_complaint, stamp
@@ -35,6 +35,10 @@ def test_extensions_take_the_limit_to_30_then_60_days() -> None:
     clock = ComplaintClock(started_at=T0).extended(extended_limit(0))
     assert clock.due_at == T0 + 30 * DAY
     assert clock.extended(extended_limit(1)).due_at == T0 + 60 * DAY
+
+
+def test_the_limits_a_complaint_can_have_are_15_30_and_60_days() -> None:
+    assert LIMITS_DAYS == (15, 30, 60)
 
 
 def test_a_paused_clock_has_no_due_time_and_is_never_overdue() -> None:

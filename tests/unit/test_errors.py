@@ -1,10 +1,16 @@
 """The error hierarchy: two families, stable codes, and the ids and fields they carry."""
 
+import importlib
+import pkgutil
 import re
+from types import ModuleType
 from uuid import uuid4
 
 import pytest
 
+import application
+import domain
+from application import errors as application_errors
 from domain import errors
 from domain.errors import DomainError, InvalidInputError, RuleBrokenError, StandDownRefusedError
 
@@ -51,3 +57,39 @@ def test_an_input_error_names_its_field() -> None:
     assert error.field == "summary"
     assert error.incident_id is None
     assert error.code == "invalid_input"
+
+
+def errors_defined_in(package: ModuleType) -> list[type[Exception]]:
+    """Every exception class a module of `package` defines."""
+    found: list[type[Exception]] = []
+    for module_info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
+        module = importlib.import_module(module_info.name)
+        found += [
+            value
+            for value in vars(module).values()
+            if isinstance(value, type)
+            and issubclass(value, Exception)
+            and value.__module__ == module.__name__
+        ]
+    return found
+
+
+@pytest.mark.parametrize(("package", "drawing"), [(domain, errors), (application, application_errors)])
+def test_every_error_a_layer_defines_is_drawn_in_its_errors_module(
+    package: ModuleType, drawing: ModuleType
+) -> None:
+    assert drawing.__doc__ is not None
+    missing = [
+        e.__name__ for e in errors_defined_in(package) if not re.search(rf"\b{e.__name__}\b", drawing.__doc__)
+    ]
+    assert not missing, f"not drawn in {drawing.__name__}: {missing}"
+
+
+def test_every_refusal_of_both_layers_has_its_own_stable_code() -> None:
+    refusals = [
+        e for e in errors_defined_in(domain) + errors_defined_in(application) if issubclass(e, DomainError)
+    ]
+    codes = [e.code for e in refusals]
+    assert len(codes) == len(set(codes)), codes
+    for code in codes:
+        assert re.fullmatch(r"[a-z]+(_[a-z]+)*", code), code

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
+from domain.errors import InvalidInputError
 from domain.organisation import Organisation, OrganisationError, Unit, UnitKind, UnknownUnitError
 
 HEAD_OFFICE, BRANCH, SUB_BRANCH, OUTLET = (
@@ -95,14 +96,14 @@ def test_a_unit_is_labelled_in_chinese_by_default_and_in_english_on_request() ->
 
 def test_a_code_used_twice_is_refused_naming_the_code() -> None:
     error = refused([*small_bank(), unit("BJ-HD-01", OUTLET, "BJ-CY")])
-    assert error.code == "BJ-HD-01"
+    assert error.unit == "BJ-HD-01"
     assert "BJ-HD-01" in str(error)
     assert "twice" in str(error)
 
 
 def test_a_parent_that_is_not_in_the_organisation_is_refused_naming_the_child_and_the_parent() -> None:
     error = refused([*small_bank(), unit("GD", BRANCH, "XX")])
-    assert error.code == "GD"
+    assert error.unit == "GD"
     assert "GD" in str(error)
     assert "XX" in str(error)
 
@@ -118,20 +119,20 @@ def test_an_empty_organisation_is_refused() -> None:
 
 def test_a_second_head_office_is_refused_naming_both() -> None:
     error = refused([*small_bank(), unit("HQ2", HEAD_OFFICE, None)])
-    assert error.code == "HQ2"
+    assert error.unit == "HQ2"
     assert "HQ, HQ2" in str(error)
 
 
 def test_a_head_office_with_a_parent_is_refused() -> None:
     units = [unit("HQ", HEAD_OFFICE, "BJ"), unit("BJ", BRANCH, "HQ")]
     error = refused(units)
-    assert error.code == "HQ"
+    assert error.unit == "HQ"
     assert "head office HQ cannot have a parent" in str(error)
 
 
 def test_a_unit_other_than_the_head_office_without_a_parent_is_refused() -> None:
     error = refused([*small_bank(), unit("GD-TH", SUB_BRANCH, None)])
-    assert error.code == "GD-TH"
+    assert error.unit == "GD-TH"
     assert "sub-branch GD-TH has no parent" in str(error)
 
 
@@ -147,20 +148,20 @@ def test_a_unit_other_than_the_head_office_without_a_parent_is_refused() -> None
 )
 def test_a_unit_must_sit_directly_under_the_kind_above_its_own(child: Unit, message: str) -> None:
     error = refused([*small_bank(), child])
-    assert error.code == child.code
+    assert error.unit == child.code
     assert message in str(error)
 
 
 def test_a_cycle_is_refused_naming_a_unit_in_it() -> None:
     units = [*small_bank(), unit("GD", BRANCH, "SC"), unit("SC", BRANCH, "GD")]
     error = refused(units)
-    assert error.code == "GD"
+    assert error.unit == "GD"
     assert "GD is its own ancestor: GD → SC → GD" in str(error)
 
 
 def test_a_unit_that_is_its_own_parent_is_refused() -> None:
     error = refused([*small_bank(), unit("BJ-XC", SUB_BRANCH, "BJ-XC")])
-    assert error.code == "BJ-XC"
+    assert error.unit == "BJ-XC"
     assert "own ancestor" in str(error)
 
 
@@ -170,14 +171,14 @@ def test_a_unit_that_is_its_own_parent_is_refused() -> None:
 def test_a_unit_without_a_chinese_or_an_english_name_is_refused(name_zh: str, name_en: str) -> None:
     nameless = Unit(code="BJ-XC", kind=SUB_BRANCH, name_zh=name_zh, name_en=name_en, parent="BJ")
     error = refused([*small_bank(), nameless])
-    assert error.code == "BJ-XC"
+    assert error.unit == "BJ-XC"
     assert "BJ-XC" in str(error)
 
 
 @pytest.mark.parametrize("code", ["bj-xc", "BJ_XC", "BJ XC", "", "西城", "BJ-XC\n", "X" * 33])
 def test_a_code_outside_capitals_digits_and_hyphens_or_over_32_long_is_refused(code: str) -> None:
     error = refused([*small_bank(), unit(code, SUB_BRANCH, "BJ")])
-    assert error.code == code
+    assert error.unit == code
     assert repr(code) in str(error)
 
 
@@ -186,9 +187,11 @@ def test_a_code_of_32_characters_is_accepted() -> None:
     assert code in Organisation([*small_bank(), unit(code, SUB_BRANCH, "BJ")])
 
 
-def test_the_refusals_are_value_errors_and_an_unknown_code_is_a_lookup_error() -> None:
-    assert issubclass(OrganisationError, ValueError)
-    assert issubclass(UnknownUnitError, LookupError)
+def test_the_refusals_are_input_errors_of_the_domain_with_their_own_codes() -> None:
+    assert issubclass(OrganisationError, InvalidInputError)
+    assert issubclass(UnknownUnitError, InvalidInputError)
+    assert (OrganisationError.code, UnknownUnitError.code) == ("invalid_organisation", "unknown_unit")
+    assert UnknownUnitError("GD-TH").field == "unit"
 
 
 def test_an_organisation_can_be_built_from_any_iterable_of_units() -> None:
@@ -206,7 +209,7 @@ def test_a_unit_is_found_by_its_code(bank: Organisation) -> None:
 def test_an_unknown_code_raises_an_error_carrying_the_code(bank: Organisation) -> None:
     with pytest.raises(UnknownUnitError, match="GD-TH-01") as caught:
         bank.unit("GD-TH-01")
-    assert caught.value.code == "GD-TH-01"
+    assert caught.value.unit == "GD-TH-01"
 
 
 def test_get_gives_none_for_an_unknown_code(bank: Organisation) -> None:
@@ -386,7 +389,7 @@ def test_every_query_refuses_an_unknown_code_by_name(
 ) -> None:
     with pytest.raises(UnknownUnitError, match="GD-TH") as caught:
         query(bank, "GD-TH")
-    assert caught.value.code == "GD-TH"
+    assert caught.value.unit == "GD-TH"
 
 
 def test_changing_a_list_the_organisation_gave_out_does_not_change_the_organisation(

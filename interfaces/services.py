@@ -1,0 +1,41 @@
+"""What a running server is made of, built once by interfaces/wiring.py: the HTTP app and the feed use it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from application.access.tokens import TokenRegistry
+from application.incident_desk import Clock, IncidentDesk
+from application.policies.runner import PolicyRunner
+from domain.organisation import Organisation
+from interfaces.boards.runner import BoardRunner
+from interfaces.boards.waiting import PositionWaiter
+
+
+@dataclass(frozen=True)
+class Services:
+    """The desk, the token registry, the organisation, the boards and the clock of one running app."""
+
+    desk: IncidentDesk
+    tokens: TokenRegistry
+    organisation: Organisation
+    clock: Clock
+    engine: Engine
+    boards: PositionWaiter
+    runner: BoardRunner | None  # None when the boards run in a separate `incident project` worker
+    policies: PolicyRunner | None  # likewise
+    read_models: Engine | None = None  # the boards' and policies' own engine (commits not each durable)
+
+    def close(self) -> None:
+        # Stop readers of the log before the store closes under them.
+        if self.policies is not None:
+            self.policies.stop()
+        if self.runner is not None:
+            self.runner.stop()
+        self.tokens.close()
+        self.desk.close()
+        self.engine.dispose()
+        if self.read_models is not None:
+            self.read_models.dispose()
