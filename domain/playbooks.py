@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from domain.emergency_terms import Authority, EmergencyKind
+from domain.emergency_terms import Audience, Authority, EmergencyKind
 
 # Second diversion (二次分流) is due when customers wait 10 minutes or more and 15 or more wait
 # (seed 003: "客户等待时间10分钟以上、15人以上"; 以上 includes the number itself).
@@ -12,16 +12,23 @@ SECOND_DIVERSION_WAITING_CUSTOMERS = 15
 
 @dataclass(frozen=True)
 class PlaybookAction:
-    """One required action of a playbook; notifying `authority` counts as doing it."""
+    """One required action of a playbook; notifying `authority` counts as doing it.
+
+    An action with `audiences` is a notice (公告): it is done by approved announcements to every
+    one of those audiences, never ticked off by hand (the seed: only after permission).
+    """
 
     code: str
     zh: str
     en: str
     authority: Authority | None = None
+    audiences: tuple[Audience, ...] = ()
 
 
-def _action(code: str, zh: str, en: str, authority: Authority | None = None) -> PlaybookAction:
-    return PlaybookAction(code=code, zh=zh, en=en, authority=authority)
+def _action(
+    code: str, zh: str, en: str, authority: Authority | None = None, audiences: tuple[Audience, ...] = ()
+) -> PlaybookAction:
+    return PlaybookAction(code=code, zh=zh, en=en, authority=authority, audiences=audiences)
 
 
 def _report_superior(
@@ -92,6 +99,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "notice_to_customers_and_media",
             "经上级行应急处理领导小组研究后，做好客户和媒体的公告工作",
             "Notice to customers and media once the superior decides",
+            audiences=(Audience.CUSTOMERS, Audience.MEDIA),
         ),
         _action(
             "protect_scene",
@@ -106,6 +114,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "announce_to_customers",
             "在取得许可后及时向客户公告",
             "Announce to customers once permitted",
+            audiences=(Audience.CUSTOMERS,),
         ),
         _action(
             "remedial_and_safety_measures",

@@ -55,6 +55,7 @@ COMPLAINT_MOVES: list[tuple[str, Fields]] = [
     ("follow_up", _fixed(satisfied=False, comment="不满意")),
     ("escalate", _fixed(reason="客户威胁曝光", level=Level.ORANGE)),
     ("escalate", _fixed(reason="督办")),
+    ("change_level", _fixed(level=Level.BLUE, reason="经核实为个案")),
     ("extend_deadline", _fixed(reason="情况复杂", approver="行长", complainant_informed=True)),
     ("pause_clock", _fixed(reason="外部鉴定")),
     ("resume_clock", _fixed(note="鉴定完成")),
@@ -88,7 +89,9 @@ EMERGENCY_MOVES: list[tuple[str, Fields]] = [
     ("complete_playbook_action", lambda e: {"action": e.open_actions[0].code, "note": "完成"}),
     ("isolate_customer", _fixed()),
     ("propose_solution", _fixed(solution="疏散")),
-    ("make_announcement", _fixed(audience=Audience.CUSTOMERS, text="暂停营业", approved_by="行长")),
+    ("raise_level", _fixed(level=Level.RED, reason="蔓延到营业厅")),
+    ("approve_announcement", _fixed(audience=Audience.CUSTOMERS, text="暂停营业")),
+    ("make_announcement", _fixed(audience=Audience.CUSTOMERS, text="暂停营业")),
     ("follow_up", _fixed(note="回访", satisfied=True)),
     ("apologise", _fixed(note="致歉")),
     ("correct_entry", lambda e: {"corrects_version": e.version, "reason": "补充", "correction": "更正"}),
@@ -210,7 +213,7 @@ def project(desk: IncidentDesk, engine: Engine, database_url: str, until: int, b
 def test_a_rebuild_stores_exactly_what_the_boards_stored_event_by_event_for_every_event_type(
     desk: IncidentDesk, clock: SteppingClock, engine: Engine, database_url: str
 ) -> None:
-    stored = generated_log(desk, clock, commands=1500, seed=11)
+    stored = generated_log(desk, clock, commands=1500, seed=12)
     missing = every_incident_event_type() - stored
     assert not missing, f"the generated log lacks {sorted(missing)}"
     head = int(desk.recorder.max_notification_id() or 0)

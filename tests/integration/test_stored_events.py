@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -35,6 +36,7 @@ COMPLAINT_JOURNEY: list[Command[Complaint]] = [
     Complaint.record_customer_response(accepted=True),
     Complaint.carry_out_solution(details="已更换"),
     Complaint.escalate(reason="客户威胁找媒体", level=Level.YELLOW),
+    Complaint.change_level(level=Level.BLUE, reason="经核实为个案"),
     Complaint.extend_deadline(reason="复杂案件 complex case"),
     Complaint.extend_deadline(reason="需外部鉴定", approver="分行副行长 李", complainant_informed=True),
     Complaint.pause_clock(reason="假币送人民银行鉴定"),
@@ -50,13 +52,15 @@ COMPLAINT_JOURNEY: list[Command[Complaint]] = [
 
 EMERGENCY_JOURNEY: list[Command[Emergency]] = [
     Emergency.flag_idle(idle_since=T0),
-    Emergency.change_level(level=Level.RED, reason="火势蔓延到营业厅"),
+    Emergency.raise_level(level=Level.RED, reason="火势蔓延到营业厅"),
+    Emergency.change_level(level=Level.ORANGE, reason="火势已控制"),
     Emergency.notify_authority(authority=Authority.FIRE_119, reference="119-接警-0421"),
     Emergency.complete_playbook_action(action="fight_fire", note="灭火器两具"),
     Emergency.isolate_customer(place="门外空地"),
     Emergency.apologise(),
     Emergency.propose_solution(solution="安排至邻近网点办理"),
-    Emergency.make_announcement(audience=Audience.MEDIA, text="情况说明", approved_by="分行办公室"),
+    Emergency.approve_announcement(audience=Audience.MEDIA, text="情况说明"),
+    Emergency.make_announcement(audience=Audience.MEDIA, text="情况说明"),
     Emergency.follow_up(note="回访受影响客户", satisfied=True),
     Emergency.stand_down(summary="火已扑灭", waiver_reason="其余事项移交分行处理"),
     Emergency.close(summary="处置完毕"),
@@ -122,3 +126,32 @@ def test_an_incident_loaded_from_a_snapshot_equals_one_replayed_from_every_event
         replayed = event.mutate(replayed)  # type: ignore[attr-defined]
     assert replayed is not None
     assert state(from_snapshot) == state(replayed)
+
+
+def test_an_announcement_stored_before_approvals_were_commands_still_reads(desk: IncidentDesk) -> None:
+    emergency_id = desk.report_emergency(actor=TELLER, occurred_at=T0, **emergency_fields()).incident_id
+    desk.act(
+        emergency_id,
+        Emergency.approve_announcement(audience=Audience.MEDIA, text="情况说明"),
+        actor=OFFICE,
+        occurred_at=None,
+    )
+    desk.act(
+        emergency_id,
+        Emergency.make_announcement(audience=Audience.MEDIA, text="情况说明"),
+        actor=TELLER,
+        occurred_at=None,
+    )
+    made = desk.history(emergency_id)[-1]
+    # What a version 1 event held: the free-text approver only (as the command took it then).
+    stored = desk.mapper.to_stored_event(made)
+    old_state = desk.mapper.transcoder.decode(stored.state)
+    for newer in ("class_version", "approver", "completes"):
+        old_state.pop(newer)
+    old_state["approved_by"] = "分行办公室"
+    old = desk.mapper.to_domain_event(
+        dataclasses.replace(stored, state=desk.mapper.transcoder.encode(old_state))
+    )
+    assert isinstance(old, Emergency.AnnouncementMade)
+    assert (old.approved_by, old.approver, old.completes) == ("分行办公室", None, [])
+    assert (made.approved_by, made.approver) == (OFFICE.display_name, OFFICE)  # type: ignore[attr-defined]

@@ -118,6 +118,7 @@ def test_a_closed_complaint_refuses_every_command_but_notes_corrections_and_reop
         "close": lambda: complaint.close(s, outcome=ComplaintOutcome.WITHDRAWN, summary="x"),
         "warn_deadline": lambda: complaint.warn_deadline(s, due_at=s.occurred_at),
         "flag_idle": lambda: complaint.flag_idle(s, idle_since=complaint.last_event_at),
+        "change_level": lambda: complaint.change_level(s, level=Level.RED, reason="x"),
     }
     assert set(attempts) == set(commands_of(Complaint)) - {"add_note", "correct_entry", "reopen"}
     for name, attempt in attempts.items():
