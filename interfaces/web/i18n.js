@@ -99,6 +99,7 @@ const EVENTS = {
   IdleFlagged: ["长时间无进展", "Flagged as idle"], LevelChanged: ["调整预警级别", "Level changed"],
   AuthorityNotified: ["通报有关部门", "Authority notified"], PlaybookActionDone: ["完成预案动作", "Playbook action done"],
   AnnouncementMade: ["发布公告", "Announcement made"], StoodDown: ["解除应急状态", "Stood down"],
+  AnnouncementApproved: ["批准公告", "Announcement approved"],
 };
 
 // Field names of event data, for the timeline; values of other fields are shown as sent.

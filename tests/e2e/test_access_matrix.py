@@ -1,7 +1,10 @@
 """The whole access matrix over HTTP: every role × every command × inside and outside its scope.
 
-The expectations below are written out independently of the policy module, so that a change to
-the policy that nobody meant shows up here. A refused request must be a 403 and store nothing.
+Access follows what a command does, not only its name: every field declared the office's decision
+(`office_decision_with`: an escalation's level, a waiver of playbook actions) and a complaint
+report's level are cases of their own (`command+field`). The expectations below are written out
+independently of the policy module, so that a change to the policy that nobody meant shows up here.
+A refused request must be a 403 and store nothing.
 """
 
 from __future__ import annotations
@@ -16,15 +19,28 @@ import httpx
 import pytest
 from pydantic import AwareDatetime, BaseModel
 
+from domain.commands import commands_of
 from domain.playbooks import playbook_for
 from domain.values import EmergencyKind, Role
-from interfaces.http.command_models import COMMAND_MODELS, REPORT_MODELS
+from interfaces.http.command_models import COMMAND_MODELS, INCIDENT_TYPES, REPORT_MODELS
 from interfaces.settings import Settings
 from tests.e2e.server import issue_token, running_server
 
 INSIDE, OUTSIDE = "BJ-HD-01", "SH-PD-01"  # a Beijing outlet, and one in Shanghai
 TOKEN_UNITS = {Role.BRANCH: INSIDE, Role.OFFICE: "BJ", Role.CALL_CENTRE: "", Role.AUDITOR: "", Role.ADMIN: ""}
-BRANCH_MAY_NOT = {"close", "reopen", "change_level", "stand_down+waiver", "warn_deadline", "flag_idle"}
+# The office grades (every level but an emergency's first assessment and a branch's raise of its own
+# emergency), decides closing, reopening, waivers and announcements, and the policies' marks.
+OFFICE_ONLY = {
+    "close",
+    "reopen",
+    "change_level",
+    "escalate+level",
+    "report+level",
+    "stand_down+waiver_reason",
+    "approve_announcement",
+    "warn_deadline",
+    "flag_idle",
+}
 CALL_CENTRE_MAY = {"report", "acknowledge", "add_note", "correct_entry", "escalate", "receive_new_facts"}
 
 
@@ -32,7 +48,7 @@ def allowed(role: Role, kind: str, command: str, inside: bool) -> bool:
     if role is Role.OFFICE:
         return inside
     if role is Role.BRANCH:
-        return inside and command not in BRANCH_MAY_NOT
+        return inside and command not in OFFICE_ONLY
     if role is Role.CALL_CENTRE:
         return kind == "complaint" and command in CALL_CENTRE_MAY
     return False  # auditors and admins give no incident command at all
@@ -73,9 +89,12 @@ def body(model: type[BaseModel], **extra: Any) -> dict[str, Any]:
 def cases() -> Iterator[tuple[str, str]]:
     for kind, commands in COMMAND_MODELS.items():
         yield kind, "report"
-        yield from ((kind, command) for command in commands)
-        if kind == "emergency":
-            yield kind, "stand_down+waiver"
+        if kind == "complaint":
+            yield kind, "report+level"  # an emergency's report always carries its first level
+        for command in commands:
+            yield kind, command
+            declared = commands_of(INCIDENT_TYPES[kind])[command]
+            yield from ((kind, f"{command}+{field}") for field in declared.office_decision_with)
 
 
 CASES = list(cases())
@@ -95,7 +114,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         incidents = {}
         for outlet in (INSIDE, OUTSIDE):
             for kind, plural in (("complaint", "complaints"), ("emergency", "emergencies")):
-                report = body(REPORT_MODELS[kind], outlet=outlet)
+                # Blue, so that a branch's raise of its own emergency's level is a real raise.
+                report = body(REPORT_MODELS[kind], outlet=outlet, level="blue")
                 answer = http.post(f"/api/v1/{plural}", json=report, headers=hq)
                 assert answer.status_code == 201, answer.text
                 incidents[(kind, outlet)] = answer.json()["incident_id"]
@@ -109,16 +129,18 @@ def head(http: httpx.Client) -> int:
 def attempt(world: dict[str, Any], role: Role, kind: str, command: str, outlet: str) -> httpx.Response:
     http, headers = world["http"], {"Authorization": f"Bearer {world['tokens'][role]}"}
     plural = "complaints" if kind == "complaint" else "emergencies"
-    if command == "report":
-        return http.post(f"/api/v1/{plural}", json=body(REPORT_MODELS[kind], outlet=outlet), headers=headers)
+    name, _, field = command.partition("+")
+    if name == "report":
+        model = REPORT_MODELS[kind]
+        graded = {"level": "orange"} if field == "level" else {}
+        return http.post(f"/api/v1/{plural}", json=body(model, outlet=outlet, **graded), headers=headers)
     incident_id = world["incidents"][(kind, outlet)]
-    name, _, variant = command.partition("+")
-    extra: dict[str, Any] = (
-        {"waiver_reason": "已由分行接管 handed to the branch office"} if variant == "waiver" else {}
-    )
+    model = COMMAND_MODELS[kind][name]
+    # The field that makes it the office's decision, given a value (a level: the highest).
+    extra: dict[str, Any] = {field: sample(model.model_fields[field].annotation)} if field else {}
     if name == "complete_playbook_action":
         extra["action"] = playbook_for(EmergencyKind(REPORT_SAMPLE_KIND))[0].code
-    payload = body(COMMAND_MODELS[kind][name], **extra)
+    payload = body(model, **extra)
     return http.post(f"/api/v1/{plural}/{incident_id}/{name}", json=payload, headers=headers)
 
 
