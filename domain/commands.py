@@ -32,7 +32,9 @@ class CommandMethod(Generic[P]):
     """A command of an aggregate: its method (the rules, the fields and their types) and who may take it.
 
     office_decision       only the office decides it (or a policy, acting as the system)
-    office_decision_with  the office's decision when this field is given (waiving open playbook actions)
+    office_decision_with  the fields that make it the office's decision when given: the command is
+                          the desk's, the field is the office's (a waiver of open playbook actions,
+                          the colour of an escalation)
     intake                an intake step, which the call centre may also take on a complaint
     """
 
@@ -41,12 +43,15 @@ class CommandMethod(Generic[P]):
         method: Callable[Concatenate[Any, Stamp, P], None],
         *,
         office_decision: bool = False,
-        office_decision_with: str | None = None,
+        office_decision_with: tuple[str, ...] = (),
         intake: bool = False,
     ) -> None:
         self.method = method
         self.name = method.__name__
         self.office_decision = office_decision
+        unknown = [name for name in office_decision_with if name not in self.parameters]
+        if unknown:
+            raise TypeError(f"{self.name} has no field {', '.join(unknown)} (office_decision_with)")
         self.office_decision_with = office_decision_with
         self.intake = intake
         self.__doc__ = method.__doc__
@@ -89,8 +94,11 @@ class CommandMethod(Generic[P]):
 
     def is_office_decision(self, fields: Mapping[str, Any]) -> bool:
         """True when only the office may take the command with these fields."""
-        conditional = self.office_decision_with
-        return self.office_decision or (conditional is not None and bool(fields.get(conditional)))
+        return self.office_decision or bool(self.office_fields_given(fields))
+
+    def office_fields_given(self, fields: Mapping[str, Any]) -> list[str]:
+        """The fields given that are the office's decision (empty and None are not given)."""
+        return [name for name in self.office_decision_with if fields.get(name) not in (None, "")]
 
 
 class CommandFactory(Generic[K, P]):
@@ -132,7 +140,7 @@ class Command(Generic[K_co]):
 
 
 def command(
-    *, office_decision: bool = False, office_decision_with: str | None = None, intake: bool = False
+    *, office_decision: bool = False, office_decision_with: tuple[str, ...] = (), intake: bool = False
 ) -> Callable[[Callable[Concatenate[Any, Stamp, P], None]], CommandMethod[P]]:
     """Declare an aggregate method a command (flags: see `CommandMethod`)."""
 

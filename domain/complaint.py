@@ -264,6 +264,17 @@ class Complaint(Incident):
             aggregate.owner = self.actor
             aggregate.pending_handover = None
 
+    class LevelChanged(Incident.Event):
+        """The office changed the warning level, up or down, with a reason (old → new)."""
+
+        level: Level
+        reason: str
+        previous: Level
+
+        def apply(self, aggregate: "Complaint") -> None:
+            aggregate.level = self.level
+            aggregate.level_reason = self.reason
+
     def __init__(
         self,
         *,
@@ -520,9 +531,14 @@ class Complaint(Incident):
             )
         self._record(self.FollowedUp, stamp, satisfied=satisfied, comment=self._optional(comment, "comment"))
 
-    @command(intake=True)
+    @command(intake=True, office_decision_with=("level",))
     def escalate(self, stamp: Stamp, *, reason: str, level: Level | None = None) -> None:
-        """Escalate to the office, optionally raising the warning level (never lowering it)."""
+        """Escalate to the office (督办), optionally raising the warning level (never lowering it).
+
+        Anyone who works the complaint may report it upward; the colour is the office's grading
+        (or the risk-grading policy's, acting for it): a branch or the call centre escalates
+        without a level, and the office decides the colour on what they reported.
+        """
         self._check_stamp(stamp)
         self._refuse_if_closed("escalate")
         reason = self._required(reason, "reason")
@@ -791,3 +807,20 @@ class Complaint(Incident):
                 incident_id=self.id,
             )
         self._record(self.HandoverAccepted, stamp, from_owner=owner)
+
+    @command(office_decision=True)
+    def change_level(self, stamp: Stamp, *, level: Level, reason: str) -> None:
+        """Change the warning level, raising or lowering it, with a reason: the office's grading.
+
+        Lowering is never silent: the event keeps the level it replaced and why, and the history
+        shows both. A lowered complaint is not raised again by the risk-grading policy to a level
+        the policy already raised it to (see application/policies/risk_grading.py).
+        """
+        self._check_stamp(stamp)
+        self._refuse_if_closed("change_level")
+        reason = self._required(reason, "reason")
+        if level is self.level:
+            raise LevelChangeError(
+                f"the level is already {level.value}: a change must change it", incident_id=self.id
+            )
+        self._record(self.LevelChanged, stamp, level=level, reason=reason, previous=self.level)

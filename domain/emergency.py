@@ -1,6 +1,9 @@
 """A branch emergency (网点突发事件): graded, worked through its playbook, stood down, closed."""
 
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
+from typing import Any
 from uuid import UUID
 
 from domain.actors import Actor, Position, Role, Stamp
@@ -24,6 +27,8 @@ from domain.status import IncidentStatus
 from domain.steps import EmergencyStep
 from domain.texts import required_text
 
+NO_APPROVALS: Mapping[str, Actor] = MappingProxyType({})
+
 
 class Emergency(Incident):
     """One emergency at a branch, with the checklist its kind's playbook requires."""
@@ -34,6 +39,10 @@ class Emergency(Incident):
     # first responsible person). Class defaults, so that snapshots taken before them still load.
     in_charge: Actor | None = None
     branch_head_took_charge: bool = False
+    # Who approved each announcement (by audience and text). A class default, so that snapshots
+    # taken before approvals existed still load.
+    # (Not annotated here: the aggregate is a dataclass, and a default must not be a field's.)
+    approvals = NO_APPROVALS
 
     class Reported(Incident.Reported):
         """An emergency was reported with its kind and warning level."""
@@ -89,15 +98,31 @@ class Emergency(Incident):
             aggregate.solution = self.solution
 
     class AnnouncementMade(Incident.Event):
-        """An announcement was made to customers, media, the public or staff."""
+        """An approved announcement was made to customers, media, the public or staff.
+
+        Version 2 records the approver (who approved this audience and text, from their own
+        approval event) and the playbook notices it did. Version 1 events, made before approval
+        was a command, carry only the free-text `approved_by` (None where none was needed).
+        """
+
+        class_version = 2
 
         audience: Audience
         text: str
         approved_by: str | None
+        approver: Actor | None
+        # The playbook notices this announcement did, fixed when recorded (as AuthorityNotified's).
+        completes: list[str]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["approver"] = None
+            state["completes"] = []
 
         def apply(self, aggregate: "Emergency") -> None:
             if self.audience not in aggregate.announced_to:
                 aggregate.announced_to = [*aggregate.announced_to, self.audience]
+            aggregate.done_action_codes = [*aggregate.done_action_codes, *self.completes]
 
     class FollowedUp(Incident.Event):
         """The people affected were followed up."""
@@ -158,6 +183,15 @@ class Emergency(Incident):
     class HandedOver(Incident.HandedOver):
         """The person in charge handed the emergency over (to the office, say); theirs until taken up."""
 
+    class AnnouncementApproved(Incident.Event):
+        """Someone of the superior office approved this text for this audience (the actor approved)."""
+
+        audience: Audience
+        text: str
+
+        def apply(self, aggregate: "Emergency") -> None:
+            aggregate.approvals = {**aggregate.approvals, _approval_key(self.audience, self.text): self.actor}
+
     def __init__(
         self,
         *,
@@ -188,6 +222,7 @@ class Emergency(Incident):
         self.stand_down_summary = ""
         self.waiver_reason: str | None = None
         self.waived_actions: list[str] = []
+        self.approvals = {}
 
     @classmethod
     def report(
@@ -283,7 +318,8 @@ class Emergency(Incident):
         """Record that a required action of this kind's playbook was done."""
         self._check_stamp(stamp)
         self._refuse_unless_working("complete_playbook_action")
-        if find_action(self.kind, action) is None:
+        found = find_action(self.kind, action)
+        if found is None:
             raise UnknownActionError(
                 f"{action!r} is not an action of the {self.kind.value} playbook",
                 field="action",
@@ -291,6 +327,13 @@ class Emergency(Incident):
             )
         if action in self.done_action_codes:
             raise AlreadyDoneError(f"playbook action {action} is already done", incident_id=self.id)
+        if found.audiences:
+            told = ", ".join(a.value for a in found.audiences)
+            raise StepOutOfOrderError(
+                f"playbook action {action} is a notice: it is done by approved announcements to {told} "
+                "(approve_announcement, then make_announcement), not by hand",
+                incident_id=self.id,
+            )
         self._record(self.PlaybookActionDone, stamp, action=action, note=self._optional(note, "note"))
 
     @command()
@@ -308,20 +351,38 @@ class Emergency(Incident):
         self._record(self.SolutionProposed, stamp, solution=self._required(solution, "solution"))
 
     @command()
-    def make_announcement(
-        self, stamp: Stamp, *, audience: Audience, text: str, approved_by: str | None = None
-    ) -> None:
-        """Announce to an audience; media and public announcements need the superior's approval."""
+    def make_announcement(self, stamp: Stamp, *, audience: Audience, text: str) -> None:
+        """Announce to an audience the very text the superior office approved for it.
+
+        Seed 003: a notice goes out only after permission (在取得许可后, 经上级行…研究后). The
+        approval is of the audience and the words, not of the audience alone: the superior decides
+        what is said, so a different text needs its own approval. An approval stands: the same
+        notice may be given again (posted in the hall, then read out). Playbook notices whose every
+        audience has now been told are done by it.
+        """
         self._check_stamp(stamp)
         self._refuse_if_closed("make_announcement")
         text = self._required(text, "text")
-        approved_by = self._optional(approved_by or "", "approved_by") or None
-        if audience.needs_approval and approved_by is None:
+        approval = self.approvals.get(_approval_key(audience, text))
+        if approval is None:
             raise ApprovalRequiredError(
-                f"an announcement to the {audience.value} needs the superior's approval (approved_by)",
+                f"an announcement to the {audience.value} needs the superior office's approval of "
+                "this text first (approve_announcement with the same audience and text)",
                 incident_id=self.id,
             )
-        self._record(self.AnnouncementMade, stamp, audience=audience, text=text, approved_by=approved_by)
+        told = {*self.announced_to, audience}
+        completes = [
+            a.code for a in self.open_actions if audience in a.audiences and set(a.audiences) <= told
+        ]
+        self._record(
+            self.AnnouncementMade,
+            stamp,
+            audience=audience,
+            text=text,
+            approved_by=approval.display_name,
+            approver=approval,
+            completes=completes,
+        )
 
     @command()
     def follow_up(self, stamp: Stamp, *, note: str, satisfied: bool | None = None) -> None:
@@ -330,7 +391,7 @@ class Emergency(Incident):
         self._refuse_if_closed("follow_up")
         self._record(self.FollowedUp, stamp, note=self._required(note, "note"), satisfied=satisfied)
 
-    @command(office_decision_with="waiver_reason")
+    @command(office_decision_with=("waiver_reason",))
     def stand_down(self, stamp: Stamp, *, summary: str, waiver_reason: str | None = None) -> None:
         """Stand the response down; open required actions need a waiver reason and are recorded."""
         self._check_stamp(stamp)
@@ -422,6 +483,46 @@ class Emergency(Incident):
             and current.role is not Role.OFFICE
         )
 
+    @command()
+    def raise_level(self, stamp: Stamp, *, level: Level, reason: str) -> None:
+        """Raise the warning level, with a reason: the branch may, lowering stays the office's.
+
+        The branch head is the first responsible person and reports upward at once (第一时间上报):
+        a raise is such a report, recorded as any level change is, so the office's board and feed
+        show it at once. Only a higher level is a raise.
+        """
+        self._check_stamp(stamp)
+        self._refuse_unless_working("raise_level")
+        reason = self._required(reason, "reason")
+        if not level.is_higher_than(self.level):
+            raise LevelChangeError(
+                f"{level.value} is not higher than {self.level.value}: only the office lowers or "
+                "keeps a level (change_level)",
+                incident_id=self.id,
+            )
+        self._record(self.LevelChanged, stamp, level=level, reason=reason, previous=self.level)
+
+    @command(office_decision=True)
+    def approve_announcement(self, stamp: Stamp, *, audience: Audience, text: str) -> None:
+        """Approve a text for an audience: the superior office's permission, recorded as its own.
+
+        The event's actor is the approver: an authenticated person of an office whose unit contains
+        the outlet (the access rule of an office decision), never a name typed by someone else.
+        """
+        self._check_stamp(stamp)
+        self._refuse_if_closed("approve_announcement")
+        text = self._required(text, "text")
+        if _approval_key(audience, text) in self.approvals:
+            raise AlreadyDoneError(
+                f"this text is already approved for the {audience.value}", incident_id=self.id
+            )
+        self._record(self.AnnouncementApproved, stamp, audience=audience, text=text)
+
 
 def _is_branch_head(actor: Actor) -> bool:
     return actor.role is Role.BRANCH and actor.position is Position.BRANCH_HEAD
+
+
+def _approval_key(audience: Audience, text: str) -> str:
+    # An audience's value holds no newline, so the key names one audience and one text.
+    return f"{audience.value}\n{text}"

@@ -50,8 +50,3 @@ class Audience(Labelled):
     MEDIA = "media", "媒体", "Media"
     PUBLIC = "public", "社会公众", "Public"
     STAFF = "staff", "员工", "Staff"
-
-    @property
-    def needs_approval(self) -> bool:
-        """Media and public announcements wait for the superior's decision."""
-        return self in (Audience.MEDIA, Audience.PUBLIC)

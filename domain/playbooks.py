@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 
 from domain.actors import Position
-from domain.emergency_terms import Authority, EmergencyKind
+from domain.emergency_terms import Audience, Authority, EmergencyKind
 
 # Second diversion (二次分流) is due when customers wait 10 minutes or more and 15 or more wait
 # (seed 003: "客户等待时间10分钟以上、15人以上"; 以上 includes the number itself).
@@ -18,6 +18,8 @@ class PlaybookAction:
     `by_position` is the post the seed gives the action to ("网点负责人迅速出面" → the branch head,
     "保安人员迅速疏散客户" → the security guard). It says whom the board expects to do it; anyone at
     the branch may still record it done, since if they are absent everyone present is responsible.
+    An action with `audiences` is a notice (公告): it is done by approved announcements to every
+    one of those audiences, never ticked off by hand (the seed: only after permission).
     """
 
     code: str
@@ -25,12 +27,19 @@ class PlaybookAction:
     en: str
     authority: Authority | None = None
     by_position: Position | None = None
+    audiences: tuple[Audience, ...] = ()
 
 
 def _action(
-    code: str, zh: str, en: str, authority: Authority | None = None, *, by: Position | None = None
+    code: str,
+    zh: str,
+    en: str,
+    authority: Authority | None = None,
+    audiences: tuple[Audience, ...] = (),
+    *,
+    by: Position | None = None,
 ) -> PlaybookAction:
-    return PlaybookAction(code=code, zh=zh, en=en, authority=authority, by_position=by)
+    return PlaybookAction(code=code, zh=zh, en=en, authority=authority, by_position=by, audiences=audiences)
 
 
 def _report_superior(
@@ -112,6 +121,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "notice_to_customers_and_media",
             "经上级行应急处理领导小组研究后，做好客户和媒体的公告工作",
             "Notice to customers and media once the superior decides",
+            audiences=(Audience.CUSTOMERS, Audience.MEDIA),
         ),
         _action(
             "protect_scene",
@@ -126,6 +136,7 @@ PLAYBOOKS: dict[EmergencyKind, list[PlaybookAction]] = {
             "announce_to_customers",
             "在取得许可后及时向客户公告",
             "Announce to customers once permitted",
+            audiences=(Audience.CUSTOMERS,),
         ),
         _action(
             "remedial_and_safety_measures",

@@ -1,7 +1,8 @@
 """The permission policy: which role may report, act on or read which incidents, and where.
 
 branch       unit is one outlet: report and act there, read there; not the office's decisions
-call_centre  report complaints for any outlet, the intake steps on complaints, read complaints
+call_centre  report complaints for any outlet, the intake steps on complaints, read complaints; not
+             the office's decisions either (an escalation's colour)
 office       unit is any node: every command and every read in that subtree
 auditor      read everything, every history; no command at all
 admin        tokens and the organisation; no incident command, no incident read
@@ -17,20 +18,40 @@ from application.errors import AccessDeniedError
 from domain.commands import Command, commands_of
 from domain.incident import Incident
 from domain.incident_type import IncidentType
+from domain.level import Level
 from domain.organisation import Organisation
 from domain.values import Role
 
 
-def check_report(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> None:
-    """Refuse a report the principal may not make at that outlet."""
+def check_report(
+    principal: Principal,
+    incident_type: str,
+    outlet: str,
+    organisation: Organisation,
+    level: Level | None = None,
+) -> None:
+    """Refuse a report the principal may not make at that outlet.
+
+    A complaint is reported blue (one complaint is single, 单一性) unless the office reports it: its
+    colour is the office's grading, as an escalation's is. An emergency's level is the reporter's
+    first assessment: the branch head reports upward at once, and may raise it later.
+    """
     if not _may_report(principal, incident_type, outlet, organisation):
         raise AccessDeniedError(_refusal(principal, f"report a {incident_type} at outlet {outlet}"))
+    graded = incident_type == IncidentType.COMPLAINT and level not in (None, Level.BLUE)
+    if level is not None and graded and not _is_office_over(principal, outlet, organisation):
+        what = f"report a complaint at level {level.value} (the office grades complaints)"
+        raise AccessDeniedError(_refusal(principal, what))
+
+
+def _is_office_over(principal: Principal, outlet: str, organisation: Organisation) -> bool:
+    return principal.role is Role.OFFICE and organisation.contains(principal.unit, outlet)
 
 
 def _may_report(principal: Principal, incident_type: str, outlet: str, organisation: Organisation) -> bool:
     role = principal.role
     return (
-        (role is Role.OFFICE and organisation.contains(principal.unit, outlet))
+        _is_office_over(principal, outlet, organisation)
         or (role is Role.BRANCH and principal.unit == outlet)
         or (role is Role.CALL_CENTRE and incident_type == IncidentType.COMPLAINT)
     )
@@ -41,19 +62,29 @@ def check_command(
 ) -> None:
     """Refuse a command the principal may not give on that incident.
 
-    Which commands are the office's decisions (closing, reopening, the level, waiving playbook
-    actions, the policies' own marks) and which are intake steps the call centre takes is declared
-    on each command (domain/commands.py); who may do what with them is decided here.
+    Which commands are the office's decisions (closing, reopening, the level, approving an
+    announcement, the policies' own marks), which fields make a command the office's (an
+    escalation's level, a waiver of playbook actions) and which are intake steps the call centre
+    takes is declared on each command (domain/commands.py); who may do what with them is decided
+    here, on what the command does: the fields it was given, not only its name.
     """
     role, outlet, kind = principal.role, incident.outlet, incident.TYPE
     declared = commands_of(type(incident))[command.name]
     if role is Role.OFFICE and organisation.contains(principal.unit, outlet):
         return
-    if role is Role.BRANCH and principal.unit == outlet and not declared.is_office_decision(command.fields):
+    office_decision = declared.is_office_decision(command.fields)
+    if role is Role.BRANCH and principal.unit == outlet and not office_decision:
         return
-    if role is Role.CALL_CENTRE and kind is IncidentType.COMPLAINT and declared.intake:
+    if (
+        role is Role.CALL_CENTRE
+        and kind is IncidentType.COMPLAINT
+        and declared.intake
+        and not office_decision
+    ):
         return
-    raise AccessDeniedError(_refusal(principal, f"{command.name} on a {kind} at outlet {outlet}"))
+    office_fields = declared.office_fields_given(command.fields)
+    what = f"{command.name} with {', '.join(office_fields)}" if office_fields else command.name
+    raise AccessDeniedError(_refusal(principal, f"{what} on a {kind} at outlet {outlet}"))
 
 
 @dataclass(frozen=True)

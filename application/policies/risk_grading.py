@@ -10,6 +10,15 @@ O(log n) per incident raised.
 The policy only raises: a level is never lowered, what the office set higher stays, and a level the
 policy raised an incident to once is never forced on it again after the office lowered it. Drills are
 left out. Times are occurred_at, so a replay decides exactly as before.
+
+An office's lowering (a complaint's or an emergency's change_level) is read as the office's judgement
+of the evidence the policy graded on: the policy grades only when a report arrives, so a lowering is
+never answered by an immediate raise, and it never again raises that incident to a level it raised
+it to before (each raise's command id names the level, so it could not be recorded twice anyway).
+Only new evidence of a wider reach — a rule for a level the policy never raised it to, fired by a
+later report — raises it again, at most once per level: no loop between office and policy. A raise by
+a branch (raise_level) or by the office is the incident's level like any other; the policy raises
+from there.
 """
 
 from __future__ import annotations
@@ -242,7 +251,7 @@ class RiskGradingPolicy(Policy):
         if tracked is None:
             return
         self._changed.add(tracked.incident_id)
-        if isinstance(event, Complaint.Escalated | Emergency.LevelChanged):
+        if isinstance(event, Complaint.Escalated | Complaint.LevelChanged | Emergency.LevelChanged):
             before = tracked.level
             tracked.level = event.level or tracked.level
             if event.level is not None and self.is_own(event):

@@ -24,7 +24,7 @@ from pydantic import (
     create_model,
 )
 
-from domain.commands import commands_of
+from domain.commands import CommandMethod, commands_of
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.incident import Incident
@@ -104,14 +104,23 @@ def _api_type(annotation: Any) -> Any:
     return annotation
 
 
-def _fields(method: Callable[..., Any], skip: tuple[str, ...]) -> dict[str, Any]:
+OFFICE_FIELD = "The office's decision: only an office token (or a policy) may give it."
+OFFICE_COMMAND = (
+    "The office's decision: only an office token whose unit holds the outlet (or a policy) may take it."
+)
+
+
+def _fields(
+    method: Callable[..., Any], skip: tuple[str, ...], office: tuple[str, ...] = ()
+) -> dict[str, Any]:
     hints = typing.get_type_hints(method)
     fields: dict[str, Any] = {}
     for name, parameter in inspect.signature(method).parameters.items():
         if name in ("self", "cls", "stamp", *skip):
             continue
         default = ... if parameter.default is inspect.Parameter.empty else parameter.default
-        fields[name] = (_api_type(hints[name]), default)
+        described = Field(default, description=OFFICE_FIELD) if name in office else default
+        fields[name] = (_api_type(hints[name]), described)
     return fields
 
 
@@ -120,11 +129,20 @@ def _model_name(kind: type[Incident], command: str) -> str:
 
 
 def _build(
-    kind: type[Incident], command: str, base: type[BaseModel], method: Callable[..., Any]
+    kind: type[Incident],
+    command: str,
+    base: type[BaseModel],
+    method: Callable[..., Any],
+    declared: CommandMethod[Any] | None = None,
 ) -> type[BaseModel]:
     skip = ("incident_id",) if base is ReportEnvelope else ()
+    # Who may give it, read from the declaration: the API's docs say what the access rule does.
+    office = declared.office_decision_with if declared is not None else ()
+    doc = inspect.getdoc(method) or ""
+    if declared is not None and declared.office_decision:
+        doc = f"{doc}\n\n{OFFICE_COMMAND}"
     model: type[BaseModel] = create_model(
-        _model_name(kind, command), __base__=base, __doc__=inspect.getdoc(method), **_fields(method, skip)
+        _model_name(kind, command), __base__=base, __doc__=doc, **_fields(method, skip, office)
     )
     return model
 
@@ -134,7 +152,7 @@ REPORT_MODELS: dict[IncidentType, type[BaseModel]] = {
 }
 COMMAND_MODELS: dict[IncidentType, dict[str, type[BaseModel]]] = {
     name: {
-        command: _build(kind, command, Envelope, declared.method)
+        command: _build(kind, command, Envelope, declared.method, declared)
         for command, declared in commands_of(kind).items()
     }
     for name, kind in INCIDENT_TYPES.items()

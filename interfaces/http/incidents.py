@@ -108,7 +108,7 @@ def _report(
     unit = app.organisation.get(outlet)
     if unit is None or unit.kind is not UnitKind.OUTLET:
         raise InvalidInputError(f"outlet {outlet!r} is not an outlet of the organisation", field="outlet")
-    check_report(principal, kind, outlet, app.organisation)
+    check_report(principal, kind, outlet, app.organisation, level=fields.get("level"))
     report = app.desk.report_complaint if kind is IncidentType.COMPLAINT else app.desk.report_emergency
     return report(
         actor=principal.actor,

@@ -25,6 +25,8 @@ function value(name, raw, names) {
   if (CODE_FIELDS.has(name) && names.has(raw)) return names.get(raw);
   if (typeof raw === "string" && ISO_TIME.test(raw)) return clock(raw);
   if (Array.isArray(raw)) return raw.join(", ");
+  // An approver is a person with a token, shown as the timeline shows who posted an event.
+  if (name === "approver" && raw && typeof raw === "object") return `${raw.name || raw.id} · ${roleLabel(raw.role)} · ${raw.unit}`;
   if (raw && typeof raw === "object") return JSON.stringify(raw);
   return String(raw);
 }

@@ -101,6 +101,7 @@ const EVENTS = {
   AnnouncementMade: ["发布公告", "Announcement made"], StoodDown: ["解除应急状态", "Stood down"],
   SecondExtensionApproved: ["批准再次延期", "Second extension approved"],
   WithdrawalRecorded: ["客户撤回投诉", "Withdrawal recorded"],
+  AnnouncementApproved: ["批准公告", "Announcement approved"],
 };
 
 // Field names of event data, for the timeline; values of other fields are shown as sent.

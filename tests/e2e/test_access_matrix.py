@@ -1,7 +1,10 @@
 """The whole access matrix over HTTP: every role × every command × inside and outside its scope.
 
-The expectations below are written out independently of the policy module, so that a change to
-the policy that nobody meant shows up here. Each attempt is made on an incident of its own, first
+Access follows what a command does, not only its name: every field declared the office's decision
+(`office_decision_with`: an escalation's level, a waiver of playbook actions) and a complaint
+report's level are cases of their own (`command+field`). The expectations below are written out
+independently of the policy module, so that a change to the policy that nobody meant shows up here.
+Each attempt is made on an incident of its own, first
 brought by the head office to the state in which the command succeeds: an allowed command must then
 succeed and store its event (a 409 could hide an access check that ran after the rules), and a
 refused one must be a 403 and store nothing.
@@ -19,23 +22,29 @@ import httpx
 import pytest
 from pydantic import AwareDatetime, BaseModel
 
+from domain.commands import commands_of
 from domain.level import Level
 from domain.playbooks import playbook_for
 from domain.values import EmergencyKind, Role
-from interfaces.http.command_models import COMMAND_MODELS, REPORT_MODELS
+from interfaces.http.command_models import COMMAND_MODELS, INCIDENT_TYPES, REPORT_MODELS
 from interfaces.settings import Settings
 from tests.e2e.server import issue_token, running_server
 
 INSIDE, OUTSIDE = "BJ-HD-01", "SH-PD-01"  # a Beijing outlet, and one in Shanghai
 TOKEN_UNITS = {Role.BRANCH: INSIDE, Role.OFFICE: "BJ", Role.CALL_CENTRE: "", Role.AUDITOR: "", Role.ADMIN: ""}
-BRANCH_MAY_NOT = {
+# The office grades (every level but an emergency's first assessment and a branch's raise of its own
+# emergency), decides closing, reopening, waivers, approvals and the policies' marks.
+OFFICE_ONLY = {
     "close",
     "reopen",
     "change_level",
-    "stand_down+waiver",
+    "escalate+level",
+    "report+level",
+    "stand_down+waiver_reason",
+    "approve_announcement",
+    "approve_second_extension",
     "warn_deadline",
     "flag_idle",
-    "approve_second_extension",
 }
 CALL_CENTRE_MAY = {
     "report",
@@ -52,7 +61,7 @@ def allowed(role: Role, kind: str, command: str, inside: bool) -> bool:
     if role is Role.OFFICE:
         return inside
     if role is Role.BRANCH:
-        return inside and command not in BRANCH_MAY_NOT
+        return inside and command not in OFFICE_ONLY
     if role is Role.CALL_CENTRE:
         return kind == "complaint" and command in CALL_CENTRE_MAY
     return False  # auditors and admins give no incident command at all
@@ -93,9 +102,12 @@ def body(model: type[BaseModel], **extra: Any) -> dict[str, Any]:
 def cases() -> Iterator[tuple[str, str]]:
     for kind, commands in COMMAND_MODELS.items():
         yield kind, "report"
-        yield from ((kind, command) for command in commands)
-        if kind == "emergency":
-            yield kind, "stand_down+waiver"
+        if kind == "complaint":
+            yield kind, "report+level"  # an emergency's report always carries its first level
+        for command in commands:
+            yield kind, command
+            declared = commands_of(INCIDENT_TYPES[kind])[command]
+            yield from ((kind, f"{command}+{field}") for field in declared.office_decision_with)
 
 
 CASES = list(cases())
@@ -119,8 +131,9 @@ PREPARED: dict[tuple[str, str], list[str]] = {
     ("complaint", "hand_over"): ["own:acknowledge"],
     ("emergency", "hand_over"): ["own:take_charge"],
     ("emergency", "stand_down"): [f"complete_playbook_action+{a.code}" for a in playbook_for(SAMPLE_KIND)],
-    ("emergency", "close"): ["stand_down+waiver"],
-    ("emergency", "reopen"): ["stand_down+waiver", "close"],
+    ("emergency", "close"): ["stand_down+waiver_reason"],
+    ("emergency", "reopen"): ["stand_down+waiver_reason", "close"],
+    ("emergency", "make_announcement"): ["approve_announcement"],  # the same audience and text
 }
 
 
@@ -151,7 +164,8 @@ def plural(kind: str) -> str:
 
 
 def reported(world: dict[str, Any], kind: str, outlet: str) -> str:
-    report = body(REPORT_MODELS[kind], outlet=outlet)
+    # Blue, so that a branch's raise of its own emergency's level is a real raise.
+    report = body(REPORT_MODELS[kind], outlet=outlet, level="blue")
     answer = world["http"].post(f"/api/v1/{plural(kind)}", json=report, headers=world["hq"])
     assert answer.status_code == 201, answer.text
     return str(answer.json()["incident_id"])
@@ -177,11 +191,14 @@ def payload(world: dict[str, Any], kind: str, command: str, incident_id: str) ->
     """A valid body for `command` on the incident as it stands."""
     name, _, variant = command.partition("+")
     extra: dict[str, Any] = matching_state(world, name, incident_id)
-    if variant == "waiver":
-        extra["waiver_reason"] = "已由分行接管 handed to the branch office"
+    model = COMMAND_MODELS[kind][name]
+    if (
+        variant and name != "complete_playbook_action"
+    ):  # the field that makes it the office's decision, given a value (a level: the highest)
+        extra[variant] = sample(model.model_fields[variant].annotation)
     if name == "complete_playbook_action":
         extra["action"] = variant or playbook_for(SAMPLE_KIND)[0].code
-    return body(COMMAND_MODELS[kind][name], **extra)
+    return body(model, **extra)
 
 
 def matching_state(world: dict[str, Any], name: str, incident_id: str) -> dict[str, Any]:
@@ -212,8 +229,9 @@ def attempt(
     Returns the answer and the log's head just before the attempt, after any preparation.
     """
     headers = {"Authorization": f"Bearer {world['tokens'][role]}"}
-    if command == "report":
-        report = body(REPORT_MODELS[kind], outlet=outlet)
+    if command.startswith("report"):
+        graded = {"level": "orange"} if command == "report+level" else {}
+        report = body(REPORT_MODELS[kind], outlet=outlet, **graded)
         before = head(world["http"])
         return world["http"].post(f"/api/v1/{plural(kind)}", json=report, headers=headers), before
     incident_id = ready_for(world, kind, command, outlet, headers)
@@ -229,7 +247,7 @@ def test_every_role_may_give_exactly_its_commands_in_its_scope(
 ) -> None:
     answer, before = attempt(world, role, kind, command, INSIDE if inside else OUTSIDE)
     if allowed(role, kind, command, inside):
-        assert answer.status_code == (201 if command == "report" else 200), answer.text
+        assert answer.status_code == (201 if command.startswith("report") else 200), answer.text
         assert answer.json()["position"] > before, "an allowed command stored nothing"
     else:
         assert answer.status_code == 403, answer.text

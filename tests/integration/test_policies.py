@@ -502,6 +502,41 @@ def test_an_office_that_lowers_a_raised_level_is_not_overruled_by_the_next_relat
     assert level_of(desk, ids[0]) is Level.BLUE
 
 
+def test_an_office_that_lowers_a_complaint_is_not_overruled_for_the_same_evidence(desk: IncidentDesk) -> None:
+    ids = [complaint(desk, at=T0 + n * HOURS) for n in range(3)]
+    runner = run(desk, grading(desk))
+    assert level_of(desk, ids[0]) is Level.YELLOW
+    length = log_length(desk)
+    lowered = Complaint.change_level(level=Level.BLUE, reason="经核实为三起无关个案")
+    desk.act(ids[0], lowered, actor=OFFICE, occurred_at=None)
+    settle(runner)
+    assert log_length(desk) == length + 1, "the policy answered the lowering with a raise"
+    fourth = complaint(desk, at=T0 + 4 * HOURS)  # more of the same: related at the outlet again
+    settle(runner)
+    assert level_of(desk, ids[0]) is Level.BLUE
+    assert level_of(desk, fourth) is Level.YELLOW
+    replay_records_nothing(desk, grading(desk))
+    assert level_of(desk, ids[0]) is Level.BLUE
+
+
+def test_a_lowered_complaint_is_raised_again_only_by_wider_evidence_and_only_once(desk: IncidentDesk) -> None:
+    ids = [complaint(desk, at=T0 + n * HOURS) for n in range(3)]
+    runner = run(desk, grading(desk))
+    desk.act(ids[0], Complaint.change_level(level=Level.BLUE, reason="个案"), actor=OFFICE, occurred_at=None)
+    complaint(desk, outlet="BJ-HD-02", at=T0 + 4 * HOURS)
+    complaint(desk, outlet="BJ-HD-03", at=T0 + 5 * HOURS)  # now at 3 outlets of the sub-branch
+    settle(runner)
+    raised = last(desk, ids[0])
+    assert isinstance(raised, Complaint.Escalated)
+    assert (raised.level, "广泛性" in raised.reason) == (Level.ORANGE, True)
+    desk.act(
+        ids[0], Complaint.change_level(level=Level.BLUE, reason="仍为个案"), actor=OFFICE, occurred_at=None
+    )
+    complaint(desk, outlet="BJ-HD-04", at=T0 + 6 * HOURS)
+    settle(runner)
+    assert level_of(desk, ids[0]) is Level.BLUE
+
+
 def test_drills_are_not_graded(desk: IncidentDesk) -> None:
     ids = [complaint(desk, at=T0 + n * HOURS, exercise=True) for n in range(3)]
     ids.append(complaint(desk, channel=Channel.MEDIA, exercise=True))

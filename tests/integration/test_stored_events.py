@@ -48,6 +48,7 @@ COMPLAINT_JOURNEY: list[Command[Complaint]] = [
     Complaint.record_customer_response(accepted=True),
     Complaint.carry_out_solution(details="已更换"),
     Complaint.escalate(reason="客户威胁找媒体", level=Level.YELLOW),
+    Complaint.change_level(level=Level.BLUE, reason="经核实为个案"),
     Complaint.extend_deadline(reason="复杂案件 complex case"),
     Complaint.approve_second_extension(reason="需外部鉴定，特别复杂"),
     Complaint.extend_deadline(reason="需外部鉴定", complainant_informed=True),
@@ -68,13 +69,15 @@ COMPLAINT_JOURNEY: list[Command[Complaint]] = [
 
 EMERGENCY_JOURNEY: list[Command[Emergency]] = [
     Emergency.flag_idle(idle_since=T0),
-    Emergency.change_level(level=Level.RED, reason="火势蔓延到营业厅"),
+    Emergency.raise_level(level=Level.RED, reason="火势蔓延到营业厅"),
+    Emergency.change_level(level=Level.ORANGE, reason="火势已控制"),
     Emergency.notify_authority(authority=Authority.FIRE_119, reference="119-接警-0421"),
     Emergency.complete_playbook_action(action="fight_fire", note="灭火器两具"),
     Emergency.isolate_customer(place="门外空地"),
     Emergency.apologise(),
     Emergency.propose_solution(solution="安排至邻近网点办理"),
-    Emergency.make_announcement(audience=Audience.MEDIA, text="情况说明", approved_by="分行办公室"),
+    Emergency.approve_announcement(audience=Audience.MEDIA, text="情况说明"),
+    Emergency.make_announcement(audience=Audience.MEDIA, text="情况说明"),
     Emergency.follow_up(note="回访受影响客户", satisfied=True),
     Emergency.stand_down(summary="火已扑灭", waiver_reason="其余事项移交分行处理"),
     Emergency.close(summary="处置完毕"),
@@ -165,7 +168,9 @@ def test_an_incident_loaded_from_a_snapshot_equals_one_replayed_from_every_event
 
 def test_events_recorded_before_approvals_and_contacts_still_load(desk: IncidentDesk) -> None:
     complaint_id = desk.report_complaint(actor=TELLER, occurred_at=T0, **complaint_fields()).incident_id
-    act_through(desk, complaint_id, COMPLAINT_JOURNEY[:19])
+    # Up to the first retention attempt: the extensions and a retention, still open.
+    first_retention = next(n for n, c in enumerate(COMPLAINT_JOURNEY) if c.name == "attempt_retention")
+    act_through(desk, complaint_id, COMPLAINT_JOURNEY[: first_retention + 1])
     written = desk.history(complaint_id)
     extended = next(e for e in reversed(written) if isinstance(e, Complaint.DeadlineExtended))
     retention = next(e for e in written if isinstance(e, Complaint.RetentionAttempted))
@@ -191,3 +196,32 @@ def test_events_recorded_before_approvals_and_contacts_still_load(desk: Incident
         replayed = event.mutate(replayed)
     assert isinstance(replayed, Complaint)
     assert replayed.clock.limit_days == 60
+
+
+def test_an_announcement_stored_before_approvals_were_commands_still_reads(desk: IncidentDesk) -> None:
+    emergency_id = desk.report_emergency(actor=TELLER, occurred_at=T0, **emergency_fields()).incident_id
+    desk.act(
+        emergency_id,
+        Emergency.approve_announcement(audience=Audience.MEDIA, text="情况说明"),
+        actor=OFFICE,
+        occurred_at=None,
+    )
+    desk.act(
+        emergency_id,
+        Emergency.make_announcement(audience=Audience.MEDIA, text="情况说明"),
+        actor=TELLER,
+        occurred_at=None,
+    )
+    made = desk.history(emergency_id)[-1]
+    # What a version 1 event held: the free-text approver only (as the command took it then).
+    stored = desk.mapper.to_stored_event(made)
+    old_state = desk.mapper.transcoder.decode(stored.state)
+    for newer in ("class_version", "approver", "completes"):
+        old_state.pop(newer)
+    old_state["approved_by"] = "分行办公室"
+    old = desk.mapper.to_domain_event(
+        dataclasses.replace(stored, state=desk.mapper.transcoder.encode(old_state))
+    )
+    assert isinstance(old, Emergency.AnnouncementMade)
+    assert (old.approved_by, old.approver, old.completes) == ("分行办公室", None, [])
+    assert (made.approved_by, made.approver) == (OFFICE.display_name, OFFICE)  # type: ignore[attr-defined]

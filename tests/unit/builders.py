@@ -14,6 +14,7 @@ from domain.emergency import Emergency
 from domain.errors import DomainError
 from domain.values import (
     Actor,
+    Audience,
     Category,
     Channel,
     ComplaintOutcome,
@@ -141,10 +142,21 @@ def reported_emergency(
 
 
 def all_actions_done(emergency: Emergency) -> Emergency:
-    """The emergency with every required action of its playbook done."""
+    """The emergency with every required action of its playbook done (notices by approved announcements)."""
     for action in emergency.open_actions:
-        emergency.complete_playbook_action(stamp(minutes(5)), action=action.code)
+        if not action.audiences:
+            emergency.complete_playbook_action(stamp(minutes(5)), action=action.code)
+        for audience in action.audiences:
+            if action.code in emergency.done_action_codes:
+                break
+            announce(emergency, audience, "网点暂停营业，请到邻近网点办理", at=minutes(5))
     return emergency
+
+
+def announce(emergency: Emergency, audience: Audience, text: str, *, at: timedelta = timedelta(0)) -> None:
+    """The office approves `text` for `audience` and the branch announces it."""
+    emergency.approve_announcement(stamp(at, actor=OFFICE), audience=audience, text=text)
+    emergency.make_announcement(stamp(at), audience=audience, text=text)
 
 
 def stood_down_emergency(kind: EmergencyKind = EmergencyKind.FIRE) -> Emergency:

@@ -4,7 +4,7 @@ import inspect
 
 import pytest
 
-from domain.commands import Command, commands_of
+from domain.commands import Command, command, commands_of
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.errors import InvalidInputError
@@ -43,6 +43,7 @@ COMMANDS: dict[type, set[str]] = {
     | {
         "acknowledge",
         "approve_second_extension",
+        "change_level",
         "attempt_retention",
         "carry_out_solution",
         "check_facts",
@@ -60,6 +61,7 @@ COMMANDS: dict[type, set[str]] = {
     },
     Emergency: SHARED
     | {
+        "approve_announcement",
         "change_level",
         "close",
         "complete_playbook_action",
@@ -67,6 +69,7 @@ COMMANDS: dict[type, set[str]] = {
         "make_announcement",
         "notify_authority",
         "propose_solution",
+        "raise_level",
         "stand_down",
         "take_charge",
     },
@@ -92,10 +95,12 @@ def test_only_the_office_decides_closing_reopening_levels_and_the_policies_marks
         ("Complaint", "approve_second_extension"),
         ("Complaint", "warn_deadline"),
         ("Complaint", "flag_idle"),
+        ("Complaint", "change_level"),
         ("Emergency", "close"),
         ("Emergency", "reopen"),
         ("Emergency", "change_level"),
         ("Emergency", "flag_idle"),
+        ("Emergency", "approve_announcement"),
     }
 
 
@@ -104,6 +109,26 @@ def test_standing_down_is_the_office_s_decision_only_when_it_waives_open_actions
     assert not stand_down.is_office_decision({"summary": "现场恢复"})
     assert not stand_down.is_office_decision({"summary": "现场恢复", "waiver_reason": None})
     assert stand_down.is_office_decision({"summary": "现场恢复", "waiver_reason": "已由分行接管"})
+
+
+def test_fields_that_are_the_office_s_decision_are_declared_on_their_command() -> None:
+    declared = {
+        (kind.__name__, name): command.office_decision_with
+        for kind in (Complaint, Emergency)
+        for name, command in commands_of(kind).items()
+        if command.office_decision_with
+    }
+    assert declared == {
+        ("Complaint", "escalate"): ("level",),
+        ("Emergency", "stand_down"): ("waiver_reason",),
+    }
+
+
+def test_a_field_declared_the_office_s_must_be_a_field_of_the_command() -> None:
+    def escalate(self: object, stamp: object, *, reason: str) -> None: ...
+
+    with pytest.raises(TypeError, match="level"):
+        command(office_decision_with=("level",))(escalate)  # type: ignore[arg-type]
 
 
 def test_the_intake_steps_are_the_call_centre_s() -> None:

@@ -205,6 +205,7 @@ def test_a_closed_complaint_refuses_every_command_but_notes_corrections_and_reop
         "warn_deadline": lambda: complaint.warn_deadline(s, due_at=s.occurred_at),
         "flag_idle": lambda: complaint.flag_idle(s, idle_since=complaint.last_event_at),
         "hand_over": lambda: complaint.hand_over(s, to="王主任", reason="x"),
+        "change_level": lambda: complaint.change_level(s, level=Level.RED, reason="x"),
     }
     assert set(attempts) == set(commands_of(Complaint)) - {"add_note", "correct_entry", "reopen"}
     for name, attempt in attempts.items():

@@ -5,6 +5,7 @@ from uuid import uuid4
 
 import pytest
 
+from domain.commands import commands_of
 from domain.complaint import Complaint
 from domain.errors import (
     AlreadyDoneError,
@@ -27,6 +28,7 @@ from .builders import (
     founded_complaint,
     minutes,
     refused,
+    replayed,
     reported_complaint,
     stamp,
     unfounded_complaint,
@@ -297,6 +299,38 @@ def test_escalation_needs_a_reason() -> None:
     complaint = reported_complaint()
     error = refused(complaint, InvalidInputError, lambda: complaint.escalate(stamp(), reason=""))
     assert error.field == "reason"
+
+
+def test_the_office_lowers_a_complaint_s_level_with_a_reason_keeping_the_old_one() -> None:
+    complaint = reported_complaint(level=Level.ORANGE)
+    complaint.change_level(
+        stamp(minutes(5), actor=OFFICE), level=Level.BLUE, reason="经核实为个案 an isolated case"
+    )
+    lowered = complaint.pending_events[-1]
+    assert isinstance(lowered, Complaint.LevelChanged)
+    assert (lowered.previous, lowered.level, lowered.actor) == (Level.ORANGE, Level.BLUE, OFFICE)
+    assert (complaint.level, complaint.level_reason) == (Level.BLUE, "经核实为个案 an isolated case")
+    assert complaint.times_escalated == 0  # a grading, not an escalation
+    assert replayed(complaint).level is Level.BLUE
+
+
+def test_a_level_change_must_change_the_level_and_give_a_reason() -> None:
+    complaint = reported_complaint(level=Level.YELLOW)
+    s = stamp(actor=OFFICE)
+    refused(complaint, LevelChangeError, lambda: complaint.change_level(s, level=Level.YELLOW, reason="x"))
+    error = refused(
+        complaint, InvalidInputError, lambda: complaint.change_level(s, level=Level.BLUE, reason="")
+    )
+    assert error.field == "reason"
+
+
+def test_the_colour_of_an_escalation_and_a_level_change_are_the_office_s_decision() -> None:
+    escalate, change_level = commands_of(Complaint)["escalate"], commands_of(Complaint)["change_level"]
+    assert not escalate.is_office_decision({"reason": "督办"})
+    assert not escalate.is_office_decision({"reason": "督办", "level": None})
+    assert escalate.is_office_decision({"reason": "督办", "level": Level.BLUE})
+    assert escalate.office_fields_given({"reason": "督办", "level": Level.RED}) == ["level"]
+    assert change_level.is_office_decision({"level": Level.BLUE, "reason": "x"})
 
 
 def test_retention_attempts_record_the_outcome_and_a_second_contact() -> None:

@@ -21,13 +21,16 @@ from domain.errors import (
 from domain.values import Audience, Authority, EmergencyKind, IncidentStatus, Level
 
 from .builders import (
+    BRANCH_HEAD,
     DAY,
     OFFICE,
     T0,
     all_actions_done,
+    announce,
     closed_emergency,
     minutes,
     refused,
+    replayed,
     reported_emergency,
     stamp,
     stood_down_emergency,
@@ -169,23 +172,134 @@ def test_a_solution_and_a_follow_up_need_text() -> None:
     assert error.field == "note"
 
 
-def test_customers_and_staff_are_told_without_approval() -> None:
+@pytest.mark.parametrize("audience", list(Audience))
+def test_every_announcement_waits_for_the_superior_office_s_approval(audience: Audience) -> None:
     emergency = reported_emergency(EmergencyKind.SERVICE_DISRUPTION)
-    emergency.make_announcement(stamp(), audience=Audience.CUSTOMERS, text="系统故障，暂停服务")
-    emergency.make_announcement(stamp(), audience=Audience.STAFF, text="启动应急预案")
-    assert emergency.announced_to == [Audience.CUSTOMERS, Audience.STAFF]
+    error = refused(
+        emergency,
+        ApprovalRequiredError,
+        lambda: emergency.make_announcement(stamp(), audience=audience, text="系统故障，暂停服务"),
+    )
+    assert error.code == "approval_required"
+    assert "approve_announcement" in error.message
 
 
-@pytest.mark.parametrize("audience", [Audience.MEDIA, Audience.PUBLIC])
-def test_media_and_public_announcements_need_the_superiors_approval(audience: Audience) -> None:
-    emergency = reported_emergency()
+def test_an_approved_announcement_records_who_approved_it() -> None:
+    emergency = reported_emergency(EmergencyKind.SERVICE_DISRUPTION)
+    emergency.approve_announcement(
+        stamp(actor=OFFICE), audience=Audience.CUSTOMERS, text="系统故障，暂停服务"
+    )
+    approved = emergency.collect_events()[-1]
+    assert isinstance(approved, Emergency.AnnouncementApproved)
+    assert approved.actor == OFFICE  # the approver is the one who took the approval, by their token
+    emergency.make_announcement(stamp(minutes(1)), audience=Audience.CUSTOMERS, text="系统故障，暂停服务")
+    made = emergency.collect_events()[-1]
+    assert isinstance(made, Emergency.AnnouncementMade)
+    assert (made.approver, made.approved_by, made.actor) == (OFFICE, OFFICE.display_name, BRANCH_HEAD)
+    assert emergency.announced_to == [Audience.CUSTOMERS]
+
+
+def test_an_approval_is_of_the_words_and_the_audience_not_of_the_audience_alone() -> None:
+    emergency = reported_emergency(EmergencyKind.SERVICE_DISRUPTION)
+    emergency.approve_announcement(
+        stamp(actor=OFFICE), audience=Audience.CUSTOMERS, text="系统故障，暂停服务"
+    )
     refused(
         emergency,
         ApprovalRequiredError,
-        lambda: emergency.make_announcement(stamp(), audience=audience, text="情况说明"),
+        lambda: emergency.make_announcement(stamp(), audience=Audience.CUSTOMERS, text="系统故障，明日恢复"),
     )
-    emergency.make_announcement(stamp(), audience=audience, text="情况说明", approved_by="赵处长")
-    assert emergency.announced_to == [audience]
+    refused(
+        emergency,
+        ApprovalRequiredError,
+        lambda: emergency.make_announcement(stamp(), audience=Audience.MEDIA, text="系统故障，暂停服务"),
+    )
+
+
+def test_an_approval_stands_so_the_same_notice_may_be_given_again_but_is_approved_once() -> None:
+    emergency = reported_emergency(EmergencyKind.SERVICE_DISRUPTION)
+    announce(emergency, Audience.CUSTOMERS, "系统故障，暂停服务")
+    emergency.make_announcement(stamp(minutes(30)), audience=Audience.CUSTOMERS, text="系统故障，暂停服务")
+    refused(
+        emergency,
+        AlreadyDoneError,
+        lambda: emergency.approve_announcement(
+            stamp(actor=OFFICE), audience=Audience.CUSTOMERS, text="系统故障，暂停服务"
+        ),
+    )
+
+
+def test_an_approved_announcement_to_customers_does_the_service_disruption_s_notice() -> None:
+    emergency = reported_emergency(EmergencyKind.SERVICE_DISRUPTION)
+    assert "announce_to_customers" in [a.code for a in emergency.open_actions]
+    announce(emergency, Audience.STAFF, "启动应急预案")
+    assert "announce_to_customers" in [a.code for a in emergency.open_actions]
+    announce(emergency, Audience.CUSTOMERS, "系统故障，暂停服务")
+    made = emergency.pending_events[-1]
+    assert isinstance(made, Emergency.AnnouncementMade)
+    assert made.completes == ["announce_to_customers"]
+    assert "announce_to_customers" in emergency.done_action_codes
+    assert "announce_to_customers" not in [a.code for a in replayed(emergency).open_actions]
+
+
+def test_the_fire_s_notice_is_done_once_both_customers_and_media_were_told() -> None:
+    emergency = reported_emergency(EmergencyKind.FIRE)
+    announce(emergency, Audience.CUSTOMERS, "网点暂停营业")
+    assert "notice_to_customers_and_media" in [a.code for a in emergency.open_actions]
+    announce(emergency, Audience.MEDIA, "火情已控制，无人员伤亡")
+    assert "notice_to_customers_and_media" in emergency.done_action_codes
+
+
+def test_a_notice_of_the_playbook_is_not_ticked_off_by_hand() -> None:
+    emergency = reported_emergency(EmergencyKind.SERVICE_DISRUPTION)
+    error = refused(
+        emergency,
+        StepOutOfOrderError,
+        lambda: emergency.complete_playbook_action(stamp(), action="announce_to_customers"),
+    )
+    assert "approve_announcement" in error.message
+
+
+def test_an_approval_needs_text_and_an_open_emergency() -> None:
+    emergency = reported_emergency()
+    error = refused(
+        emergency,
+        InvalidInputError,
+        lambda: emergency.approve_announcement(stamp(actor=OFFICE), audience=Audience.MEDIA, text=" "),
+    )
+    assert error.field == "text"
+    closed = closed_emergency()
+    refused(
+        closed,
+        IncidentClosedError,
+        lambda: closed.approve_announcement(stamp(DAY * 2, actor=OFFICE), audience=Audience.MEDIA, text="x"),
+    )
+
+
+def test_a_branch_raises_its_emergency_s_level_with_a_reason() -> None:
+    emergency = reported_emergency(level=Level.YELLOW)
+    emergency.raise_level(stamp(minutes(2)), level=Level.RED, reason="火势蔓延到营业厅")
+    raised = emergency.collect_events()[-1]
+    assert isinstance(raised, Emergency.LevelChanged)  # shown on the boards and feed as any change
+    assert (raised.previous, raised.level, raised.actor) == (Level.YELLOW, Level.RED, BRANCH_HEAD)
+    assert (emergency.level, emergency.level_reason) == (Level.RED, "火势蔓延到营业厅")
+
+
+@pytest.mark.parametrize("level", [Level.BLUE, Level.YELLOW])
+def test_a_raise_must_raise_the_level(level: Level) -> None:
+    emergency = reported_emergency(level=Level.YELLOW)
+    error = refused(
+        emergency, LevelChangeError, lambda: emergency.raise_level(stamp(), level=level, reason="x")
+    )
+    assert "change_level" in error.message
+
+
+def test_a_raise_needs_a_reason() -> None:
+    emergency = reported_emergency(level=Level.YELLOW)
+    error = refused(
+        emergency, InvalidInputError, lambda: emergency.raise_level(stamp(), level=Level.RED, reason="")
+    )
+    assert error.field == "reason"
 
 
 def test_an_announcement_needs_text() -> None:
@@ -231,6 +345,7 @@ def test_after_stand_down_the_scene_is_no_longer_worked() -> None:
     s = stamp(minutes(70))
     attempts = [
         lambda: emergency.change_level(s, level=Level.RED, reason="x"),
+        lambda: emergency.raise_level(s, level=Level.RED, reason="x"),
         lambda: emergency.notify_authority(s, authority=Authority.FIRE_119),
         lambda: emergency.complete_playbook_action(s, action="fight_fire"),
         lambda: emergency.isolate_customer(s),
@@ -244,7 +359,8 @@ def test_after_stand_down_the_scene_is_no_longer_worked() -> None:
 def test_after_stand_down_announcements_follow_up_notes_and_corrections_continue() -> None:
     emergency = stood_down_emergency()
     s = stamp(minutes(70))
-    emergency.make_announcement(s, audience=Audience.MEDIA, text="火灾通报", approved_by="赵处长")
+    emergency.approve_announcement(stamp(minutes(70), actor=OFFICE), audience=Audience.MEDIA, text="火灾通报")
+    emergency.make_announcement(s, audience=Audience.MEDIA, text="火灾通报")
     emergency.follow_up(s, note="回访受影响客户")
     emergency.apologise(s, note="致歉")
     emergency.propose_solution(s, solution="赔偿受损物品")
@@ -284,6 +400,8 @@ def test_a_closed_emergency_allows_only_notes_corrections_and_reopening() -> Non
         "flag_idle": lambda: emergency.flag_idle(s, idle_since=emergency.last_event_at),
         "take_charge": lambda: emergency.take_charge(s),
         "hand_over": lambda: emergency.hand_over(s, to="赵处长", reason="x", to_office=True),
+        "raise_level": lambda: emergency.raise_level(s, level=Level.RED, reason="x"),
+        "approve_announcement": lambda: emergency.approve_announcement(s, audience=Audience.STAFF, text="x"),
     }
     assert set(attempts) == set(commands_of(Emergency)) - {"add_note", "correct_entry", "reopen"}
     for name, attempt in attempts.items():

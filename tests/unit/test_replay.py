@@ -40,6 +40,7 @@ def a_complaint_with_every_event() -> Complaint:
     complaint.isolate_customer(stamp(minutes(2)), place="理财室")
     complaint.apologise(stamp(minutes(3)))
     complaint.escalate(stamp(minutes(4), actor=OFFICE), reason="媒体关注", level=Level.ORANGE)
+    complaint.change_level(stamp(minutes(4), actor=OFFICE), level=Level.YELLOW, reason="已平息")
     complaint.attempt_retention(stamp(minutes(5)), real_reason="不满", offer="专人", retained=True)
     complaint.pause_clock(stamp(DAY), reason="鉴定")
     complaint.resume_clock(stamp(3 * DAY), note="鉴定完成")
@@ -82,9 +83,9 @@ def an_emergency_with_every_event() -> Emergency:
     emergency.isolate_customer(stamp(minutes(4)))
     emergency.apologise(stamp(minutes(5)))
     emergency.propose_solution(stamp(minutes(6)), solution="安排至邻近网点")
-    emergency.make_announcement(
-        stamp(minutes(7)), audience=Audience.PUBLIC, text="通报", approved_by="赵处长"
-    )
+    emergency.raise_level(stamp(minutes(6)), level=Level.RED, reason="歹徒持械返回")
+    emergency.approve_announcement(stamp(minutes(7), actor=OFFICE), audience=Audience.PUBLIC, text="通报")
+    emergency.make_announcement(stamp(minutes(7)), audience=Audience.PUBLIC, text="通报")
     emergency.follow_up(stamp(DAY), note="回访")
     emergency.add_note(stamp(DAY), text="备注")
     emergency.correct_entry(stamp(DAY), corrects_version=3, reason="r", correction="c")
