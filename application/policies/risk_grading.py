@@ -293,7 +293,9 @@ class RiskGradingPolicy(Policy):
         sub_branch, branch = self._units_above(tracked.outlet)
         if sub_branch is not None:
             self._group(self._under_unit, (sub_branch, tracked.relation), Level.ORANGE).add(tracked)
-        if branch is not None and self.settings.risk.red_when_outlets_at_least is not None:
+        if branch is not None:
+            # Indexed even while red stays the office's: an admin may make it automatic at any time,
+            # and the reports already in the window must then count.
             self._group(self._under_unit, (branch, tracked.relation), Level.RED).add(tracked)
 
     @staticmethod
@@ -340,8 +342,10 @@ class RiskGradingPolicy(Policy):
             return
         count = group.count_within(span.start, risk.window)
         reason = (
-            f"关联性(黄色): {risk.hours}小时内网点 {new.outlet} 发生 {count} 起同类{new.label_zh} / "
+            f"关联性(黄色): {risk.hours}小时内网点 {new.outlet} 发生 {count} 起同类{new.label_zh}"
+            f"（阈值: {risk.hours}小时内 {needed} 起） / "
             f"related (yellow): {count} related {new.label_en} at {new.outlet} within {risk.hours}h"
+            f" (threshold: {needed} in {risk.hours}h)"
         )
         propose(group.take_pending(span), Level.YELLOW, reason)
 
@@ -359,21 +363,25 @@ class RiskGradingPolicy(Policy):
             if found is None:
                 continue
             span, outlets = found
-            reason = self._widespread_reason(new, unit, outlets, group.raises_to)
+            reason = self._widespread_reason(new, unit, outlets, group.raises_to, needed)
             propose(group.take_pending(span), group.raises_to, reason)
 
-    def _widespread_reason(self, new: _Tracked, unit: str, outlets: list[str], level: Level) -> str:
+    def _widespread_reason(
+        self, new: _Tracked, unit: str, outlets: list[str], level: Level, needed: int
+    ) -> str:
         listed, hours, count = ", ".join(outlets), self.settings.risk.hours, len(outlets)
+        zh = f"（阈值: {hours}小时内 {needed} 个网点）"
+        en = f" (threshold: {needed} outlets in {hours}h)"
         if level is Level.RED:
             return (
-                f"全面性(红色): {hours}小时内分行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh} / "
+                f"全面性(红色): {hours}小时内分行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh}{zh} / "
                 f"all-round (red): related {new.label_en} at {count} outlets of branch {unit} "
-                f"({listed}) within {hours}h"
+                f"({listed}) within {hours}h{en}"
             )
         return (
-            f"广泛性(橙色): {hours}小时内支行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh} / "
+            f"广泛性(橙色): {hours}小时内支行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh}{zh} / "
             f"widespread (orange): related {new.label_en} at {count} outlets of sub-branch {unit} "
-            f"({listed}) within {hours}h"
+            f"({listed}) within {hours}h{en}"
         )
 
     # -- acting ----------------------------------------------------------------------------
