@@ -10,14 +10,15 @@ from eventsourcing.utils import get_topic
 from application.transcodings import domain_transcodings
 from domain.complaint import Complaint
 from domain.emergency import Emergency
+from domain.thresholds import Thresholds
 
 FROZEN = Path(__file__).with_name("stored_topics.txt")
 
 
 def stored_topics() -> list[str]:
     """Every topic that reaches the store: aggregate and event classes, and transcoding names."""
-    topics = {get_topic(Complaint), get_topic(Emergency)}
-    for kind in (Complaint, Emergency):
+    topics = {get_topic(Complaint), get_topic(Emergency), get_topic(Thresholds)}
+    for kind in (Complaint, Emergency, Thresholds):
         for name, value in vars(kind).items():
             if (
                 isinstance(value, type)
