@@ -208,6 +208,8 @@ class RiskGradingPolicy(Policy):
         self._since_prune = 0
         self._changed: set[UUID] = set()
         self._meta_changed = False
+        # Branch groups (全面性) are kept only while red is automatic: they cost every report a place.
+        self._by_branch = False
 
     def remembered(self) -> dict[str, bytes | None]:
         changes: dict[str, bytes | None] = {}
@@ -236,6 +238,7 @@ class RiskGradingPolicy(Policy):
         event = logged.event
         if isinstance(event, Complaint.Reported | Emergency.Reported):
             if not event.exercise:
+                self._follow_red()  # before the new report is indexed: it joins the groups once
                 self._grade(self._track(event))
             return
         tracked = self._tracked.get(event.originator_id)
@@ -293,9 +296,7 @@ class RiskGradingPolicy(Policy):
         sub_branch, branch = self._units_above(tracked.outlet)
         if sub_branch is not None:
             self._group(self._under_unit, (sub_branch, tracked.relation), Level.ORANGE).add(tracked)
-        if branch is not None:
-            # Indexed even while red stays the office's: an admin may make it automatic at any time,
-            # and the reports already in the window must then count.
+        if branch is not None and self._by_branch:
             self._group(self._under_unit, (branch, tracked.relation), Level.RED).add(tracked)
 
     @staticmethod
@@ -314,6 +315,28 @@ class RiskGradingPolicy(Policy):
         return above.get(UnitKind.SUB_BRANCH), above.get(UnitKind.BRANCH)
 
     # -- the rules -------------------------------------------------------------------------
+
+    def _follow_red(self) -> None:
+        """Keep branch groups while red is automatic, built from every report remembered when it becomes so.
+
+        An admin may make red automatic at any time (domain.thresholds): the reports already in the
+        window then count, as they would had it been automatic all along.
+        """
+        wanted = self.settings.risk.red_when_outlets_at_least is not None
+        if wanted == self._by_branch:
+            return
+        self._by_branch = wanted
+        if wanted:
+            for tracked in self._by_time:
+                _, branch = self._units_above(tracked.outlet)
+                if branch is not None:
+                    self._group(self._under_unit, (branch, tracked.relation), Level.RED).add(tracked)
+            return
+        for key, group in list(self._under_unit.items()):
+            if group.raises_to is Level.RED:
+                del self._under_unit[key]
+        for tracked in self._tracked.values():
+            tracked.groups = [group for group in tracked.groups if group.raises_to is not Level.RED]
 
     def _grade(self, new: _Tracked) -> None:
         targets: dict[UUID, _Target] = {}

@@ -187,3 +187,18 @@ def test_a_bad_thresholds_file_is_refused_naming_the_key(tmp_path: Path) -> None
     bad.write_text("related_window_hours = [", encoding="utf-8")
     with pytest.raises(ThresholdsFileError, match="not valid TOML"):
         load_thresholds(bad)
+
+
+def test_automatic_red_switched_off_again_leaves_red_to_the_office(desk: IncidentDesk) -> None:
+    start_thresholds(desk, None)
+    runner = runner_of(desk)
+    change(desk, red_when_outlets_at_least=4)
+    complaint(desk, outlet="BJ-HD-01", category=Category.FINANCIAL_CRIME)
+    settle(runner)  # the branch groups are built
+    change(desk, red_when_outlets_at_least=None)
+    ids = [
+        complaint(desk, outlet=outlet, category=Category.FINANCIAL_CRIME, at=T0 + n * HOURS)
+        for n, outlet in enumerate(["BJ-HD-02", "BJ-CY-01", "BJ-CY-02"], start=1)
+    ]
+    settle(runner)
+    assert Level.RED not in {level_of(desk, i) for i in ids}
