@@ -178,7 +178,7 @@ def wait_for(server: str, headers: dict[str, str], found: Any) -> dict[str, Any]
     raise AssertionError(f"the board never showed it: {board}")
 
 
-def test_the_files_thresholds_start_the_server_and_a_change_takes_effect_without_a_restart(
+def test_the_files_thresholds_start_the_server_a_change_takes_effect_at_once_and_stands_a_restart(
     database_url: str, tmp_path: Path
 ) -> None:
     file = tmp_path / "thresholds.toml"
@@ -203,8 +203,22 @@ def test_the_files_thresholds_start_the_server_and_a_change_takes_effect_without
         board = wait_for(server, office, lambda b: b["counts"]["yellow"] == 2)
         reasons = {row["level_reason"] for row in board["incidents"]}
         assert all("(threshold: 2 in 24h)" in reason for reason in reasons), reasons
-    with running_server(settings) as server:  # the same file again: the admin's change stands
+    # The operator edits another line of the file and restarts: that edit is recorded as the file's
+    # change, and the admin's change through the API stands.
+    file.write_text("related_complaints_for_yellow = 4\ndeadline_warning_days = 5\n", encoding="utf-8")
+    with running_server(settings) as server:
         shown = {
             t["key"]: t["value"] for t in httpx.get(f"{server}{PATH}", headers=office).json()["thresholds"]
         }
         assert shown["related_complaints_for_yellow"] == 2
+        assert shown["deadline_warning_days"] == 5
+        history = httpx.get(f"{server}{PATH}/history", headers=office).json()
+        assert [entry["event"] for entry in history] == ["loaded", "changed", "changed"]
+        by_file = history[-1]
+        assert by_file["by"]["role"] == "system"
+        assert "Settings file" in by_file["by"]["name"]
+        assert (by_file["before"], by_file["after"]) == (
+            {"deadline_warning_days": 3},
+            {"deadline_warning_days": 5},
+        )
+        assert str(file) in by_file["reason"]
