@@ -99,13 +99,14 @@ VALID = st.fixed_dictionaries({"related_complaints_for_yellow": st.integers(4, 1
 def out_of_bounds(key: str) -> st.SearchStrategy[Any]:
     threshold = BY_KEY[key]
     wrong: list[st.SearchStrategy[Any]] = [
-        st.integers(max_value=threshold.minimum - 1),
-        st.integers(min_value=threshold.maximum + 1),
+        # Within 18 digits: a wider number is refused before any route, naming the body (json_body.py).
+        st.integers(min_value=-(10**18), max_value=threshold.minimum - 1),
+        st.integers(min_value=threshold.maximum + 1, max_value=10**18),
         st.floats(allow_nan=False, allow_infinity=False),
         st.text(max_size=5),
         st.booleans(),
-        st.lists(st.integers(), max_size=2),
-        st.dictionaries(st.text(max_size=3), st.integers(), max_size=1),
+        st.lists(st.integers(-(10**18), 10**18), max_size=2),
+        st.dictionaries(st.text(max_size=3), st.integers(-(10**18), 10**18), max_size=1),
     ]
     if not threshold.optional:
         wrong.append(st.none())
@@ -132,7 +133,7 @@ def hostile_change(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     body["reason"] = draw(
         st.one_of(
             st.sampled_from(["", "   ", "a\u0000b", "\u202e反转", "x" * 2001]),
-            st.integers(),
+            st.integers(-(10**18), 10**18),
             st.none(),
         )
     )
