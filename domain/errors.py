@@ -15,7 +15,8 @@
     │   ├── StandDownRefusedError       required playbook actions are open, no waiver
     │   ├── NotResponsibleError         only the person responsible may hand over
     │   ├── NotTheReceiverError         a pending handover named another desk
-    │   └── AlreadyInChargeError        someone else is in charge of the emergency
+    │   ├── AlreadyInChargeError        someone else is in charge of the emergency
+    │   └── ThresholdsUnchangedError    a change of the thresholds changes nothing (domain.thresholds)
     └── InvalidInputError           422: `field` names the offending input
         ├── UnknownActionError          not an action of this emergency's playbook
         ├── CorrectionTargetError       a correction points at no earlier event

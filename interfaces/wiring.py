@@ -19,6 +19,7 @@ from interfaces.organisation_file import load_organisation
 from interfaces.services import Services
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
+from interfaces.thresholds_file import start_thresholds
 
 # What the operator runs when a server's role finds no tables it may use: the application names no command.
 MIGRATE_HINT = "run `incident migrate` with the owner's database URL, with --server-role naming this role"
@@ -49,6 +50,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     settings.prepare_storage()
     organisation = load_organisation(settings.organisation_file)
     desk = open_desk(settings, clock)
+    start_thresholds(desk, settings.thresholds_file)  # before the policies: they decide under them
     engine = engine_for(settings.database_url)
     tokens = TokenRegistry(engine, organisation, cache_seconds=settings.token_cache_seconds)
     read_models = engine_for(settings.database_url, durable=False)
@@ -74,7 +76,8 @@ def make_policy_runner(
     under the boards' leader lock: of all the workers on one database, the one projecting runs them.
 
     They start from their checkpoint beside the boards; even two of them on one log would record
-    nothing twice (their command ids are deterministic).
+    nothing twice (their command ids are deterministic). The thresholds in force reach them through
+    the log (application/policies/thresholds_in_force.py).
     """
     policies = standard_policies(desk, organisation, PolicySettings())
     return PolicyRunner(

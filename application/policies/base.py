@@ -17,6 +17,7 @@ from application.incident_desk import CommandResult, IncidentDesk
 from application.log_tail import LoggedEvent
 from application.policies.dispatch import CommandQueue, Queued, QueuedCommand
 from application.policies.settings import PolicySettings
+from application.policies.thresholds_in_force import ThresholdsInForce
 from domain.commands import Command
 from domain.complaint import Complaint
 from domain.emergency import Emergency
@@ -63,12 +64,19 @@ class Policy:
 
     def __init__(self, desk: IncidentDesk, settings: PolicySettings) -> None:
         self.desk = desk
-        self.settings = settings
+        # The settings under the thresholds in force (shared by a runner's policies, like the open
+        # incidents): `settings` as built until the log says otherwise.
+        self.in_force = ThresholdsInForce(settings)
         self.actor = Actor(id=f"policy:{self.name}", role=Role.SYSTEM, unit="HQ", name=self.title)
         self.open_incidents = OpenIncidents(desk)
         # Set by a runner: its commands are then queued for the runner's flush, not run at once.
         self.commands: CommandQueue | None = None
         self.reset()
+
+    @property
+    def settings(self) -> PolicySettings:
+        """The settings under the thresholds in force as of the event being handled."""
+        return self.in_force.settings
 
     def reset(self) -> None:
         """Forget everything learnt from the log (the runner feeds it again from a checkpoint or 0)."""

@@ -60,7 +60,9 @@ class CustomerSurgePolicy(Policy):
         if isinstance(event, OutletQueue.Opened):
             self._outlets[event.originator_id] = event.outlet
         elif isinstance(event, OutletQueue.ReadingPosted):
-            if event.calls_for_surge and event.originator_id not in self._episodes:
+            # The thresholds in force, not the reading's own: an admin may have changed them.
+            over = self.settings.calls_for_surge(event.waiting, event.longest_wait_minutes)
+            if over and event.originator_id not in self._episodes:
                 self._open_episode(event)
         elif isinstance(event, OutletQueue.SurgeOpened):
             self._began(event.originator_id, event.emergency_id)
@@ -106,9 +108,11 @@ class CustomerSurgePolicy(Policy):
         # The id comes from the reading, so every worker and every replay names the same emergency.
         emergency_id = uuid5(queue_id, str(reading.originator_version))
         minutes = f"{reading.longest_wait_minutes:g}"
+        threshold_zh, threshold_en = self.settings.surge_threshold
         summary = (
-            f"客流激增: {reading.waiting} 人等候，最长等候 {minutes} 分钟，需二次分流 / "
-            f"customer surge: {reading.waiting} waiting, longest wait {minutes} min: second diversion"
+            f"客流激增: {reading.waiting} 人等候，最长等候 {minutes} 分钟，需二次分流（{threshold_zh}） / "
+            f"customer surge: {reading.waiting} waiting, longest wait {minutes} min: second diversion "
+            f"({threshold_en})"
         )
         try:
             self.desk.report_emergency(

@@ -217,6 +217,8 @@ class RiskGradingPolicy(Policy):
         self._since_prune = 0
         self._changed: set[UUID] = set()
         self._meta_changed = False
+        # Branch groups (全面性) are kept only while red is automatic: they cost every report a place.
+        self._by_branch = False
 
     def remembered(self) -> dict[str, bytes | None]:
         changes: dict[str, bytes | None] = {}
@@ -245,6 +247,7 @@ class RiskGradingPolicy(Policy):
         event = logged.event
         if isinstance(event, Complaint.Reported | Emergency.Reported):
             if not event.exercise:
+                self._follow_red()  # before the new report is indexed: it joins the groups once
                 self._grade(self._track(event))
             return
         tracked = self._tracked.get(event.originator_id)
@@ -302,7 +305,7 @@ class RiskGradingPolicy(Policy):
         sub_branch, branch = self._units_above(tracked.outlet)
         if sub_branch is not None:
             self._group(self._under_unit, (sub_branch, tracked.relation), Level.ORANGE).add(tracked)
-        if branch is not None and self.settings.risk.red_when_outlets_at_least is not None:
+        if branch is not None and self._by_branch:
             self._group(self._under_unit, (branch, tracked.relation), Level.RED).add(tracked)
 
     @staticmethod
@@ -321,6 +324,28 @@ class RiskGradingPolicy(Policy):
         return above.get(UnitKind.SUB_BRANCH), above.get(UnitKind.BRANCH)
 
     # -- the rules -------------------------------------------------------------------------
+
+    def _follow_red(self) -> None:
+        """Keep branch groups while red is automatic, built from every report remembered when it becomes so.
+
+        An admin may make red automatic at any time (domain.thresholds): the reports already in the
+        window then count, as they would had it been automatic all along.
+        """
+        wanted = self.settings.risk.red_when_outlets_at_least is not None
+        if wanted == self._by_branch:
+            return
+        self._by_branch = wanted
+        if wanted:
+            for tracked in self._by_time:
+                _, branch = self._units_above(tracked.outlet)
+                if branch is not None:
+                    self._group(self._under_unit, (branch, tracked.relation), Level.RED).add(tracked)
+            return
+        for key, group in list(self._under_unit.items()):
+            if group.raises_to is Level.RED:
+                del self._under_unit[key]
+        for tracked in self._tracked.values():
+            tracked.groups = [group for group in tracked.groups if group.raises_to is not Level.RED]
 
     def _grade(self, new: _Tracked) -> None:
         targets: dict[UUID, _Target] = {}
@@ -349,8 +374,10 @@ class RiskGradingPolicy(Policy):
             return
         count = group.count_within(span.start, risk.window)
         reason = (
-            f"关联性(黄色): {risk.hours}小时内网点 {new.outlet} 发生 {count} 起同类{new.label_zh} / "
+            f"关联性(黄色): {risk.hours}小时内网点 {new.outlet} 发生 {count} 起同类{new.label_zh}"
+            f"（阈值: {risk.hours}小时内 {needed} 起） / "
             f"related (yellow): {count} related {new.label_en} at {new.outlet} within {risk.hours}h"
+            f" (threshold: {needed} in {risk.hours}h)"
         )
         propose(group.take_pending(span), Level.YELLOW, reason)
 
@@ -368,21 +395,25 @@ class RiskGradingPolicy(Policy):
             if found is None:
                 continue
             span, outlets = found
-            reason = self._widespread_reason(new, unit, outlets, group.raises_to)
+            reason = self._widespread_reason(new, unit, outlets, group.raises_to, needed)
             propose(group.take_pending(span), group.raises_to, reason)
 
-    def _widespread_reason(self, new: _Tracked, unit: str, outlets: list[str], level: Level) -> str:
+    def _widespread_reason(
+        self, new: _Tracked, unit: str, outlets: list[str], level: Level, needed: int
+    ) -> str:
         listed, hours, count = ", ".join(outlets), self.settings.risk.hours, len(outlets)
+        zh = f"（阈值: {hours}小时内 {needed} 个网点）"
+        en = f" (threshold: {needed} outlets in {hours}h)"
         if level is Level.RED:
             return (
-                f"全面性(红色): {hours}小时内分行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh} / "
+                f"全面性(红色): {hours}小时内分行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh}{zh} / "
                 f"all-round (red): related {new.label_en} at {count} outlets of branch {unit} "
-                f"({listed}) within {hours}h"
+                f"({listed}) within {hours}h{en}"
             )
         return (
-            f"广泛性(橙色): {hours}小时内支行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh} / "
+            f"广泛性(橙色): {hours}小时内支行 {unit} 的 {count} 个网点({listed})发生同类{new.label_zh}{zh} / "
             f"widespread (orange): related {new.label_en} at {count} outlets of sub-branch {unit} "
-            f"({listed}) within {hours}h"
+            f"({listed}) within {hours}h{en}"
         )
 
     # -- acting ----------------------------------------------------------------------------

@@ -33,6 +33,8 @@ from application.log_tail import LoggedEvent
 from application.policies.base import Memory, OpenIncidents, Policy
 from application.policies.checkpoint import NOT_WRITTEN_ERRORS, PolicyCheckpoints
 from application.policies.dispatch import CommandQueue
+from application.policies.settings import PolicySettings
+from application.policies.thresholds_in_force import ThresholdsInForce
 from application.store.errors import RECOVERABLE_STORE_ERRORS
 
 log = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ class PassedOver:
 class PolicyRunner:
     """Feeds every logged event to every policy, in order and once; ticks them every `tick_seconds`.
 
-    The policies share one memory of the open incidents (moved on before they see each event).
+    The policies share one memory of the open incidents and one of the thresholds in force (both
+    moved on before they see each event).
     With `checkpoints`, and policies that can all be checkpointed, the memory and the position are
     written beside the boards about once a second (after a batch, never in the middle of one), and
     a runner starts from there; otherwise from position 0. Either way, what the policies already
@@ -104,13 +107,16 @@ class PolicyRunner:
         self._desk = desk
         self._policies = list(policies)
         self._open = OpenIncidents(desk)
+        # One view of the thresholds in force for all of them, from the first one's settings as built.
+        self._in_force = ThresholdsInForce(self._policies[0].settings if self._policies else PolicySettings())
         for policy in self._policies:
             policy.open_incidents = self._open  # one memory of the open incidents for all of them
+            policy.in_force = self._in_force
         self._clock = clock or desk.clock
         self._tick_seconds = tick_seconds
         self._checkpoints = checkpoints if self._checkpointable() else None
         self._leader = leader
-        self._memories: list[Memory] = [self._open, *self._policies]
+        self._memories: list[Memory] = [self._open, self._in_force, *self._policies]
         self._signature = ",".join(sorted(f"{m.name}:{m.memory_version}" for m in self._memories))
         self._position = 0
         self._restored = False  # memory taken back from the checkpoint (or known to start at 0)
@@ -179,6 +185,10 @@ class PolicyRunner:
         self._moved_to(fresh[-1].position)
 
     def _handle(self, logged: LoggedEvent) -> None:
+        try:
+            self._in_force.apply(logged.event)  # before the policies, which decide under them
+        except Exception as error:
+            self._pass_over(logged.position, self._in_force.name, error)
         try:
             self._open.apply(logged.event)
         except RECOVERABLE_STORE_ERRORS:
@@ -263,6 +273,7 @@ class PolicyRunner:
         """Forget everything: the next event processed comes after the checkpoint (or is the log's first)."""
         self._commands.discard()
         self._open.reset()
+        self._in_force.reset()
         for policy in self._policies:
             policy.reset()
         with self._moved:

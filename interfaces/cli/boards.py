@@ -14,6 +14,7 @@ from interfaces.boards.wiring import make_runner
 from interfaces.organisation_file import load_organisation
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
+from interfaces.thresholds_file import start_thresholds
 from interfaces.wiring import make_policy_runner, open_desk
 
 
@@ -28,6 +29,8 @@ def project() -> None:
     engine = engine_for(settings.database_url, durable=False)  # read models only: see engine_for
     runner = make_runner(desk, engine, settings.database_url)
     organisation = load_organisation(settings.organisation_file)
+    if settings.run_policies:
+        start_thresholds(desk, settings.thresholds_file)
     policies = (
         make_policy_runner(desk, organisation, settings, engine, runner.leader)
         if settings.run_policies

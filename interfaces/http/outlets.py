@@ -56,7 +56,8 @@ def post_reading(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200, pattern=COMMAND_ID_PATTERN)] = None,
 ) -> CommandOut:
-    """Post a queue reading; 15 or more waiting for 10 minutes or more opens a customer-surge emergency."""
+    """Post a queue reading; one over the surge thresholds in force (15 waiting and 10 minutes by default)
+    opens a customer-surge emergency."""
     _check_outlet(app.organisation, outlet)
     check_queue_access(principal, outlet, app.organisation, post=True)
     result = post_queue_reading(

@@ -44,6 +44,12 @@ def page() -> FileResponse:
     return _asset("index.html")
 
 
+@router.get("/thresholds")
+def thresholds_page() -> FileResponse:
+    """The bank's thresholds in force and their history, read-only (an admin changes them through the API)."""
+    return _asset("thresholds.html")
+
+
 @router.get("/static/{name}")
 def asset(name: str) -> FileResponse:
     """One of the page's scripts, style sheets or icons."""
