@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from sqlalchemy import Engine
 
@@ -26,6 +27,7 @@ class Services:
     boards: PositionWaiter
     runner: BoardRunner | None  # None when the boards run in a separate `incident project` worker
     policies: PolicyRunner | None  # likewise
+    calendar: tzinfo  # the bank's calendar: where its days begin and end (settings.calendar)
     read_models: Engine | None = None  # the boards' and policies' own engine (commits not each durable)
 
     def close(self) -> None:

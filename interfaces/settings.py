@@ -6,12 +6,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from application.access.tokens import TOKEN_CACHE_SECONDS
 from interfaces.feed.limits import FeedLimits
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH
 
 DEFAULT_DATABASE_URL = "sqlite:///var/incident.db"
+# The bank's calendar: statistics by day count Beijing days, whatever offset a branch's client sent.
+DEFAULT_CALENDAR = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,8 @@ class Settings:
     token_cache_seconds: float = TOKEN_CACHE_SECONDS
     # Feeds open per token and per process, and the feed's deadlines (interfaces/feed/limits.py).
     feed: FeedLimits = field(default_factory=FeedLimits)
+    # The bank's calendar days (INCIDENT_CALENDAR_ZONE, an IANA zone name).
+    calendar: ZoneInfo = DEFAULT_CALENDAR
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -52,6 +57,7 @@ class Settings:
             policy_tick_seconds=float(environ.get("INCIDENT_POLICY_TICK_SECONDS") or cls.policy_tick_seconds),
             token_cache_seconds=float(environ.get("INCIDENT_TOKEN_CACHE_SECONDS") or cls.token_cache_seconds),
             feed=FeedLimits.from_env(environ),
+            calendar=_zone(environ.get("INCIDENT_CALENDAR_ZONE") or DEFAULT_CALENDAR.key),
         )
 
     def prepare_storage(self) -> None:
@@ -59,3 +65,12 @@ class Settings:
         parts = urlsplit(self.database_url)
         if parts.scheme == "sqlite":
             Path(parts.path.removeprefix("/")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"INCIDENT_CALENDAR_ZONE: {name!r} is not an IANA time zone (e.g. Asia/Shanghai)"
+        ) from None

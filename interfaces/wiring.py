@@ -66,7 +66,18 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         runner.start()
     if policies is not None:
         policies.start()
-    return Services(desk, tokens, organisation, clock, engine, boards, runner, policies, read_models)
+    return Services(
+        desk=desk,
+        tokens=tokens,
+        organisation=organisation,
+        clock=clock,
+        engine=engine,
+        boards=boards,
+        runner=runner,
+        policies=policies,
+        calendar=settings.calendar,
+        read_models=read_models,
+    )
 
 
 def make_policy_runner(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,12 +17,16 @@ UNIT_KINDS = {"sub_branch": UnitKind.SUB_BRANCH, "branch": UnitKind.BRANCH}
 GROUPINGS = (*FIELDS, *UNIT_KINDS, "day")
 
 
-def group_key(organisation: Organisation, group_by: str) -> Key:
-    """The group of a complaint's facts row; a unit grouping names the outlet's unit of that kind."""
+def group_key(organisation: Organisation, group_by: str, calendar: tzinfo) -> Key:
+    """The group of a complaint's facts row; a unit grouping names the outlet's unit of that kind.
+
+    A day is the bank's calendar day in `calendar` (Asia/Shanghai unless set otherwise), never the
+    UTC offset a client happened to send: three complaints received on one Beijing day are one day.
+    """
     if group_by in FIELDS:
         return lambda row: str(row[group_by])
     if group_by == "day":
-        return lambda row: str(row["received_day"])
+        return lambda row: row["received_at"].astimezone(calendar).date().isoformat()
     kind = UNIT_KINDS[group_by]
     return lambda row: unit_above(organisation, row["outlet"], kind)
 
@@ -34,7 +38,14 @@ def unit_above(organisation: Organisation, outlet: str, kind: UnitKind) -> str:
 
 
 def grouped_complaint_stats(
-    conn: Connection, organisation: Organisation, *, group_by: str, outlets: Iterable[str], now: datetime
+    conn: Connection,
+    organisation: Organisation,
+    *,
+    group_by: str,
+    outlets: Iterable[str],
+    now: datetime,
+    calendar: tzinfo,
 ) -> list[ComplaintStats]:
-    """The statistics of the complaints at `outlets`, one entry per group."""
-    return complaint_stats(conn, group_by=group_key(organisation, group_by), outlets=outlets, now=now)
+    """The statistics of the complaints at `outlets`, one entry per group (days in `calendar`)."""
+    key = group_key(organisation, group_by, calendar)
+    return complaint_stats(conn, group_by=key, outlets=outlets, now=now)

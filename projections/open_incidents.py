@@ -27,7 +27,8 @@ def open_incidents(
 ) -> dict[str, Any]:
     """The open incidents of `types` at `outlets`, worst level first, then oldest; counts by level.
 
-    Each row is the board's, in codes, with `overdue`, `age_seconds` and, for a customer surge, its
+    Drills (演练) are listed, each row marked `exercise`, but never counted as real: `counts` and
+    `overdue` are the real incidents', `exercises` the drills' own. Each row is the board's, in codes, with `overdue`, `age_seconds` and, for a customer surge, its
     outlet's `queue` (shown until the surge is stood down, 二次分流).
     """
     query = select(office_board).where(
@@ -46,9 +47,15 @@ def open_incidents(
         row["age_seconds"] = max(0, int((now - row["opened_at"]).total_seconds()))
         if row["outlet"] in surges:
             row["queue"] = queues[row["outlet"]]
+    real = [r for r in rows if not r["exercise"]]
+    drills = [r for r in rows if r["exercise"]]
     return {
-        "counts": _by_level(Counter(r["level"] for r in rows)),
-        "overdue": sum(1 for r in rows if r["overdue"]),
+        "counts": _by_level(Counter(r["level"] for r in real)),
+        "overdue": sum(1 for r in real if r["overdue"]),
+        "exercises": {
+            "counts": _by_level(Counter(r["level"] for r in drills)),
+            "overdue": sum(1 for r in drills if r["overdue"]),
+        },
         "incidents": rows,
     }
 
@@ -56,21 +63,23 @@ def open_incidents(
 def wall_units(
     conn: Connection, organisation: Organisation, *, outlets: Iterable[str], types: Iterable[str]
 ) -> list[dict[str, Any]]:
-    """Every unit with an outlet in scope, depth first, with its worst open level and counts below it."""
+    """Every unit with an outlet in scope, depth first, with its worst open level and counts below it.
+
+    The level, counts and `open` are the real incidents'; drills light no tile as if real, and are
+    counted apart under `exercises` (a red robbery drill is not a red outlet).
+    """
     in_scope = frozenset(outlets)
-    query = select(office_board.c.outlet, office_board.c.level).where(
+    query = select(office_board.c.outlet, office_board.c.level, office_board.c.exercise).where(
         office_board.c.outlet.in_(sorted(in_scope)), office_board.c.type.in_(sorted(types))
     )
-    per_unit: dict[str, Counter[str]] = {}
-    for outlet, level in conn.execute(query):
+    per_unit: dict[tuple[str, bool], Counter[str]] = {}
+    for outlet, level, exercise in conn.execute(query):
         for node in organisation.path(outlet):
-            per_unit.setdefault(node.code, Counter())[level] += 1
+            per_unit.setdefault((node.code, bool(exercise)), Counter())[level] += 1
     units = []
     for node in organisation.units:
         if not any(u.code in in_scope for u in organisation.outlets_under(node.code)):
             continue
-        counts = per_unit.get(node.code, Counter())
-        worst = max((Level(lv) for lv in counts), key=lambda lv: lv.rank, default=None)
         units.append(
             {
                 "code": node.code,
@@ -78,12 +87,20 @@ def wall_units(
                 "parent": node.parent,
                 "name_zh": node.name_zh,
                 "name_en": node.name_en,
-                "worst_level": worst.value if worst else None,
-                "counts": _by_level(counts),
-                "open": sum(counts.values()),
+                **_tally(per_unit.get((node.code, False), Counter())),
+                "exercises": _tally(per_unit.get((node.code, True), Counter())),
             }
         )
     return units
+
+
+def _tally(counts: Counter[str]) -> dict[str, Any]:
+    worst = max((Level(lv) for lv in counts), key=lambda lv: lv.rank, default=None)
+    return {
+        "worst_level": worst.value if worst else None,
+        "counts": _by_level(counts),
+        "open": sum(counts.values()),
+    }
 
 
 def _by_level(counts: Counter[str]) -> dict[str, int]:

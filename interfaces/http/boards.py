@@ -76,5 +76,6 @@ def stats(
             group_by=group_by,
             outlets=scope.outlets_in(app.organisation),
             now=app.clock(),
+            calendar=app.calendar,
         )
     return {**freshness, "group_by": group_by, "groups": [vars(g) for g in groups]}

@@ -42,8 +42,7 @@ let refreshSeq = 0;
 
 /** Fetch board and wall as of log position `after`, then render.
  *
- * The board is fetched whole and filtered here: a filter answers at once, and the wall can tell which
- * outlets are lit only by drills (the wall's own counts do not say).
+ * The board is fetched whole and filtered here, so that a filter answers at once.
  */
 async function load(after) {
   const seq = ++refreshSeq;
@@ -141,25 +140,12 @@ function visibleIncidents() {
   return inUnitAndType().filter((i) => (!level || i.level.code === level) && (!overdueOnly || isOverdue(i)));
 }
 
-/** Per unit code: how many open incidents under it are drills, and how many are real. */
-function drillsByUnit() {
-  const drills = new Map();
-  for (const incident of state.board.incidents) {
-    for (const code of incident.outlet_path) {
-      const entry = drills.get(code) ?? { drills: 0, real: 0 };
-      entry[incident.exercise ? "drills" : "real"] += 1;
-      drills.set(code, entry);
-    }
-  }
-  return drills;
-}
-
 function render() {
   if (!state.board) return;
   renderCounts();
   renderFilters();
   renderRows();
-  renderWall($("wall-tree"), state.wall.units, drillsByUnit(), state.filters.unit, pickUnit);
+  renderWall($("wall-tree"), state.wall.units, state.filters.unit, pickUnit);
   renderCatchUp();
   renderConn();
   renderBoardsStale();

@@ -12,28 +12,29 @@ function childrenOf(units) {
   return children;
 }
 
-const worst = (unit) => levelBadge(unit.worst_level);
+// The API counts real incidents and drills apart (`exercises`). A drill still lights the wall, so that
+// a drill is practised on the real board: say so, and hatch a unit lit by drills alone. Where real
+// incidents and drills mix, the colour is the real incidents' and the note says how many are drills.
+const drillsOf = (unit) => unit.exercises?.open ?? 0;
+const drillOnly = (unit) => drillsOf(unit) > 0 && !unit.open;
+const shownLevel = (unit) => (drillOnly(unit) ? unit.exercises.worst_level : unit.worst_level);
+const openShown = (unit) => unit.open + drillsOf(unit);
+const worst = (unit) => levelBadge(shownLevel(unit));
 
-// A drill lights the wall like the real thing: say so, and hatch a unit lit by drills alone.
-// Where real incidents and drills mix, the note says how many are drills, so the colour is not doubted.
-function drillMark(drills) {
-  if (!drills || !drills.drills) return null;
-  return drills.real ? h("span", { class: "mark drill-note" }, t("includesDrills")(drills.drills)) : exerciseMark();
+function drillMark(unit) {
+  if (!drillsOf(unit)) return null;
+  return unit.open ? h("span", { class: "mark drill-note" }, t("includesDrills")(drillsOf(unit))) : exerciseMark();
 }
 
-function drillOnly(drills) {
-  return Boolean(drills && drills.drills && !drills.real);
-}
-
-function tile(unit, drills, selected, onPick) {
+function tile(unit, selected, onPick) {
   // An outlet with nothing open shows its name only: the eye should land on the coloured ones.
-  const open = unit.open ? h("span", { class: "tile-level" }, worst(unit), ` ${t("openCount")(unit.open)}`) : null;
-  const colour = unit.worst_level ? `lv-${unit.worst_level}` : "lv-none";
+  const open = openShown(unit) ? h("span", { class: "tile-level" }, worst(unit), ` ${t("openCount")(openShown(unit))}`) : null;
+  const colour = shownLevel(unit) ? `lv-${shownLevel(unit)}` : "lv-none";
   return h(
     "button",
     {
       type: "button",
-      class: `tile ${colour}${drillOnly(drills) ? " drill-only" : ""}`,
+      class: `tile ${colour}${drillOnly(unit) ? " drill-only" : ""}`,
       "data-unit": unit.code,
       "aria-pressed": String(selected === unit.code),
       title: `${pick(unit)} (${unit.code})`,
@@ -41,11 +42,11 @@ function tile(unit, drills, selected, onPick) {
     },
     h("span", { class: "tile-name" }, pick(unit)),
     open,
-    drillMark(drills),
+    drillMark(unit),
   );
 }
 
-function group(unit, children, drills, selected, onPick, depth) {
+function group(unit, children, selected, onPick, depth) {
   const below = children.get(unit.code) || [];
   const outletsOnly = below.every((child) => child.kind === "outlet");
   return h(
@@ -55,28 +56,28 @@ function group(unit, children, drills, selected, onPick, depth) {
       "button",
       { type: "button", class: "group-head", "aria-pressed": String(selected === unit.code), onclick: () => onPick(unit.code) },
       h("span", { class: "group-name" }, pick(unit)),
-      unit.open ? [worst(unit), h("span", { class: "muted" }, t("openCount")(unit.open))] : null,
-      drillMark(drills.get(unit.code)),
+      openShown(unit) ? [worst(unit), h("span", { class: "muted" }, t("openCount")(openShown(unit)))] : null,
+      drillMark(unit),
     ),
     h(
       "div",
       { class: outletsOnly ? "tiles" : "groups" },
-      below.map((child) => node(child, children, drills, selected, onPick, depth + 1)),
+      below.map((child) => node(child, children, selected, onPick, depth + 1)),
     ),
   );
 }
 
-function node(unit, children, drills, selected, onPick, depth) {
-  if (unit.kind === "outlet") return tile(unit, drills.get(unit.code), selected, onPick);
-  return group(unit, children, drills, selected, onPick, depth);
+function node(unit, children, selected, onPick, depth) {
+  if (unit.kind === "outlet") return tile(unit, selected, onPick);
+  return group(unit, children, selected, onPick, depth);
 }
 
-/** Render the wall's units (in the API's tree order) into `container`; `drills` maps unit code to counts. */
-export function renderWall(container, units, drills, selected, onPick) {
+/** Render the wall's units (in the API's tree order) into `container`. */
+export function renderWall(container, units, selected, onPick) {
   const codes = new Set(units.map((unit) => unit.code));
   const children = childrenOf(units);
   const roots = units.filter((unit) => !codes.has(unit.parent));
-  fill(container, ...roots.map((root) => node(root, children, drills, selected, onPick, 0)));
+  fill(container, ...roots.map((root) => node(root, children, selected, onPick, 0)));
 }
 
 /** Options for the unit filter: the same tree, indented, so a person can find their sub-branch. */

@@ -113,3 +113,15 @@ def serve_process(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def wait_for_board(server: str, headers: dict[str, str], found: Any, **params: str) -> dict[str, Any]:
+    """The office board once `found(board)` holds: for what a policy records on its own, at no known position."""
+    deadline = time.monotonic() + 15
+    board: Any = None
+    while time.monotonic() < deadline:
+        board = httpx.get(f"{server}/api/v1/boards/office", headers=headers, params=params).json()
+        if found(board):
+            return dict(board)
+        time.sleep(0.1)
+    raise AssertionError(f"the board never showed it: {board}")

@@ -9,8 +9,7 @@ import pytest
 
 from domain.values import Role
 from interfaces.settings import Settings
-from tests.e2e.server import issue_token, running_server
-from tests.e2e.test_policies_in_server import wait_for_board
+from tests.e2e.server import issue_token, running_server, wait_for_board
 from tests.roles import Roles, migrated, separate_roles, superuser
 
 pytestmark = pytest.mark.postgres

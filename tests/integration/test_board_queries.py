@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Engine
@@ -22,6 +23,7 @@ from tests.integration.desk_fixtures import OFFICE, T0, SteppingClock, complaint
 
 BOTH = frozenset({"complaint", "emergency"})
 BANK = load_organisation(DEMO_ORGANISATION_PATH)
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(autouse=True)
@@ -112,6 +114,35 @@ def test_the_wall_rolls_each_open_incident_up_to_every_unit_above_it_and_lists_o
     assert [u["worst_level"] for u in complaints_only] == [None, None, None, None]
 
 
+def test_a_drill_is_listed_and_counted_apart_never_as_a_real_incident(
+    desk: IncidentDesk, engine: Engine, database_url: str
+) -> None:
+    drill = emergency(desk, "BJ-HD-01", 0, kind=EmergencyKind.ROBBERY, level=Level.RED, exercise=True)
+    real = complaint(desk, "BJ-HD-01", 1)
+    projected(desk, engine, database_url)
+
+    with engine.connect() as conn:
+        board = open_incidents(conn, outlets=["BJ-HD-01", "BJ-HD-02"], types=BOTH, now=T0)
+        units = {u["code"]: u for u in wall_units(conn, BANK, outlets=["BJ-HD-01", "BJ-HD-02"], types=BOTH)}
+
+    assert [(r["incident_id"], r["exercise"]) for r in board["incidents"]] == [
+        (str(drill), True),
+        (str(real), False),
+    ]
+    assert board["counts"] == {"blue": 1, "yellow": 0, "orange": 0, "red": 0}
+    assert board["exercises"]["counts"] == {"blue": 0, "yellow": 0, "orange": 0, "red": 1}
+    for code in ("HQ", "BJ-HD", "BJ-HD-01"):
+        assert (units[code]["worst_level"], units[code]["open"]) == ("blue", 1), (
+            "a red drill is no red outlet"
+        )
+        assert units[code]["exercises"] == {
+            "worst_level": "red",
+            "counts": {"blue": 0, "yellow": 0, "orange": 0, "red": 1},
+            "open": 1,
+        }
+    assert units["BJ-HD-02"]["exercises"]["open"] == 0
+
+
 @pytest.mark.parametrize(
     ("group_by", "groups"),
     [
@@ -131,6 +162,31 @@ def test_complaint_statistics_group_by_the_unit_of_that_level_of_the_tree(
     outlets = {u.code for u in BANK.outlets}
 
     with engine.connect() as conn:
-        found = grouped_complaint_stats(conn, BANK, group_by=group_by, outlets=outlets, now=T0)
+        found = grouped_complaint_stats(
+            conn, BANK, group_by=group_by, outlets=outlets, now=T0, calendar=BEIJING
+        )
 
     assert {g.group: g.received for g in found} == groups
+
+
+def test_statistics_by_day_count_the_bank_s_calendar_days_whatever_offset_a_client_sent(
+    desk: IncidentDesk, engine: Engine, database_url: str
+) -> None:
+    # Three moments of one Beijing day (2 November), as three clients sent them.
+    moments = [
+        datetime(2026, 11, 1, 17, 0, tzinfo=UTC),  # 01:00 in Beijing
+        datetime(2026, 11, 2, 17, 30, tzinfo=timezone(timedelta(hours=8))),
+        datetime(2026, 11, 1, 21, 0, tzinfo=timezone(timedelta(hours=-5))),  # 10:00 in Beijing
+    ]
+    for at in moments:
+        desk.report_complaint(actor=OFFICE, occurred_at=at, **complaint_fields(outlet="BJ-HD-01"))
+    projected(desk, engine, database_url)
+
+    with engine.connect() as conn:
+        beijing = grouped_complaint_stats(
+            conn, BANK, group_by="day", outlets=["BJ-HD-01"], now=T0, calendar=BEIJING
+        )
+        utc = grouped_complaint_stats(conn, BANK, group_by="day", outlets=["BJ-HD-01"], now=T0, calendar=UTC)
+
+    assert {g.group: g.received for g in beijing} == {"2026-11-02": 3}
+    assert {g.group: g.received for g in utc} == {"2026-11-01": 1, "2026-11-02": 2}, "the zone is a setting"
