@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import NoReturn
 from uuid import UUID
 
-from domain.actors import Actor, Role, Stamp
+from domain.actors import Actor, Stamp
 from domain.commands import command
 from domain.complaint_clock import LIMITS_DAYS, MAX_EXTENSIONS, ComplaintClock, extended_limit
 from domain.complaint_terms import Category, Channel, ComplaintOutcome, Subcategory, WithdrawalConfirmation
@@ -600,13 +600,9 @@ class Complaint(Incident):
         self._check_stamp(stamp)
         self._refuse_if_closed("approve_second_extension")
         reason = self._required(reason, "reason")
-        approver = stamp.actor
-        if approver.role is not Role.OFFICE or approver.unit == self.outlet:
-            raise ApprovalRequiredError(
-                "a second extension is approved by a person of a higher office or a head-office senior "
-                f"manager, not by {approver.display_name} ({approver.role.value} {approver.unit})",
-                incident_id=self.id,
-            )
+        self._refuse_unless_superior(
+            stamp.actor, "a second extension (a higher office or a head-office senior manager)"
+        )
         if self.extensions >= MAX_EXTENSIONS:
             raise ExtensionRefusedError(
                 f"the deadline was already extended {MAX_EXTENSIONS} times: there is nothing to approve",

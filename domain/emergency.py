@@ -511,6 +511,7 @@ class Emergency(Incident):
         """
         self._check_stamp(stamp)
         self._refuse_if_closed("approve_announcement")
+        self._refuse_unless_superior(stamp.actor, "an announcement")
         text = self._required(text, "text")
         if _approval_key(audience, text) in self.approvals:
             raise AlreadyDoneError(

@@ -9,6 +9,7 @@ from domain.actors import CLOCK_SKEW_TOLERANCE, Actor, Position, Role, Stamp
 from domain.commands import command
 from domain.errors import (
     AlreadyDoneError,
+    ApprovalRequiredError,
     CorrectionTargetError,
     IncidentClosedError,
     IncidentNotClosedError,
@@ -357,7 +358,9 @@ class Incident(Stamped, Aggregate):
         the receiver as the giver knows them (free text); `to_position` the branch post they hold,
         or `to_office` the emergency handling office. The receiver confirms by acting with their own
         token (domain/handover.py); until then the giver stays responsible. A new handover replaces
-        one not yet taken up.
+        one not yet taken up. The office, which directs every response in its area, may also reassign
+        (改派) an incident whoever holds it, say one the call centre took: the event names whose it was
+        (`from_person`) and, as its actor, the office person who reassigned it.
         """
         self._check_stamp(stamp)
         self._refuse_if_closed("hand_over")
@@ -367,7 +370,7 @@ class Incident(Stamped, Aggregate):
                 f"nobody is responsible for {self.NOUN} {self.id} yet: there is nothing to hand over",
                 incident_id=self.id,
             )
-        if not stamp.actor.is_same_person(responsible):
+        if not stamp.actor.is_same_person(responsible) and stamp.actor.role is not Role.OFFICE:
             raise NotResponsibleError(
                 f"{self.NOUN} {self.id} is held by {responsible.display_name} ({responsible.unit}): "
                 "only they can hand it over",
@@ -386,6 +389,19 @@ class Incident(Stamped, Aggregate):
             to_office=to_office,
             reason=self._required(reason, "reason"),
         )
+
+    def _refuse_unless_superior(self, approver: Actor, what: str) -> None:
+        """An approval is given by a person of an office above the outlet, as their token says.
+
+        Access lets only an office token whose unit contains the outlet give an office decision
+        (application/access/policy.py); an office token of the outlet itself is no superior office.
+        """
+        if approver.role is not Role.OFFICE or approver.unit == self.outlet:
+            raise ApprovalRequiredError(
+                f"{what} is approved by a person of a superior office, not by {approver.display_name} "
+                f"({approver.role.value} {approver.unit})",
+                incident_id=self.id,
+            )
 
     def _refuse_if_closed(self, command_name: str) -> None:
         if self.is_closed:

@@ -18,7 +18,7 @@ from domain.errors import (
     StepOutOfOrderError,
     UnknownActionError,
 )
-from domain.values import Audience, Authority, EmergencyKind, IncidentStatus, Level
+from domain.values import Actor, Audience, Authority, EmergencyKind, IncidentStatus, Level, Role
 
 from .builders import (
     BRANCH_HEAD,
@@ -438,3 +438,19 @@ def test_standing_down_needs_a_summary() -> None:
     emergency = all_actions_done(reported_emergency())
     error = refused(emergency, InvalidInputError, lambda: emergency.stand_down(stamp(), summary=""))
     assert error.field == "summary"
+
+
+def test_an_announcement_is_approved_by_a_superior_office_only_never_by_the_outlet_itself() -> None:
+    emergency = reported_emergency(EmergencyKind.SERVICE_DISRUPTION)
+    outlets_own_office = Actor(
+        id="u-office-0101", role=Role.OFFICE, unit=emergency.outlet, name="网点 office"
+    )
+    for approver in (BRANCH_HEAD, outlets_own_office):
+        error = refused(
+            emergency,
+            ApprovalRequiredError,
+            lambda approver=approver: emergency.approve_announcement(
+                stamp(actor=approver), audience=Audience.CUSTOMERS, text="系统故障，暂停服务"
+            ),
+        )
+        assert approver.unit in error.message

@@ -423,3 +423,13 @@ def test_a_closed_emergency_cannot_change_hands() -> None:
     refused(
         emergency, IncidentClosedError, lambda: emergency.take_charge(stamp(minutes(60 * 72), actor=OFFICE))
     )
+
+
+def test_the_office_reassigns_a_complaint_whoever_holds_it_and_the_event_says_whose_it_was() -> None:
+    complaint = reported_complaint()
+    complaint.acknowledge(stamp(minutes(1), actor=CALL_CENTRE))
+    complaint.hand_over(stamp(minutes(2), actor=OFFICE), to="王主任", reason="改派网点处理")
+    handed = complaint.collect_events()[-1]
+    assert isinstance(handed, Complaint.HandedOver)
+    assert (handed.from_person, handed.actor) == (CALL_CENTRE, OFFICE)
+    assert complaint.owner == CALL_CENTRE, "theirs until the receiver acknowledges"
