@@ -12,7 +12,6 @@ from domain.actors import Actor, Stamp
 from domain.commands import command
 from domain.errors import AlreadyDoneError, InvalidInputError, StepOutOfOrderError
 from domain.immutable import Immutable
-from domain.playbooks import needs_second_diversion
 from domain.stamped import Stamped
 from domain.texts import required_text
 
@@ -55,13 +54,6 @@ class OutletQueue(Stamped, Aggregate):
 
         waiting: int
         longest_wait_minutes: float
-
-        @property
-        def calls_for_surge(self) -> bool:
-            """True when this reading is over the playbook's second-diversion threshold."""
-            return needs_second_diversion(
-                waiting=self.waiting, longest_wait_minutes=self.longest_wait_minutes
-            )
 
         def apply(self, aggregate: Any) -> None:
             queue = cast(OutletQueue, aggregate)

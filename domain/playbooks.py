@@ -329,9 +329,16 @@ def find_action(kind: EmergencyKind, code: str) -> PlaybookAction | None:
     return next((action for action in PLAYBOOKS[kind] if action.code == code), None)
 
 
-def needs_second_diversion(*, waiting: int, longest_wait_minutes: float) -> bool:
-    """True when a queue reading calls for the second diversion (二次分流): the one surge threshold."""
-    return (
-        waiting >= SECOND_DIVERSION_WAITING_CUSTOMERS
-        and longest_wait_minutes >= SECOND_DIVERSION_WAIT_MINUTES
-    )
+def needs_second_diversion(
+    *,
+    waiting: int,
+    longest_wait_minutes: float,
+    waiting_at_least: int = SECOND_DIVERSION_WAITING_CUSTOMERS,
+    minutes_at_least: float = SECOND_DIVERSION_WAIT_MINUTES,
+) -> bool:
+    """True when a queue reading calls for the second diversion (二次分流): the one surge rule.
+
+    The seed's 以上 reads as "or more". Its thresholds are the bank's settings (domain/thresholds.py);
+    without them, the seed's own 15 customers and 10 minutes.
+    """
+    return waiting >= waiting_at_least and longest_wait_minutes >= minutes_at_least

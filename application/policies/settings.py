@@ -6,7 +6,11 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
 from domain.level import Level
-from domain.playbooks import SECOND_DIVERSION_WAIT_MINUTES, SECOND_DIVERSION_WAITING_CUSTOMERS
+from domain.playbooks import (
+    SECOND_DIVERSION_WAIT_MINUTES,
+    SECOND_DIVERSION_WAITING_CUSTOMERS,
+    needs_second_diversion,
+)
 from domain.risk_grading import RiskThresholds
 from domain.thresholds import ThresholdValues
 
@@ -73,7 +77,12 @@ class PolicySettings:
 
     def calls_for_surge(self, waiting: int, longest_wait_minutes: float) -> bool:
         """True when a queue reading calls for the second diversion (二次分流) under these settings."""
-        return longest_wait_minutes >= self.surge_wait_minutes and waiting >= self.surge_waiting_customers
+        return needs_second_diversion(
+            waiting=waiting,
+            longest_wait_minutes=longest_wait_minutes,
+            waiting_at_least=self.surge_waiting_customers,
+            minutes_at_least=self.surge_wait_minutes,
+        )
 
     @property
     def surge_threshold(self) -> tuple[str, str]:

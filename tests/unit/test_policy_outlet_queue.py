@@ -6,6 +6,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from application.policies.settings import PolicySettings
 from domain.errors import AlreadyDoneError, InvalidInputError, StepOutOfOrderError
 from domain.outlet_queue import (
     EPISODE_READINGS_KEPT,
@@ -59,11 +60,7 @@ def test_the_surge_threshold_is_the_playbooks_second_diversion(
     waiting: int, longest: float, calls: bool
 ) -> None:
     assert needs_second_diversion(waiting=waiting, longest_wait_minutes=longest) is calls
-    queue = opened()
-    read(queue, waiting, longest)
-    [*_, posted] = queue.collect_events()
-    assert isinstance(posted, OutletQueue.ReadingPosted)
-    assert posted.calls_for_surge is calls
+    assert PolicySettings().calls_for_surge(waiting, longest) is calls, "the policy's defaults are the seed's"
 
 
 @pytest.mark.parametrize(
