@@ -50,8 +50,14 @@ def load_thresholds(path: Path | None) -> ThresholdValues:
         raise ThresholdsFileError(path, error.message, error.field) from error
 
 
-def start_thresholds(desk: IncidentDesk, path: Path | None) -> Thresholds:
-    """Record the file's thresholds if they are new to the store (domain.thresholds says when)."""
+def start_thresholds(desk: IncidentDesk, path: Path | None) -> Thresholds | None:
+    """Record the file's thresholds if they are new to the store (domain.thresholds says when).
+
+    Without a file nothing is recorded: the values in force are the defaults, or what an admin set,
+    and a fresh store starts with an empty log. An admin's first change records the defaults it changed.
+    """
+    if path is None:
+        return ThresholdsDesk(desk).current()
     values = load_thresholds(path)
     source = str(path) if path is not None else DEFAULTS_SOURCE
     try:
