@@ -38,12 +38,18 @@ def lobby(server: str, settings: Settings) -> Iterator[httpx.Client]:
         yield http
 
 
-def test_a_report_without_an_incident_id_retried_under_its_key_replays_the_first(lobby: httpx.Client) -> None:
+EMERGENCY = {"outlet": OUTLET, "kind": "fire", "level": "orange", "summary": "营业厅冒烟"}
+
+
+@pytest.mark.parametrize(("path", "report"), [("complaints", COMPLAINT), ("emergencies", EMERGENCY)])
+def test_a_report_without_an_incident_id_retried_under_its_key_replays_the_first(
+    lobby: httpx.Client, path: str, report: dict[str, str]
+) -> None:
     key = {"Idempotency-Key": f"report-{uuid.uuid4()}"}
-    first = lobby.post("/api/v1/complaints", json=COMPLAINT, headers=key)
+    first = lobby.post(f"/api/v1/{path}", json=report, headers=key)
     assert first.status_code == 201
     length = head(lobby)
-    again = lobby.post("/api/v1/complaints", json=COMPLAINT, headers=key)
+    again = lobby.post(f"/api/v1/{path}", json=report, headers=key)
     assert again.status_code == 200
     assert again.json() == {**first.json(), "replayed": True}
     assert again.headers["Location"] == first.headers["Location"]
