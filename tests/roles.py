@@ -83,6 +83,7 @@ READ_MODELS = {
     "board_tracking",
     "board_failure",
     "office_board",
+    "incident_catalogue",
     "timeline",
     "complaint_facts",
     "outlet_queues",

@@ -12,6 +12,7 @@ from interfaces.boards.runner import BoardRunner
 from projections.board import Board
 from projections.complaint_facts import ComplaintFactsBoard
 from projections.feed_index import FeedIndexBoard
+from projections.incident_catalogue import IncidentCatalogueBoard
 from projections.incident_states import Incident
 from projections.office_board import OfficeBoard
 from projections.outlet_queues import OutletQueuesBoard
@@ -26,6 +27,7 @@ def make_boards(desk: IncidentDesk) -> list[Board]:
     shared = SharedPass(load)  # one pass over each batch for all of them: decoded data, incident states
     return [
         OfficeBoard(shared),
+        IncidentCatalogueBoard(shared),  # every incident, closed ones too: what GET /incidents finds
         TimelineBoard(shared),
         ComplaintFactsBoard(shared),
         FeedIndexBoard(shared),  # what the feed's replays read (projections/feed_index.py)

@@ -96,6 +96,21 @@ class ApiClient:
     def history(self, incident_id: str) -> Reply:
         return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}/history")
 
+    def incidents(self, params: dict[str, str]) -> Reply:
+        """One page of `GET /incidents` (the filters and `cursor` as query parameters)."""
+        return self.send("GET", f"{API}/incidents", params=params)
+
+    def every_incident(self, params: dict[str, str]) -> Reply:
+        """Every page of `GET /incidents`, following `next`, as one answer whose `next` is null."""
+        first = self.incidents(params)
+        found = list(first.body.get("incidents") or [])
+        following = first.body.get("next")
+        while following:
+            page = self.incidents({**params, "cursor": str(following)}).body
+            found += page.get("incidents") or []
+            following = page.get("next")
+        return Reply(first.status, {**first.body, "incidents": found, "next": None})
+
     def log_head(self) -> int | None:
         """The log's head as the server reads it now (`/readyz`); None if it cannot say."""
         try:
@@ -104,11 +119,18 @@ class ApiClient:
             return None
         return position if isinstance(position, int) else None
 
-    def send(self, method: str, path: str, body: Body | None = None, if_match: int | None = None) -> Reply:
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: Body | None = None,
+        if_match: int | None = None,
+        params: dict[str, str] | None = None,
+    ) -> Reply:
         """One request; raises ClientError for an error answer, ServerUnreachableError for none."""
         headers = {"If-Match": f'"{if_match}"'} if if_match is not None else {}
         try:
-            response = self._http.request(method, path, json=body, headers=headers)
+            response = self._http.request(method, path, json=body, headers=headers, params=params)
         except httpx.TransportError as error:
             raise ServerUnreachableError(f"{type(error).__name__}: {error}") from error
         if response.status_code in GATEWAY_STATUSES:

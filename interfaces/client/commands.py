@@ -1,4 +1,4 @@
-"""The branch client's sub-commands of `incident`: report, act, show, history, sync, outbox, watch."""
+"""The branch client's sub-commands of `incident`: report, act, show, history, list, sync, outbox, watch."""
 
 from __future__ import annotations
 
@@ -204,6 +204,52 @@ def history(incident_id: IdArgument, as_json: JsonOption = False) -> None:
     _read(lambda api: api.history(chosen), output.history, as_json)
 
 
+def list_incidents(
+    unit: Annotated[str | None, typer.Option(help="Only under this unit 机构 (its whole subtree).")] = None,
+    kind_type: Annotated[IncidentType | None, typer.Option("--type", help="complaint or emergency.")] = None,
+    kind: Annotated[
+        str | None, typer.Option(help="A complaint's category or an emergency's kind (its code).")
+    ] = None,
+    level: Annotated[Level | None, typer.Option(help="The warning level.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="open (stood down included) or closed.", metavar="[open|closed]")
+    ] = None,
+    reported_from: Annotated[
+        str | None, typer.Option("--from", help="Reported at or after, ISO 8601 with offset.")
+    ] = None,
+    reported_to: Annotated[
+        str | None, typer.Option("--to", help="Reported before, ISO 8601 with offset.")
+    ] = None,
+    exercise: Annotated[
+        bool | None, typer.Option("--exercise/--real", help="Only drills 演练, or only real incidents.")
+    ] = None,
+    text: Annotated[str | None, typer.Option("--text", help="Words in the summary (any case).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="Incidents per page.")] = 50,
+    cursor: Annotated[str | None, typer.Option(help="The next page, as the last one printed it.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Follow the pages to the last one.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Find incidents, open or closed, newest first 查找事件 (within what the token may read)."""
+    given = {
+        "unit": unit,
+        "type": kind_type.value if kind_type else None,
+        "kind": kind,
+        "level": level.value if level else None,
+        "status": status,
+        "reported_from": _moment(reported_from, "--from"),
+        "reported_to": _moment(reported_to, "--to"),
+        "exercise": None if exercise is None else str(exercise).lower(),
+        "q": text,
+        "limit": str(limit),
+        "cursor": cursor,
+    }
+    params = {name: value for name, value in given.items() if value is not None}
+    if every:
+        _read(lambda api: api.every_incident(params), output.incident_list, as_json)
+    else:
+        _read(lambda api: api.incidents(params), output.incident_list, as_json)
+
+
 # -- sync, outbox ----------------------------------------------------------------------------------
 
 
@@ -252,6 +298,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("act", context_settings=extra)(act)
     cli.command("show")(show)
     cli.command("history")(history)
+    cli.command("list")(list_incidents)
     cli.command("sync")(sync)
     cli.command("outbox")(outbox)
     cli.command("watch")(watch)
@@ -402,12 +449,19 @@ def _occurred_at(text: Any) -> str:
     """Now, in local time with its offset: a command synced later keeps the time it was given."""
     if text is None:
         return datetime.now().astimezone().isoformat(timespec="milliseconds")
+    return str(_moment(str(text), "--occurred-at"))
+
+
+def _moment(text: str | None, hint: str) -> str | None:
+    """An ISO 8601 time with its offset, as given; refused (usage error) without one."""
+    if text is None:
+        return None
     try:
-        moment = datetime.fromisoformat(str(text))
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint="--occurred-at") from None
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=hint) from None
     if moment.utcoffset() is None:
-        raise typer.BadParameter("give the time with its offset, e.g. +08:00", param_hint="--occurred-at")
+        raise typer.BadParameter("give the time with its offset, e.g. +08:00", param_hint=hint)
     return moment.isoformat()
 
 

@@ -138,6 +138,25 @@ def history(body: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def incident_list(body: Mapping[str, Any]) -> str:
+    """A page of incidents, newest first: one line each, then the cursor of the next page if any."""
+    rows: list[Mapping[str, Any]] = list(body.get("incidents") or [])
+    if not rows:
+        lines = ["没有符合条件的事件 / No incident matches."]
+    else:
+        lines = [f"事件 Incidents: {len(rows)}, newest first (最新在前)"]
+    for row in rows:
+        drill = "  【演练 EXERCISE】" if row.get("exercise") else ""
+        lines.append(
+            f"  {_when(row.get('opened_at'))}  {row.get('incident_id')}  {row.get('outlet')}"
+            f"  {_plain(row.get('status'))}  {_plain(row.get('level'))}  {_plain(row.get('kind'))}{drill}"
+        )
+        lines.append(f"      {' '.join(str(row.get('summary') or '').split())}")  # one line each
+    if body.get("next"):
+        lines.append(f"下一页 Next page: --cursor {body['next']}   (或 or --all)")
+    return "\n".join(lines)
+
+
 def outbox(requests: Iterable[QueuedRequest]) -> str:
     """The queue as it stands, oldest first."""
     requests = list(requests)

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from application.incident_desk import Clock, utc_now
 from interfaces.feed import endpoint as feed_endpoint
 from interfaces.feed.limits import WATCHER_QUEUE
 from interfaces.feed.service import Feed
-from interfaces.http import boards, health, incidents, outlets, thresholds, timeline, web
+from interfaces.http import boards, health, incident_list, incidents, outlets, thresholds, timeline, web
 from interfaces.http.body_check import BodyCheck
 from interfaces.http.errors import install_error_handlers
+from interfaces.http.query_check import refuse_unknown_query
 from interfaces.settings import Settings
 from interfaces.version import product_version
 from interfaces.wiring import build_services
@@ -49,11 +50,13 @@ def create_app(
         description=DESCRIPTION,
         version=product_version(),
         lifespan=lifespan,
+        dependencies=[Depends(refuse_unknown_query)],  # an unknown query parameter is a 422
     )
     install_error_handlers(app)
     app.add_middleware(BodyCheck)
     app.include_router(health.router)
     app.include_router(web.router)
+    app.include_router(incident_list.router)
     app.include_router(incidents.router)
     app.include_router(timeline.router)
     app.include_router(boards.router)

@@ -1,4 +1,4 @@
-"""The office board's rows for people: each code with its Chinese and English label, the outlet's names."""
+"""Board rows for people: each code with its Chinese and English label, the outlet's names."""
 
 from __future__ import annotations
 
@@ -33,4 +33,17 @@ def labelled_office_row(row: dict[str, Any], organisation: Organisation) -> dict
         "open_actions": [_step_label(row, code) for code in row["open_actions"]],
         "outlet_name": {"zh": outlet.name_zh, "en": outlet.name_en} if outlet else None,
         "outlet_path": [u.code for u in organisation.path(row["outlet"])] if outlet else [],
+    }
+
+
+def labelled_catalogue_row(row: dict[str, Any], organisation: Organisation) -> dict[str, Any]:
+    """A row of projections/incident_search.py with its codes labelled and its outlet named."""
+    outlet = organisation.get(row["outlet"])
+    kind = IncidentType(row["type"])
+    return {
+        **row,
+        "level": _label(Level(row["level"])),
+        "kind": _label(kind.kind_named(row["kind"])),
+        "status": _label(IncidentStatus(row["status"])),
+        "outlet_name": {"zh": outlet.name_zh, "en": outlet.name_en} if outlet else None,
     }

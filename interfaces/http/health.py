@@ -12,7 +12,9 @@ from interfaces.http.board_status import boards_not_ready
 from interfaces.http.errors import RETRY_AFTER_SECONDS
 from interfaces.http.store_errors import STORE_ERRORS, describe, store_unavailable
 
-router = APIRouter(tags=["health"])
+router = APIRouter(
+    tags=["health"], responses={422: {"description": "An unknown query parameter; `field` names it"}}
+)
 
 
 @router.get("/healthz")

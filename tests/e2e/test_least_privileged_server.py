@@ -49,6 +49,9 @@ def test_the_server_serves_commands_boards_and_policies_as_the_least_privileged_
         board = http.get("/api/v1/boards/office", params={"after": acknowledged.json()["position"]})
         assert board.status_code == 200
         assert [row["incident_id"] for row in board.json()["incidents"]] == [incident_id]
+        found = http.get("/api/v1/incidents", params={"after": acknowledged.json()["position"]})
+        assert found.status_code == 200, found.text
+        assert [row["incident_id"] for row in found.json()["incidents"]] == [incident_id]
 
         # The risk-grading policy recorded its raise through the same role, and the board shows it.
         raised = wait_for_board(server, office, lambda b: b["counts"]["orange"] == 1)

@@ -194,6 +194,7 @@ def test_the_schema_has_every_operation(api: BaseSchema) -> None:
         "POST /api/v1/emergencies",
         "POST /api/v1/incidents/{incident_id}/commands/{command}",
         "GET /api/v1/incidents/{incident_id}",
+        "GET /api/v1/incidents",
     } <= labels
     assert len([label for label in labels if "/complaints/{incident_id}/" in label]) == len(
         COMMAND_MODELS["complaint"]

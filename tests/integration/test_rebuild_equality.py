@@ -266,6 +266,7 @@ def test_a_rebuild_stores_exactly_what_the_boards_stored_event_by_event_for_ever
     live = stored_bytes(engine, tables)
     assert len(live["timeline"]) > 1000
     assert live["office_board"], "some incidents must still be open"
+    assert len(live["incident_catalogue"]) > len(live["office_board"]), "closed incidents stay listed"
     assert live["complaint_facts"]
     assert live["outlet_queues"]
 
