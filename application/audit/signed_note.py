@@ -89,7 +89,7 @@ def open_checkpoint(note: str, vkey: str) -> Checkpoint:
 
 
 def _parse_vkey(vkey: str) -> tuple[str, Ed25519PublicKey, bytes]:
-    parts = vkey.strip().split("+")
+    parts = vkey.strip().split("+", 2)  # the base64 key may itself hold a plus
     if len(parts) != 3:
         raise NoteError("a verifier key is name+keyid+key")
     name, hex_id, encoded = parts

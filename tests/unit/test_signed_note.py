@@ -37,7 +37,7 @@ def test_a_checkpoint_signed_here_opens_to_itself() -> None:
 
 
 def test_the_verifier_key_has_the_signed_note_shape() -> None:
-    name, key_id, material = verifier_key(CHECKPOINT.origin, KEY.public_key()).split("+")
+    name, key_id, material = verifier_key(CHECKPOINT.origin, KEY.public_key()).split("+", 2)
     assert (name, len(key_id), len(material)) == (CHECKPOINT.origin, 8, 44)
 
 
@@ -60,3 +60,12 @@ def test_a_note_signed_by_another_key_is_refused() -> None:
     other = Ed25519PrivateKey.generate()
     with pytest.raises(NoteError, match="no signature"):
         open_checkpoint(sign_checkpoint(CHECKPOINT, other), verifier_key(CHECKPOINT.origin, KEY.public_key()))
+
+
+def test_a_verifier_key_whose_base64_holds_a_plus_still_opens_notes() -> None:
+    key = next(
+        k for k in iter(Ed25519PrivateKey.generate, None) if "+" in verifier_key("o", k.public_key())[11:]
+    )
+    assert open_checkpoint(
+        sign_checkpoint(Checkpoint("o", 1, bytes(32)), key), verifier_key("o", key.public_key())
+    )
