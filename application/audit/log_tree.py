@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from eventsourcing.persistence import ApplicationRecorder
 from sqlalchemy import (
     BigInteger,
@@ -90,6 +90,15 @@ class LogTree:
         metadata.create_all(self._engine)
 
     @property
+    def public_key(self) -> Ed25519PublicKey:
+        """The key that verifies this tree's checkpoints."""
+        return self._key.public_key()
+
+    def forget(self) -> None:
+        """Drop what is held in memory: the next use reloads the tree from its tables."""
+        self._tree, self._position = None, 0
+
+    @property
     def size(self) -> int:
         """Leaves in the tree."""
         return self._frontier().size
@@ -111,10 +120,14 @@ class LogTree:
                      "originator_version": row.originator_version, "hash": completed[0][2]}
                 )  # fmt: skip
                 nodes.extend({"level": level, "idx": i, "hash": h} for level, i, h in completed[1:])
-            with self._engine.begin() as conn:
-                conn.execute(insert(log_leaves), leaves)
-                if nodes:
-                    conn.execute(insert(log_nodes), nodes)
+            try:
+                with self._engine.begin() as conn:
+                    conn.execute(insert(log_leaves), leaves)
+                    if nodes:
+                        conn.execute(insert(log_nodes), nodes)
+            except BaseException:
+                self.forget()  # the frontier in memory went ahead of the tables: reload it next time
+                raise
             self._position, added = page[-1].position, added + len(page)
         return added
 
