@@ -89,22 +89,6 @@ def _position_column(database_url: str) -> str:
     return "rowid" if database_url.startswith("sqlite") else "notification_id"
 
 
-def _tamper(database_url: str, *statements: str) -> None:
-    """Run statements as the database's owner, with the append-only triggers out of the way."""
-    table, position = tables(database_url)["events"], _position_column(database_url)
-    with plain_connection(database_url) as conn:
-        if database_url.startswith("sqlite"):
-            names = conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
-            )
-            for (name,) in names.fetchall():
-                conn.execute(f"DROP TRIGGER {name}")
-        else:
-            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-        for statement in statements:
-            conn.execute(statement.format(table=table, position=position))
-
-
 TAMPERINGS = {
     "altered": ["UPDATE {table} SET state = state || {byte} WHERE {position} = 5"],
     "removed": ["DELETE FROM {table} WHERE {position} = 5"],
@@ -122,12 +106,29 @@ TAMPERINGS = {
 }
 
 
+def tamper(database_url: str, kind: str, table: str | None = None) -> None:
+    """Tamper with the events table as the database's owner, the append-only triggers out of the way."""
+    table, position = table or tables(database_url)["events"], _position_column(database_url)
+    byte = "x'00'" if database_url.startswith("sqlite") else "'\\x00'::bytea"
+    statements = [s.replace("{byte}", byte) for s in TAMPERINGS[kind]]
+    with plain_connection(database_url) as conn:
+        if database_url.startswith("sqlite"):
+            names = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?", (table,)
+            )
+            for (name,) in names.fetchall():
+                conn.execute(f"DROP TRIGGER {name}")
+        else:
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        for statement in statements:
+            conn.execute(statement.format(table=table, position=position))
+
+
 @pytest.mark.parametrize("kind", list(TAMPERINGS))
 def test_tampering_by_the_owner_is_found_at_its_position(
     database_url: str, app: Ledger, tree: LogTree, kind: str
 ) -> None:
-    byte = "x'00'" if database_url.startswith("sqlite") else "'\\x00'::bytea"
-    _tamper(database_url, *(s.replace("{byte}", byte) for s in TAMPERINGS[kind]))
+    tamper(database_url, kind)
     result = verify_stored_log(tree, app.recorder, _latest(tree))
     assert not result.intact
     assert (result.findings[0].position, result.findings[0].kind) == (5, kind)
