@@ -18,7 +18,18 @@ from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.board_reads import App
 
-router = APIRouter(prefix="/api/v1/log", tags=["log"])
+MAX_POSITION = 2**63 - 1  # a bigint: beyond it no store holds a row
+router = APIRouter(
+    prefix="/api/v1/log",
+    tags=["log"],
+    responses={
+        401: {"description": "Missing, unknown or revoked token"},
+        403: {"description": "Only auditors and the office read the log's evidence"},
+        404: {"description": "No checkpoint yet, or no event at that position in the tree"},
+        422: {"description": "Invalid input, or sizes no signed tree has"},
+        503: {"description": "This server keeps no tree of the log"},
+    },
+)
 AUDIT_ROLES = (Role.AUDITOR, Role.OFFICE)
 
 
@@ -74,8 +85,8 @@ def verifier(principal: CurrentPrincipal, app: App) -> str:
 def inclusion(
     principal: CurrentPrincipal,
     app: App,
-    position: Annotated[int, Query(ge=1, description="The event's position in the log.")],
-    size: Annotated[int, Query(ge=1, description="The size of a signed checkpoint.")],
+    position: Annotated[int, Query(ge=1, le=MAX_POSITION, description="The event's position in the log.")],
+    size: Annotated[int, Query(ge=1, le=MAX_POSITION, description="The size of a signed checkpoint.")],
 ) -> InclusionProofOut:
     """The event at `position` is in the tree a checkpoint of `size` commits to."""
     tree = _tree(principal, app)
@@ -99,8 +110,12 @@ def inclusion(
 def consistency(
     principal: CurrentPrincipal,
     app: App,
-    from_size: Annotated[int, Query(alias="from", ge=1, description="The older checkpoint's size.")],
-    to_size: Annotated[int, Query(alias="to", ge=1, description="The newer checkpoint's size.")],
+    from_size: Annotated[
+        int, Query(alias="from", ge=1, le=MAX_POSITION, description="The older checkpoint's size.")
+    ],
+    to_size: Annotated[
+        int, Query(alias="to", ge=1, le=MAX_POSITION, description="The newer checkpoint's size.")
+    ],
 ) -> ConsistencyProofOut:
     """The tree of `from` leaves is a prefix of the tree of `to`: the log only grew between them."""
     try:
