@@ -9,6 +9,8 @@
   frontier tree (making 1M real events would take the bench minutes); median of inclusion and
   consistency proofs at random indices, each read from the tables.
 - Verify: `verify_stored_log` over the stored events against a signed checkpoint.
+- Checkpoint lag: a writer appending BENCH_MERKLE_RATE events/s for BENCH_MERKLE_LAG_SECONDS while the
+  follower signs every 2 s; sampled every 0.25 s, the events the head is ahead of the latest checkpoint.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from application.audit.leaf import encode_leaf, stored_rows
 from application.audit.log_tree import LogTree, log_leaves, log_nodes
 from application.audit.merkle import leaf_hash
 from application.audit.signed_note import open_checkpoint, verifier_key
+from application.audit.tree_follower import TreeFollower
 from application.audit.verify import verify_stored_log
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
@@ -40,6 +43,8 @@ EVENTS = int(os.environ.get("BENCH_MERKLE_EVENTS", "50000"))
 BATCH = int(os.environ.get("BENCH_MERKLE_BATCH", "500"))
 PROOF_LEAVES = int(os.environ.get("BENCH_MERKLE_PROOF_LEAVES", "1000000"))
 PROOFS = int(os.environ.get("BENCH_MERKLE_PROOFS", "200"))
+RATE = int(os.environ.get("BENCH_MERKLE_RATE", "2000"))
+LAG_SECONDS = float(os.environ.get("BENCH_MERKLE_LAG_SECONDS", "10"))
 ORIGIN = "bench.example/log"
 STATE = b'{"summary": "bench", "outlet": "BJ-HD-01", "padding": "' + b"x" * 240 + b'"}'
 
@@ -103,6 +108,35 @@ def _proof_times(tree: LogTree, n: int) -> tuple[float, float]:
     return _median_ms(inclusion), _median_ms(consistency)
 
 
+class _Leader:
+    held = True
+
+
+def _checkpoint_lag(desk: IncidentDesk, tree: LogTree) -> tuple[float, int]:
+    follower = TreeFollower(tree, desk.recorder, lambda: datetime.now(UTC), _Leader())
+    follower.start()
+    lags: list[int] = []
+    started, written = time.perf_counter(), 0
+    try:
+        while (elapsed := time.perf_counter() - started) < LAG_SECONDS:
+            due = int(elapsed * RATE) - written
+            if due > 0:
+                desk.recorder.insert_events(
+                    [
+                        StoredEvent(uuid.uuid4(), 1, "domain.emergency:Emergency.Reported", STATE)
+                        for _ in range(due)
+                    ]
+                )
+                written += due
+            if len(lags) < elapsed * 4:
+                note = tree.latest_checkpoint() or "\n0\n"
+                lags.append((desk.recorder.max_notification_id() or 0) - int(note.split("\n")[1]))
+            time.sleep(0.01)
+    finally:
+        follower.stop()
+    return statistics.median(lags), max(lags)
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'incident.db'}"
@@ -123,6 +157,7 @@ def main() -> None:
             started = time.perf_counter()
             rows = sum(1 for row in stored_rows(desk.recorder) if encode_leaf(row))
             read_rate = rows / (time.perf_counter() - started)
+            lag_median, lag_max = _checkpoint_lag(desk, tree)
         finally:
             desk.close()
         memory_rate = _memory_append_rate(200_000)
@@ -140,6 +175,7 @@ def main() -> None:
     print(f"| inclusion proof at {PROOF_LEAVES:,} leaves (median of {PROOFS}) | {inclusion_ms:.2f} ms |")
     print(f"| consistency proof at {PROOF_LEAVES:,} leaves (median of {PROOFS}) | {consistency_ms:.2f} ms |")
     print(f"| writing the {PROOF_LEAVES:,}-leaf tree's tables | {built:.1f} s |")
+    print(f"| checkpoint lag at {RATE:,} events/s, median / max | {lag_median:,.0f} / {lag_max:,} events |")
 
 
 if __name__ == "__main__":
