@@ -72,3 +72,6 @@ class TreeFollower:
                 self.tree.forget()  # another writer got there first: reload from the tables
             except RECOVERABLE_STORE_ERRORS as error:
                 _log.warning("the log's tree could not catch up, will retry: %s", error)
+            except Exception:
+                # Anything else is a fault to see in the log, not a reason to stop signing for good.
+                _log.exception("the log's tree failed to catch up, will retry")

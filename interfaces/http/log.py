@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
@@ -14,6 +15,7 @@ from application.audit.log_tree import LogTree
 from application.audit.merkle import ProofError
 from application.audit.signed_note import verifier_key
 from application.errors import AccessDeniedError
+from domain.errors import InvalidInputError
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.board_reads import App
@@ -51,6 +53,17 @@ class ConsistencyProofOut(BaseModel):
     proof: list[str]
 
 
+def _only(*names: str) -> Callable[[Request], None]:
+    """A dependency refusing query parameters the endpoint does not know: a typo is a 422, never ignored."""
+
+    def check(request: Request) -> None:
+        for name in request.query_params:
+            if name not in names:
+                raise InvalidInputError(f"unknown query parameter {name!r}", field=name)
+
+    return check
+
+
 def _tree(principal: Principal, app: App) -> LogTree:
     if principal.role not in AUDIT_ROLES:
         raise AccessDeniedError(
@@ -65,7 +78,7 @@ def _b64(hashes: list[bytes]) -> list[str]:
     return [base64.b64encode(h).decode() for h in hashes]
 
 
-@router.get("/checkpoint", response_class=PlainTextResponse)
+@router.get("/checkpoint", response_class=PlainTextResponse, dependencies=[Depends(_only())])
 def latest_checkpoint(principal: CurrentPrincipal, app: App) -> str:
     """The latest signed checkpoint: a C2SP signed note (origin, tree size, base64 root hash)."""
     note = _tree(principal, app).latest_checkpoint()
@@ -74,14 +87,14 @@ def latest_checkpoint(principal: CurrentPrincipal, app: App) -> str:
     return note
 
 
-@router.get("/key", response_class=PlainTextResponse)
+@router.get("/key", response_class=PlainTextResponse, dependencies=[Depends(_only())])
 def verifier(principal: CurrentPrincipal, app: App) -> str:
     """The key that verifies the checkpoints, as a signed-note verifier key: name+keyid+base64(0x01‖key)."""
     tree = _tree(principal, app)
     return verifier_key(tree.origin, tree.public_key) + "\n"
 
 
-@router.get("/proofs/inclusion")
+@router.get("/proofs/inclusion", dependencies=[Depends(_only("position", "size"))])
 def inclusion(
     principal: CurrentPrincipal,
     app: App,
@@ -106,7 +119,7 @@ def inclusion(
     )
 
 
-@router.get("/proofs/consistency")
+@router.get("/proofs/consistency", dependencies=[Depends(_only("from", "to"))])
 def consistency(
     principal: CurrentPrincipal,
     app: App,

@@ -92,3 +92,10 @@ def test_only_the_auditor_and_the_office_read_the_logs_evidence(
     with httpx.Client(base_url=server, headers=_headers(keyed, role), timeout=30) as client:
         status = client.get("/api/v1/log/key").status_code
     assert status == (200 if role in (Role.AUDITOR, Role.OFFICE) else 403)
+
+
+def test_an_unknown_query_parameter_is_refused_not_ignored(keyed: Settings, server: str) -> None:
+    with httpx.Client(base_url=server, headers=_headers(keyed, Role.AUDITOR), timeout=30) as client:
+        response = client.get("/api/v1/log/proofs/consistency", params={"from": 1, "to": 2, "form": 1})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "form"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,7 @@ from application.audit.leaf import encode_leaf, stored_rows
 from application.audit.log_tree import LogTree
 from application.audit.merkle import leaf_hash, root_hash, verify_consistency, verify_inclusion
 from application.audit.signed_note import Checkpoint, open_checkpoint, verifier_key
+from application.audit.tree_follower import TreeFollower
 from application.audit.verify import verify_stored_log
 from interfaces.sql_engine import engine_for
 from tests.integration.ledger import Ledger, ledger
@@ -150,3 +152,32 @@ def test_the_root_is_base64_in_the_note(tree: LogTree) -> None:
     note = tree.latest_checkpoint()
     assert note is not None
     assert base64.b64decode(note.split("\n")[2]) == _latest(tree).root
+
+
+class _Lock:
+    def __init__(self, held: bool) -> None:
+        self.held = held
+
+
+def _wait_for(found: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not found():
+        time.sleep(0.02)
+    return found()
+
+
+def test_the_follower_signs_while_the_log_grows_only_while_it_leads(database_url: str, app: Ledger) -> None:
+    tree = LogTree(engine_for(database_url), ORIGIN, KEY)
+    tree.create_tables()
+    lock = _Lock(held=False)
+    follower = TreeFollower(tree, app.recorder, lambda: NOW, lock, every_seconds=0.05)
+    follower.start()
+    try:
+        time.sleep(0.3)
+        assert tree.latest_checkpoint() is None  # standing by: another worker leads
+        lock.held = True
+        assert _wait_for(lambda: tree.latest_checkpoint() is not None and _latest(tree).size == 12)
+        app.write("lobby", 1)
+        assert _wait_for(lambda: _latest(tree).size == 14)
+    finally:
+        follower.stop()
