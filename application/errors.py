@@ -18,6 +18,8 @@ DatabaseURLError    (ValueError)   the URL names no store (application.store.dat
 MigrationError      (ValueError)   the store cannot be migrated or granted so (application.store.migration)
 FollowerEndedError  (RuntimeError) the log's reader was stopped (application.log_follower)
 CheckpointMovedError (RuntimeError) another runner wrote the policies' checkpoint (application.policies.checkpoint)
+ProofError          (ValueError)   a Merkle proof does not verify, or none exists for those sizes (application.audit.merkle)
+NoteError           (ValueError)   a signed note is malformed or not signed by the key (application.audit.signed_note)
 """
 
 from __future__ import annotations

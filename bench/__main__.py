@@ -9,6 +9,7 @@ from bench import (
     command_path_bench,
     fanout_bench,
     ingest_bench,
+    merkle_bench,
     policy_bench,
     replay_bench,
     startup_bench,
@@ -28,6 +29,7 @@ BENCHES = {
     "tokens": token_bench.main,
     "ingest": ingest_bench.main,
     "startup": startup_bench.main,
+    "merkle": merkle_bench.main,
 }
 
 

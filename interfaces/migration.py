@@ -8,6 +8,7 @@ from sqlalchemy import Engine, MetaData
 
 from application.access.tokens import metadata as tokens_metadata
 from application.access.tokens import upgrade_access_tokens
+from application.audit.log_tree import metadata as log_tree_metadata
 from application.incident_desk import IncidentDesk
 from application.policies.checkpoint import metadata as policy_checkpoint_metadata
 from application.store.database_url import store_env
@@ -35,6 +36,7 @@ def read_model_metadata(desk: IncidentDesk) -> list[MetaData]:
         tracking_metadata,
         failure_metadata,
         policy_checkpoint_metadata,
+        log_tree_metadata,
         *(board.metadata for board in make_boards(desk)),
     ]
 
@@ -67,6 +69,7 @@ def _create_read_models(desk: IncidentDesk, engine: Engine, database_url: str) -
     # A table beside the log is kept, not rebuilt: columns added since it was made are added to it.
     upgrade_access_tokens(engine)
     policy_checkpoint_metadata.create_all(engine)
+    log_tree_metadata.create_all(engine)
     # The board runner creates its boards' tables and tracking, replacing a board of an older shape
     # (whose position it resets, so the server replays the log into it): built, never started.
     make_runner(desk, engine, database_url)

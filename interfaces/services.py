@@ -8,6 +8,8 @@ from datetime import tzinfo
 from sqlalchemy import Engine
 
 from application.access.tokens import TokenRegistry
+from application.audit.log_tree import LogTree
+from application.audit.tree_follower import TreeFollower
 from application.incident_desk import Clock, IncidentDesk
 from application.policies.runner import PolicyRunner
 from domain.organisation import Organisation
@@ -29,9 +31,13 @@ class Services:
     policies: PolicyRunner | None  # likewise
     calendar: tzinfo  # the bank's calendar: where its days begin and end (settings.calendar)
     read_models: Engine | None = None  # the boards' and policies' own engine (commits not each durable)
+    log_tree: LogTree | None = None  # the Merkle tree over the log and its signed checkpoints
+    tree_follower: TreeFollower | None = None  # keeps the tree up with the log, where the boards run
 
     def close(self) -> None:
         # Stop readers of the log before the store closes under them.
+        if self.tree_follower is not None:
+            self.tree_follower.stop()
         if self.policies is not None:
             self.policies.stop()
         if self.runner is not None:

@@ -15,6 +15,7 @@ from interfaces.organisation_file import DEMO_ORGANISATION_PATH
 DEFAULT_DATABASE_URL = "sqlite:///var/incident.db"
 # The bank's calendar: statistics by day count Beijing days, whatever offset a branch's client sent.
 DEFAULT_CALENDAR = ZoneInfo("Asia/Shanghai")
+DEFAULT_LOG_ORIGIN = "incident.bank.example/log"  # a schema-less URL, as c2sp.org/tlog-checkpoint advises
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class Settings:
     feed: FeedLimits = field(default_factory=FeedLimits)
     # The bank's calendar days (INCIDENT_CALENDAR_ZONE, an IANA zone name).
     calendar: ZoneInfo = DEFAULT_CALENDAR
+    # The Ed25519 key that signs the log's checkpoints (INCIDENT_SIGNING_KEY_FILE), made on first start
+    # if absent (mode 0600); None: beside the SQLite file, or var/ on PostgreSQL. Keep it, and back it up.
+    signing_key_file: Path | None = None
+    # The log's name in its checkpoints and the key's name in their signatures (INCIDENT_LOG_ORIGIN).
+    log_origin: str = DEFAULT_LOG_ORIGIN
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -58,7 +64,19 @@ class Settings:
             token_cache_seconds=float(environ.get("INCIDENT_TOKEN_CACHE_SECONDS") or cls.token_cache_seconds),
             feed=FeedLimits.from_env(environ),
             calendar=_zone(environ.get("INCIDENT_CALENDAR_ZONE") or DEFAULT_CALENDAR.key),
+            signing_key_file=Path(key_file)
+            if (key_file := environ.get("INCIDENT_SIGNING_KEY_FILE"))
+            else None,
+            log_origin=environ.get("INCIDENT_LOG_ORIGIN") or DEFAULT_LOG_ORIGIN,
         )
+
+    def signing_key_path(self) -> Path:
+        """Where the checkpoints' signing key is kept."""
+        if self.signing_key_file is not None:
+            return self.signing_key_file
+        parts = urlsplit(self.database_url)
+        folder = Path(parts.path.removeprefix("/")).parent if parts.scheme == "sqlite" else Path("var")
+        return folder / "incident-signing.key"
 
     def prepare_storage(self) -> None:
         """Create the folder of an embedded SQLite file (e.g. ./var/) so a fresh checkout just runs."""

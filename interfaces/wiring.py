@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from application.access.tokens import TokenRegistry
+from application.audit.log_tree import LogTree
+from application.audit.tree_follower import TreeFollower
 from application.incident_desk import Clock, IncidentDesk, utc_now
 from application.policies import standard_policies
 from application.policies.checkpoint import PolicyCheckpoints
@@ -18,6 +20,7 @@ from interfaces.boards.wiring import make_boards, make_runner
 from interfaces.organisation_file import load_organisation
 from interfaces.services import Services
 from interfaces.settings import Settings
+from interfaces.signing_key import load_or_create_signing_key
 from interfaces.sql_engine import engine_for
 from interfaces.thresholds_file import start_thresholds
 
@@ -62,10 +65,16 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         if runner and run_policies
         else None
     )
+    log_tree = make_log_tree(settings, engine)
+    tree_follower = (
+        TreeFollower(log_tree, desk.recorder, clock, runner.leader) if runner is not None else None
+    )
     if runner is not None:
         runner.start()
     if policies is not None:
         policies.start()
+    if tree_follower is not None:
+        tree_follower.start()
     return Services(
         desk=desk,
         tokens=tokens,
@@ -77,7 +86,16 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         policies=policies,
         calendar=settings.calendar,
         read_models=read_models,
+        log_tree=log_tree,
+        tree_follower=tree_follower,
     )
+
+
+def make_log_tree(settings: Settings, engine: Engine) -> LogTree:
+    """The Merkle tree over the log, signing with the deployment's key (made on first start)."""
+    tree = LogTree(engine, settings.log_origin, load_or_create_signing_key(settings.signing_key_path()))
+    tree.create_tables()  # nothing to do once `incident migrate` has made them
+    return tree
 
 
 def make_policy_runner(

@@ -91,4 +91,7 @@ READ_MODELS = {
     "feed_index_v1_incidents",
     "policy_checkpoint",
     "policy_memory",
+    "log_leaves",
+    "log_nodes",
+    "log_checkpoints",
 }

@@ -8,6 +8,8 @@ import threading
 
 import typer
 
+from application.audit.tree_follower import TreeFollower
+from application.incident_desk import utc_now
 from application.store.database_url import redacted
 from interfaces.boards.rebuild import ProjectorRunningError, RebuildFailedError, rebuild_boards
 from interfaces.boards.wiring import make_runner
@@ -15,7 +17,7 @@ from interfaces.organisation_file import load_organisation
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
 from interfaces.thresholds_file import start_thresholds
-from interfaces.wiring import make_policy_runner, open_desk
+from interfaces.wiring import make_log_tree, make_policy_runner, open_desk
 
 
 def project() -> None:
@@ -39,13 +41,18 @@ def project() -> None:
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
+    tree_follower = TreeFollower(
+        make_log_tree(settings, engine_for(settings.database_url)), desk.recorder, utc_now, runner.leader
+    )
     runner.start()
     if policies is not None:
         policies.start()
+    tree_follower.start()
     typer.echo(
         f"projecting boards and running policies from position {runner.position()} ({redacted(settings.database_url)})"
     )
     stopping.wait()
+    tree_follower.stop()
     if policies is not None:
         policies.stop()
     runner.stop()

@@ -10,7 +10,7 @@ import uvicorn
 
 from application.store.database_url import redacted
 from domain.values import Role
-from interfaces.cli import boards
+from interfaces.cli import boards, log
 from interfaces.cli.migrate import migrate
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
@@ -25,6 +25,9 @@ cli.add_typer(tokens, name="token")
 cli.command()(boards.project)
 cli.command()(boards.rebuild)
 cli.command()(migrate)
+cli.command()(log.key)
+cli.command()(log.checkpoint)
+cli.command()(log.verify)
 register(cli)
 
 

@@ -11,7 +11,17 @@ from application.incident_desk import Clock, utc_now
 from interfaces.feed import endpoint as feed_endpoint
 from interfaces.feed.limits import WATCHER_QUEUE
 from interfaces.feed.service import Feed
-from interfaces.http import boards, health, incident_list, incidents, outlets, thresholds, timeline, web
+from interfaces.http import (
+    boards,
+    health,
+    incident_list,
+    incidents,
+    log,
+    outlets,
+    thresholds,
+    timeline,
+    web,
+)
 from interfaces.http.body_check import BodyCheck
 from interfaces.http.errors import install_error_handlers
 from interfaces.http.query_check import refuse_unknown_query
@@ -62,5 +72,6 @@ def create_app(
     app.include_router(boards.router)
     app.include_router(outlets.router)
     app.include_router(thresholds.router)
+    app.include_router(log.router)
     app.include_router(feed_endpoint.router)
     return app
