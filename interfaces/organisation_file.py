@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from domain.organisation import Organisation, OrganisationError, Unit, UnitKind
+from interfaces.settings_file import settings_text
 
 # Beside this module, not the working directory: the server, the CLI and the tests start from anywhere.
 DEMO_ORGANISATION_PATH = Path(__file__).resolve().parent / "data" / "demo_organisation.json"
@@ -34,13 +35,7 @@ def load_organisation(path: Path) -> Organisation:
 
 
 def _read_json(path: Path) -> object:
-    try:
-        # utf-8-sig: files saved by Windows editors start with a byte-order mark that json refuses.
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise OrganisationFileError(path, f"cannot be read ({error.strerror or error})") from error
-    except UnicodeDecodeError as error:
-        raise OrganisationFileError(path, f"is not UTF-8 text (byte {error.start})") from error
+    text = settings_text(path, OrganisationFileError)
     try:
         document: object = json.loads(text)
     except json.JSONDecodeError as error:

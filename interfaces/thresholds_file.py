@@ -23,6 +23,7 @@ from application.incident_desk import IncidentDesk
 from application.thresholds import ThresholdsDesk
 from domain.errors import InvalidInputError
 from domain.thresholds import Thresholds, ThresholdValues
+from interfaces.settings_file import settings_text
 
 DEFAULTS_SOURCE = "defaults (no INCIDENT_THRESHOLDS_FILE)"
 
@@ -68,12 +69,7 @@ def start_thresholds(desk: IncidentDesk, path: Path | None) -> Thresholds | None
 
 
 def _read(path: Path) -> object:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise ThresholdsFileError(path, f"cannot be read ({error.strerror or error})") from error
-    except UnicodeDecodeError as error:
-        raise ThresholdsFileError(path, f"is not UTF-8 text (byte {error.start})") from error
+    text = settings_text(path, ThresholdsFileError)
     if path.suffix.lower() == ".json":
         try:
             document: object = json.loads(text)
