@@ -264,16 +264,8 @@ class Complaint(Incident):
             aggregate.owner = self.actor
             aggregate.pending_handover = None
 
-    class LevelChanged(Incident.Event):
+    class LevelChanged(Incident.LevelChanged):
         """The office changed the warning level, up or down, with a reason (old → new)."""
-
-        level: Level
-        reason: str
-        previous: Level
-
-        def apply(self, aggregate: "Complaint") -> None:
-            aggregate.level = self.level
-            aggregate.level_reason = self.reason
 
     def __init__(
         self,

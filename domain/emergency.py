@@ -49,16 +49,8 @@ class Emergency(Incident):
 
         kind: EmergencyKind
 
-    class LevelChanged(Incident.Event):
+    class LevelChanged(Incident.LevelChanged):
         """The warning level was raised or lowered, with a reason."""
-
-        level: Level
-        reason: str
-        previous: Level
-
-        def apply(self, aggregate: "Emergency") -> None:
-            aggregate.level = self.level
-            aggregate.level_reason = self.reason
 
     class AuthorityNotified(Incident.Event):
         """An authority was told (110, 119, 120, superior office, central bank, regulator)."""

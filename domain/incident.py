@@ -83,6 +83,18 @@ class Incident(Stamped, Aggregate):
         summary: str
         exercise: bool
 
+    class LevelChanged(Event):
+        """The warning level was changed, up or down, with a reason (old → new); each kind names its own."""
+
+        level: Level
+        reason: str
+        previous: Level
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.level = self.level
+            incident.level_reason = self.reason
+
     class NoteAdded(Event):
         """A note was added to the log."""
 
