@@ -21,12 +21,13 @@ import statistics
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.persistence import StoredEvent
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from application.audit.frontier import FrontierTree
 from application.audit.leaf import encode_leaf, stored_rows
@@ -45,6 +46,7 @@ PROOF_LEAVES = int(os.environ.get("BENCH_MERKLE_PROOF_LEAVES", "1000000"))
 PROOFS = int(os.environ.get("BENCH_MERKLE_PROOFS", "200"))
 RATE = int(os.environ.get("BENCH_MERKLE_RATE", "2000"))
 LAG_SECONDS = float(os.environ.get("BENCH_MERKLE_LAG_SECONDS", "10"))
+ROUNDS = int(os.environ.get("BENCH_MERKLE_ROUNDS", "2"))
 ORIGIN = "bench.example/log"
 STATE = b'{"summary": "bench", "outlet": "BJ-HD-01", "padding": "' + b"x" * 240 + b'"}'
 
@@ -137,45 +139,105 @@ def _checkpoint_lag(desk: IncidentDesk, tree: LogTree) -> tuple[float, int]:
     return statistics.median(lags), max(lags)
 
 
+@dataclass
+class _Round:
+    """One round's figures: each product figure beside the baseline measured just before it."""
+
+    log_append: float = 0.0
+    tree_append: float = 0.0
+    read_rows: float = 0.0
+    verify: float = 0.0
+    leaf_read_ms: float = 0.0
+    inclusion_ms: float = 0.0
+    consistency_ms: float = 0.0
+    lag_median: float = 0.0
+    lag_max: int = 0
+
+
+def _log_round(folder: Path, round_: _Round) -> None:
+    url = f"sqlite:///{folder / 'incident.db'}"
+    desk = IncidentDesk(store_env(url))
+    try:
+        round_.log_append = _write_log(desk)
+        tree = LogTree(engine_for(url), ORIGIN, Ed25519PrivateKey.generate())
+        tree.create_tables()
+        started = time.perf_counter()
+        added = tree.extend(desk.recorder)
+        round_.tree_append = added / (time.perf_counter() - started)
+        note = tree.checkpoint(datetime.now(UTC))
+        checkpoint = open_checkpoint(note, verifier_key(ORIGIN, tree.public_key))
+        started = time.perf_counter()
+        rows = sum(1 for row in stored_rows(desk.recorder) if encode_leaf(row))
+        round_.read_rows = rows / (time.perf_counter() - started)
+        started = time.perf_counter()
+        result = verify_stored_log(tree, desk.recorder, checkpoint)
+        round_.verify = result.rows_checked / (time.perf_counter() - started)
+        assert result.intact, result.problems
+        round_.lag_median, round_.lag_max = _checkpoint_lag(desk, tree)
+    finally:
+        desk.close()
+
+
+def _leaf_read_ms(folder: Path, n: int) -> float:
+    # The baseline of a proof: one indexed read of a stored leaf, the least a proof must do.
+    rng, times = random.Random(2), []
+    with engine_for(f"sqlite:///{folder / 'proofs.db'}").connect() as conn:
+        for _ in range(PROOFS):
+            idx = rng.randrange(n)
+            started = time.perf_counter()
+            conn.execute(select(log_leaves.c.hash).where(log_leaves.c.idx == idx)).scalar_one()
+            times.append(time.perf_counter() - started)
+    return _median_ms(times)
+
+
+def _spread(values: list[float], fmt: str = ",.0f") -> str:
+    low, high = min(values), max(values)
+    return f"{low:{fmt}}" if f"{low:{fmt}}" == f"{high:{fmt}}" else f"{low:{fmt}}–{high:{fmt}}"
+
+
 def main() -> None:
+    rounds = [_Round() for _ in range(ROUNDS)]
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'incident.db'}"
-        desk = IncidentDesk(store_env(url))
-        try:
-            log_rate = _write_log(desk)
-            tree = LogTree(engine_for(url), ORIGIN, Ed25519PrivateKey.generate())
-            tree.create_tables()
-            started = time.perf_counter()
-            added = tree.extend(desk.recorder)
-            stored_rate = added / (time.perf_counter() - started)
-            note = tree.checkpoint(datetime.now(UTC))
-            checkpoint = open_checkpoint(note, verifier_key(ORIGIN, tree.public_key))
-            started = time.perf_counter()
-            result = verify_stored_log(tree, desk.recorder, checkpoint)
-            verify_rate = result.rows_checked / (time.perf_counter() - started)
-            assert result.intact, result.problems
-            started = time.perf_counter()
-            rows = sum(1 for row in stored_rows(desk.recorder) if encode_leaf(row))
-            read_rate = rows / (time.perf_counter() - started)
-            lag_median, lag_max = _checkpoint_lag(desk, tree)
-        finally:
-            desk.close()
-        memory_rate = _memory_append_rate(200_000)
+        for i, round_ in enumerate(rounds):
+            (Path(folder) / f"round{i}").mkdir()
+            _log_round(Path(folder) / f"round{i}", round_)
         started = time.perf_counter()
         proofs = _synthetic_tree(Path(folder), PROOF_LEAVES)
         built = time.perf_counter() - started
-        inclusion_ms, consistency_ms = _proof_times(proofs, PROOF_LEAVES)
-    print(f"\n### The log's Merkle tree ({EVENTS:,} events, SQLite)\n")
-    print("| what | figure |\n|---|---:|")
-    print(f"| log append (store, batches of {BATCH}) | {log_rate:,.0f} events/s |")
-    print(f"| tree append, in memory (hash + frontier) | {memory_rate:,.0f} leaves/s |")
-    print(f"| tree append, stored (`LogTree.extend`: read, hash, write) | {stored_rate:,.0f} leaves/s |")
-    print(f"| reading and encoding the rows alone | {read_rate:,.0f} rows/s |")
-    print(f"| `incident verify` (re-hash every row, compare records) | {verify_rate:,.0f} rows/s |")
-    print(f"| inclusion proof at {PROOF_LEAVES:,} leaves (median of {PROOFS}) | {inclusion_ms:.2f} ms |")
-    print(f"| consistency proof at {PROOF_LEAVES:,} leaves (median of {PROOFS}) | {consistency_ms:.2f} ms |")
-    print(f"| writing the {PROOF_LEAVES:,}-leaf tree's tables | {built:.1f} s |")
-    print(f"| checkpoint lag at {RATE:,} events/s, median / max | {lag_median:,.0f} / {lag_max:,} events |")
+        for round_ in rounds:
+            round_.leaf_read_ms = _leaf_read_ms(Path(folder), PROOF_LEAVES)
+            round_.inclusion_ms, round_.consistency_ms = _proof_times(proofs, PROOF_LEAVES)
+    memory_rate = _memory_append_rate(200_000)
+
+    def pair(product: str, baseline: str, fmt: str = ",.0f") -> str:
+        ours = [getattr(r, product) for r in rounds]
+        base = [getattr(r, baseline) for r in rounds]
+        ratios = [o / b for o, b in zip(ours, base, strict=True)]
+        return f"{_spread(ours, fmt)} | {_spread(base, fmt)} | {_spread(ratios, '.2f')}×"
+
+    print(f"\n### The log's Merkle tree ({EVENTS:,} events, SQLite, {ROUNDS} paired rounds)\n")
+    print("| what | figure | baseline | ratio |\n|---|---:|---:|---:|")
+    print(
+        f"| tree append, stored (read, hash, write), leaves/s vs log append ({BATCH}/batch), events/s | {pair('tree_append', 'log_append')} |"
+    )
+    print(
+        f"| `incident verify`, rows/s vs reading and encoding the rows alone | {pair('verify', 'read_rows')} |"
+    )
+    print(
+        f"| inclusion proof at {PROOF_LEAVES:,} leaves, median ms vs one stored leaf read | {pair('inclusion_ms', 'leaf_read_ms', '.2f')} |"
+    )
+    print(
+        f"| consistency proof at {PROOF_LEAVES:,} leaves, median ms vs one stored leaf read | {pair('consistency_ms', 'leaf_read_ms', '.2f')} |"
+    )
+    lag = " / ".join(
+        f"{r.lag_median:,.0f}–{r.lag_max:,} ({r.lag_median / RATE:.1f}–{r.lag_max / RATE:.1f} s)"
+        for r in rounds
+    )
+    print(
+        f"| checkpoint lag at {RATE:,} events/s, median–max events (seconds) behind the head, per round | {lag} | | |"
+    )
+    print(f"| tree append in memory (hash + frontier), leaves/s | {memory_rate:,.0f} | | |")
+    print(f"| writing the {PROOF_LEAVES:,}-leaf tree's tables | {built:.1f} s | | |")
 
 
 if __name__ == "__main__":
