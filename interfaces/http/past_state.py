@@ -47,7 +47,7 @@ class IncidentStateOut(IncidentOut):
     head_version: int = Field(description="The incident's version now.")
     past: bool = Field(description="True when this is an earlier state than the head.")
     as_of: datetime | None = Field(description="The instant asked for (UTC), or null.")
-    axis: str | None = Field(json_schema_extra={"enum": [a.value for a in Axis]}, description="as_of's axis.")
+    axis: Axis | None = Field(description="as_of's axis, or null.")
     judged_at: datetime = Field(
         description="The instant `overdue` is judged at: now, as_of (at most now), or when `version` was recorded."
     )
@@ -151,12 +151,11 @@ def _utc(moment: datetime) -> datetime:
 
 def state_view(state: State, view: IncidentOut) -> IncidentStateOut:
     """The view of the state, with which state it is."""
-    axis = state.query.axis
     return IncidentStateOut(
         **dict(view),
         head_version=state.head_version,
         past=state.past,
         as_of=state.query.as_of,
-        axis=axis.value if axis else None,
+        axis=state.query.axis,
         judged_at=state.judged_at,
     )
