@@ -279,8 +279,9 @@ def read_incident(
     state = state_of(app, incident, query)
     if not state.past:
         response.headers["ETag"] = _etag(state.incident.version)
+    judged_at = state.judged_at or app.clock()
     view = incident_view(
-        state.incident, app.organisation, state.judged_at, reveal_personal=_reveals_personal(principal)
+        state.incident, app.organisation, judged_at, reveal_personal=_reveals_personal(principal)
     )
     return state_view(state, view)
 

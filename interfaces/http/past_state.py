@@ -48,8 +48,8 @@ class IncidentStateOut(IncidentOut):
     past: bool = Field(description="True when this is an earlier state than the head.")
     as_of: datetime | None = Field(description="The instant asked for (UTC), or null.")
     axis: Axis | None = Field(description="as_of's axis, or null.")
-    judged_at: datetime = Field(
-        description="The instant `overdue` is judged at: now, as_of (at most now), or when `version` was recorded."
+    judged_at: datetime | None = Field(
+        description="The instant `overdue` is judged at: as_of, or when `version` was recorded; null: now."
     )
 
 
@@ -68,7 +68,7 @@ class State:
 
     incident: Incident
     head_version: int
-    judged_at: datetime
+    judged_at: datetime | None  # None: now, whenever the answer is made
     query: PastQuery
 
     @property
@@ -103,22 +103,21 @@ def version_window(from_version: int | None, to_version: int | None, head_versio
 
 def state_of(app: Services, head: Incident, query: PastQuery) -> State:
     """The incident `head` (already loaded and access-checked) at the state `query` asks for."""
-    now = app.clock()
     if query.version is not None:
-        return _at_version(app, head, query, query.version, now)
+        return _at_version(app, head, query, query.version)
     if query.as_of is not None:
-        return _as_of(app, head, query, query.as_of, query.axis or Axis.RECORDED, now)
-    return State(head, head.version, now, query)
+        return _as_of(app, head, query, query.as_of, query.axis or Axis.RECORDED, app.clock())
+    return State(head, head.version, None, query)
 
 
-def _at_version(app: Services, head: Incident, query: PastQuery, wanted: int, now: datetime) -> State:
+def _at_version(app: Services, head: Incident, query: PastQuery, wanted: int) -> State:
     if wanted > head.version:
         raise InvalidInputError(
             f"version {wanted} is past this {head.NOUN}'s head (versions 1 to {head.version})",
             field="version",
         )
     if wanted == head.version:
-        return State(head, head.version, now, query)
+        return State(head, head.version, None, query)
     past = app.desk.get_incident(head.id, version=wanted)
     return State(past, head.version, past.modified_on, query)
 
@@ -138,7 +137,7 @@ def _as_of(
     # The history may be newer than the head loaded a moment before it: it is the head then.
     head_version = max(head.version, len(events))
     incident = head if count == head.version else app.desk.get_incident(head.id, version=count)
-    return State(incident, head_version, min(instant, now), query)
+    return State(incident, head_version, instant if instant < now else None, query)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner, Result
 
 from domain.moments import LATE_REPORT_AFTER
 from domain.values import Role
+from interfaces.cli.main import cli
 from interfaces.settings import Settings
 from tests.e2e.server import issue_token
 
@@ -63,10 +67,13 @@ def test_a_version_reads_the_incident_as_it_was_then_without_an_etag(http: httpx
     assert body["next_expected_step"]["code"] == "acknowledge"
     assert body["details"]["apologised"] is False
     assert "ETag" not in first.headers  # nothing can be sent against a past state
+    recorded = http.get(f"/api/v1/incidents/{incident_id}/history").json()["events"][0]["recorded_at"]
+    assert datetime.fromisoformat(body["judged_at"]) == datetime.fromisoformat(recorded)
     head = at(http, incident_id, version="3")
     assert (head.json()["past"], head.headers["ETag"]) == (False, '"3"')
     now = at(http, incident_id).json()
     assert (now["version"], now["head_version"], now["past"], now["as_of"]) == (3, 3, False, None)
+    assert now["judged_at"] is None  # now, whenever it is read
 
 
 def test_a_late_report_stands_on_the_occurred_axis_before_it_was_recorded(http: httpx.Client) -> None:
@@ -190,3 +197,78 @@ def test_an_auditor_sees_a_past_state_masked_as_today(
     assert past["past"] is True
     assert past["details"]["contact"] == "<personal>"
     assert "13800138000" not in str(past)
+
+
+def incident_cli(server: str, settings: Settings, tmp_path: Path, *args: str) -> Result:
+    env = {
+        "INCIDENT_URL": server,
+        "INCIDENT_TOKEN": issue_token(settings, Role.BRANCH, OUTLET, "王丽 大堂经理"),
+        "INCIDENT_OUTBOX": str(tmp_path / "branch.outbox"),
+    }
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def test_incident_show_reads_a_version_or_an_instant_and_says_it_is_past(
+    http: httpx.Client, server: str, settings: Settings, tmp_path: Path
+) -> None:
+    start = datetime.now(UTC)
+    incident_id = report(http, occurred_at=start - timedelta(hours=3))
+    command(http, incident_id, "acknowledge")
+    now = incident_cli(server, settings, tmp_path, "show", incident_id)
+    assert now.exit_code == 0, now.output
+    assert "PAST STATE" not in now.stdout
+    past = incident_cli(server, settings, tmp_path, "show", incident_id, "--version", "1")
+    assert past.exit_code == 0, past.output
+    assert "【过去状态 PAST STATE】 版本 Version 1 / 最新 head 2" in past.stdout
+    hour_ago = (start - timedelta(hours=1)).isoformat()
+    occurred = incident_cli(
+        server, settings, tmp_path, "show", incident_id, "--as-of", hour_ago, "--axis", "occurred", "--json"
+    )
+    assert occurred.exit_code == 0, occurred.output
+    assert json.loads(occurred.stdout)["version"] == 1
+    assert (
+        "按发生时间 As occurred"
+        in incident_cli(
+            server, settings, tmp_path, "show", incident_id, "--as-of", hour_ago, "--axis", "occurred"
+        ).stdout
+    )
+    refused = incident_cli(server, settings, tmp_path, "show", incident_id, "--as-of", hour_ago)
+    assert refused.exit_code != 0
+    assert "as_of" in refused.output  # not recorded yet an hour ago: the server names the parameter
+    naive = incident_cli(server, settings, tmp_path, "show", incident_id, "--as-of", "2026-11-02T09:30")
+    assert naive.exit_code == 2  # a usage error, before anything is sent
+    assert "--as-of" in naive.output
+
+
+def test_incident_history_prints_corrections_beside_what_they_correct_and_marks_late_entries(
+    http: httpx.Client, server: str, settings: Settings, tmp_path: Path
+) -> None:
+    incident_id = report(http, occurred_at=datetime.now(UTC) - timedelta(hours=2))
+    command(http, incident_id, "add_note", text="客户18点离开")
+    command(http, incident_id, "correct_entry", corrects_version=2, reason="笔误", correction="客户19点离开")
+    printed = incident_cli(server, settings, tmp_path, "history", incident_id)
+    assert printed.exit_code == 0, printed.output
+    lines = printed.stdout.splitlines()
+    reported = next(i for i, line in enumerate(lines) if line.startswith("  v1 "))
+    assert "【补录 LATE +2小时 h】" in lines[reported]
+    note = next(i for i, line in enumerate(lines) if line.startswith("  v2 "))
+    assert "LATE" not in lines[note]
+    correction = next(i for i, line in enumerate(lines) if line.startswith("  v3 "))
+    beside = [line for line in lines[note:correction] if "已更正 corrected by v3" in line]
+    assert len(beside) == 1, printed.stdout  # under the note it corrects, before the correction's own line
+    assert "客户19点离开" in beside[0]
+    assert "原因 reason: 笔误" in beside[0]
+    assert any("↑ 更正 corrects v2 NoteAdded" in line for line in lines)
+    window = incident_cli(
+        server,
+        settings,
+        tmp_path,
+        "history",
+        incident_id,
+        "--from-version",
+        "2",
+        "--to-version",
+        "2",
+        "--json",
+    )
+    assert [e["version"] for e in json.loads(window.stdout)["events"]] == [2]
