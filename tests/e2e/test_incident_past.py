@@ -272,3 +272,12 @@ def test_incident_history_prints_corrections_beside_what_they_correct_and_marks_
         "--json",
     )
     assert [e["version"] for e in json.loads(window.stdout)["events"]] == [2]
+
+
+def test_the_timeline_of_the_detail_view_marks_late_entries_as_the_history_does(http: httpx.Client) -> None:
+    incident_id = report(http, occurred_at=datetime.now(UTC) - timedelta(hours=2))
+    noted = http.post(f"/api/v1/complaints/{incident_id}/add_note", json={"text": "现场记录"}).json()
+    timeline = http.get(f"/api/v1/incidents/{incident_id}/timeline", params={"after": noted["position"]})
+    assert timeline.status_code == 200, timeline.text
+    history = http.get(f"/api/v1/incidents/{incident_id}/history").json()["events"]
+    assert [e["late"] for e in timeline.json()["events"]] == [e["late"] for e in history] == [True, False]
