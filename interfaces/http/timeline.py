@@ -8,9 +8,9 @@ from uuid import UUID
 from fastapi import APIRouter
 
 from application.access.policy import check_read
+from domain.moments import is_late
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.board_reads import READ_ERRORS, After, App, wait_for_boards
-from domain.moments import is_late
 from projections.timeline import timeline_events
 
 router = APIRouter(
