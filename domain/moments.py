@@ -8,7 +8,8 @@ board can compute with. So:
 - every moment lies in [EARLIEST_MOMENT, LATEST_MOMENT), far from the calendar's ends;
 - what happened at a branch happened at most MAX_LATENESS before the server recorded it (a year:
   longer than any complaint limit, 60 days, so even a complaint entered after its whole limit had
-  run out is still recordable, and shown late), and not after it beyond CLOCK_SKEW_TOLERANCE.
+  run out is still recordable, and shown late), and not after it beyond CLOCK_SKEW_TOLERANCE;
+- an entry recorded more than LATE_REPORT_AFTER after it happened is shown late (补录) to auditors.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,10 @@ LATEST_MOMENT = datetime(2100, 1, 1, tzinfo=UTC)
 MAX_LATENESS = timedelta(days=366)
 # Branch clients' clocks drift; beyond this, an occurred_at after the server's clock is an error.
 CLOCK_SKEW_TOLERANCE = timedelta(minutes=5)
+# Within the skew the domain tolerates, a gap between occurred_at and recorded_at may be two clocks
+# disagreeing; beyond it no drift explains it: the entry was written after the fact (补录, an outage,
+# a paper log), and a history shows it late. One notion of clock error, used both ways.
+LATE_REPORT_AFTER = CLOCK_SKEW_TOLERANCE
 
 
 def recordable_moment(value: datetime, field: str, incident_id: UUID | None = None) -> datetime:
@@ -62,3 +67,8 @@ def check_occurred_at(occurred_at: datetime, recorded_at: datetime, incident_id:
             field="occurred_at",
             incident_id=incident_id,
         )
+
+
+def is_late(occurred_at: datetime, recorded_at: datetime) -> bool:
+    """True when the entry was recorded more than LATE_REPORT_AFTER after it happened."""
+    return recorded_at - occurred_at > LATE_REPORT_AFTER

@@ -90,11 +90,13 @@ class ApiClient:
         """Run one command on an incident, optionally only if it is still at version `if_match`."""
         return self.send("POST", act_path(incident_id, command), body, if_match)
 
-    def incident(self, incident_id: str) -> Reply:
-        return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}")
+    def incident(self, incident_id: str, params: dict[str, str] | None = None) -> Reply:
+        """The incident now, or at `version` / `as_of` (with `axis`) when the params say so."""
+        return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}", params=params)
 
-    def history(self, incident_id: str) -> Reply:
-        return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}/history")
+    def history(self, incident_id: str, params: dict[str, str] | None = None) -> Reply:
+        """Its stored events, oldest first (between `from_version` and `to_version` when given)."""
+        return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}/history", params=params)
 
     def incidents(self, params: dict[str, str]) -> Reply:
         """One page of `GET /incidents` (the filters and `cursor` as query parameters)."""

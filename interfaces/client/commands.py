@@ -13,6 +13,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from domain.incident_type import IncidentType
+from domain.time_travel import Axis
 from domain.values import Category, Channel, EmergencyKind, Level, Subcategory
 from interfaces.client import output
 from interfaces.client.api import (
@@ -192,16 +193,43 @@ def parse_fields(args: list[str]) -> Body:
 # -- show, history ----------------------------------------------------------------------------------
 
 
-def show(incident_id: IdArgument, as_json: JsonOption = False) -> None:
-    """Show where an incident stands 查看事件: status, level, next step, open actions, deadline."""
-    chosen = _incident_id(incident_id)
-    _read(lambda api: api.incident(chosen), output.incident, as_json)
+VersionOption = Annotated[int | None, typer.Option(min=1, help="As it was after this version 版本.")]
 
 
-def history(incident_id: IdArgument, as_json: JsonOption = False) -> None:
-    """Show every event of an incident, oldest first 事件历史."""
+def show(
+    incident_id: IdArgument,
+    version: VersionOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As it stood at this instant, ISO 8601 with offset 时点.")
+    ] = None,
+    axis: Annotated[
+        Axis | None,
+        typer.Option(help="With --as-of: recorded 按记录时间 (default) or occurred 按发生时间."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show where an incident stands 查看事件 (or stood: --version, --as-of): status, level, next step, deadline."""
     chosen = _incident_id(incident_id)
-    _read(lambda api: api.history(chosen), output.history, as_json)
+    given = {
+        "version": None if version is None else str(version),
+        "as_of": _moment(as_of, "--as-of"),
+        "axis": axis.value if axis else None,
+    }
+    params = {name: value for name, value in given.items() if value is not None}
+    _read(lambda api: api.incident(chosen, params), output.incident, as_json)
+
+
+def history(
+    incident_id: IdArgument,
+    from_version: Annotated[int | None, typer.Option(min=1, help="From this version 起始版本.")] = None,
+    to_version: Annotated[int | None, typer.Option(min=1, help="Up to this version 截止版本.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the events of an incident, oldest first 事件历史: corrections beside what they correct, late entries marked."""
+    chosen = _incident_id(incident_id)
+    given = {"from_version": from_version, "to_version": to_version}
+    params = {name: str(value) for name, value in given.items() if value is not None}
+    _read(lambda api: api.history(chosen, params), output.history, as_json)
 
 
 def list_incidents(

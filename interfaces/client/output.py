@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.incident_type import IncidentType
 from domain.labelled import Labelled
+from domain.time_travel import Axis
 from domain.values import EmergencyKind, IncidentStatus, Level
 from interfaces.client.api import ClientError
 from interfaces.client.outbox import QueuedRequest, RejectedRequest
@@ -20,6 +21,7 @@ SHOWN_FIELDS = frozenset(
         "incident_id", "type", "outlet", "outlet_path", "status", "level", "version", "summary", "kind",
         "current_step", "next_expected_step", "open_actions", "done_actions", "due_at", "overdue",
         "exercise", "opened_at", "last_event_at", "details", "contact",
+        "head_version", "past", "as_of", "axis", "judged_at",
     }
 )  # fmt: skip
 PERSONAL_FIELDS = frozenset({"contact"})
@@ -89,7 +91,7 @@ def incident(body: Mapping[str, Any]) -> str:
     title = f"{KIND_LABELS.get(kind, kind)} {body.get('incident_id')}"
     if body.get("exercise"):
         title += "   【演练 EXERCISE】"
-    lines = [title]
+    lines = [title, *_past_state(body)]
     if body.get("kind"):
         label = "类别 Category" if kind == IncidentType.COMPLAINT else "类型 Kind"
         lines.append(f"  {label}: {labelled(body['kind'], EmergencyKind)}")
@@ -121,20 +123,30 @@ def incident(body: Mapping[str, Any]) -> str:
 
 
 def history(body: Mapping[str, Any]) -> str:
-    """Every event of an incident, oldest first: version, when, what, who."""
+    """Every event of an incident, oldest first: version, when, what, who; late entries and corrections."""
     events: list[Mapping[str, Any]] = list(body.get("events") or [])
     lines = [f"事件历史 History of {body.get('incident_id')} ({len(events)} events)"]
     for event in events:
         actor = event.get("actor") or {}
-        who = actor.get("name") or actor.get("id") or "?"
+        late = f"  【补录 LATE +{_gap(event.get('recorded_after_seconds'))}】" if event.get("late") else ""
         lines.append(
             f"  v{event.get('version')}  {_when(event.get('occurred_at'))}  {event.get('event')}"
-            f"  — {who} ({actor.get('role')}, {actor.get('unit')})"
+            f"  — {_who(actor)} ({actor.get('role')}, {actor.get('unit')}){late}"
         )
+        if event.get("late"):
+            lines.append(f"       记录于 recorded at {_when(event.get('recorded_at'))}")
         data = {k: v for k, v in (event.get("data") or {}).items() if k not in PERSONAL_FIELDS}
         shown = [f"{k}={_plain(v)}" for k, v in data.items() if v not in (None, "")]
         if shown:
             lines.append("       " + ", ".join(shown))
+        target = event.get("corrects")
+        if isinstance(target, Mapping):
+            lines.append(f"       ↑ 更正 corrects v{target.get('version')} {target.get('event')}")
+        for fix in event.get("corrections") or []:
+            lines.append(
+                f"       ↳ 已更正 corrected by v{fix.get('version')} ({_who(fix.get('actor') or {})}, "
+                f"{_when(fix.get('recorded_at'))}): {fix.get('correction')}  — 原因 reason: {fix.get('reason')}"
+            )
     return "\n".join(lines)
 
 
@@ -220,6 +232,32 @@ def rejected_line(request: QueuedRequest, error: ClientError) -> str:
         f" → {error.status} {error.code}: {error.message}\n"
         "                   已移入被拒列表 moved to the rejected list (`incident outbox --rejected`)"
     )
+
+
+def _past_state(body: Mapping[str, Any]) -> list[str]:
+    """A line saying which state this is, when a version or an instant was asked for."""
+    if not body.get("past") and body.get("as_of") is None:
+        return []
+    mark = "【过去状态 PAST STATE】" if body.get("past") else "【即当前状态 the current state】"
+    where = f"版本 Version {body.get('version')} / 最新 head {body.get('head_version')}"
+    if body.get("as_of") is not None:
+        where += f"   时点 As of {_when(body['as_of'])} ({labelled(body.get('axis'), Axis)})"
+    judged = _when(body["judged_at"]) if body.get("judged_at") else "现在 now"
+    return [f"  {mark} {where}", f"  超时判定于 Overdue judged at: {judged}"]
+
+
+def _who(actor: Mapping[str, Any]) -> str:
+    return str(actor.get("name") or actor.get("id") or "?")
+
+
+def _gap(seconds: Any) -> str:
+    """How late an entry was recorded, in the largest whole unit."""
+    if not isinstance(seconds, int | float):
+        return "?"
+    for size, unit in ((86_400, "天 d"), (3_600, "小时 h"), (60, "分 min")):
+        if seconds >= size:
+            return f"{seconds // size:.0f}{unit}"
+    return f"{seconds:.0f}秒 s"
 
 
 def _step(step: Mapping[str, Any]) -> str:

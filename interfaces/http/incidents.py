@@ -27,11 +27,20 @@ from interfaces.http.command_models import (
     Envelope,
     command_fields,
 )
+from interfaces.http.past_state import (
+    FromVersion,
+    IncidentStateOut,
+    PastQuery,
+    ToVersion,
+    past_query,
+    state_of,
+    state_view,
+    version_window,
+)
 from interfaces.http.services import services
 from interfaces.http.views import (
     CommandOut,
     HistoryOut,
-    IncidentOut,
     history_view,
     incident_view,
 )
@@ -252,28 +261,50 @@ async def act_on_incident(
     return _answer(result, response)
 
 
-@router.get("/incidents/{incident_id}", response_model=IncidentOut, responses=ERRORS)
+@router.get("/incidents/{incident_id}", response_model=IncidentStateOut, responses=ERRORS)
 def read_incident(
-    incident_id: UUID, principal: CurrentPrincipal, app: App, response: Response
-) -> IncidentOut:
-    """One incident as it stands: its step, the next expected step, open playbook actions, due time."""
+    incident_id: UUID,
+    principal: CurrentPrincipal,
+    app: App,
+    response: Response,
+    query: Annotated[PastQuery, Depends(past_query)],
+) -> IncidentStateOut:
+    """One incident as it stands (or stood): its step, the next expected step, open playbook actions, due time.
+
+    `version`, or `as_of` with its `axis`, reads a past state: no ETag then, for nothing can be sent
+    against it. A version past the head, or an instant before the incident, is a 422 naming it.
+    """
     incident = app.desk.get_incident(incident_id)
     check_read(principal, incident.TYPE, incident.outlet, app.organisation)
-    response.headers["ETag"] = _etag(incident.version)
-    return incident_view(
-        incident, app.organisation, app.clock(), reveal_personal=_reveals_personal(principal)
+    state = state_of(app, incident, query)
+    if not state.past:
+        response.headers["ETag"] = _etag(state.incident.version)
+    judged_at = state.judged_at or app.clock()
+    view = incident_view(
+        state.incident, app.organisation, judged_at, reveal_personal=_reveals_personal(principal)
     )
+    return state_view(state, view)
 
 
 @router.get("/incidents/{incident_id}/history", response_model=HistoryOut, responses=ERRORS)
-def read_history(incident_id: UUID, principal: CurrentPrincipal, app: App) -> HistoryOut:
-    """Every stored event of one incident, oldest first: who, when it happened, when it was recorded."""
+def read_history(
+    incident_id: UUID,
+    principal: CurrentPrincipal,
+    app: App,
+    from_version: FromVersion = None,
+    to_version: ToVersion = None,
+) -> HistoryOut:
+    """The stored events of one incident, oldest first: who, when it happened, when it was recorded.
+
+    Each event lists its later corrections, a correction names the event it corrects, and `late` marks
+    an entry recorded well after it happened. `from_version` / `to_version` bound it (both included).
+    """
     incident = app.desk.get_incident(incident_id)
     kind = incident.TYPE
     check_read(principal, kind, incident.outlet, app.organisation)
-    return history_view(
-        incident_id, kind, app.desk.history(incident_id), reveal_personal=_reveals_personal(principal)
-    )
+    events = app.desk.history(incident_id)
+    shown = version_window(from_version, to_version, len(events))
+    return history_view(incident_id, kind, events, reveal_personal=_reveals_personal(principal), shown=shown)
 
 
 assert set(INCIDENT_TYPES) == set(PLURAL)

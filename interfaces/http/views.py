@@ -15,6 +15,7 @@ from domain.labelled import Bilingual
 from domain.organisation import Organisation
 from domain.plain import event_data, plain
 from domain.playbooks import PlaybookAction
+from interfaces.http.history_audit import LATE_SECONDS, CorrectionOut, CorrectsOut, HistoryAudit
 
 # An IncidentType value, inline in the schema as it always was (not a shared component).
 TYPE_SCHEMA: dict[str, Any] = {"enum": [kind.value for kind in IncidentType]}
@@ -114,6 +115,10 @@ class EventOut(BaseModel):
     recorded_at: datetime
     actor: dict[str, Any]
     data: dict[str, Any]
+    recorded_after_seconds: float = Field(description="recorded_at − occurred_at (negative: clock ahead).")
+    late: bool = Field(description=f"Recorded more than {LATE_SECONDS:.0f} s after it happened (补录).")
+    corrections: list[CorrectionOut] = Field(description="Later events correcting this one, oldest first.")
+    corrects: CorrectsOut | None = Field(description="For a correction: the event it corrects.")
 
 
 class HistoryOut(BaseModel):
@@ -194,9 +199,15 @@ def incident_view(
 
 
 def history_view(
-    incident_id: UUID, kind: IncidentType, events: list[Any], *, reveal_personal: bool
+    incident_id: UUID,
+    kind: IncidentType,
+    events: list[Any],
+    *,
+    reveal_personal: bool,
+    shown: range | None = None,
 ) -> HistoryOut:
-    """Every stored event, each with who did it, when it happened and when it was recorded."""
+    """The stored events (those `shown`, by version), each with who did it, when, and its corrections."""
+    audit = HistoryAudit(events)
     return HistoryOut(
         incident_id=incident_id,
         type=kind.value,
@@ -208,7 +219,9 @@ def history_view(
                 recorded_at=e.timestamp,
                 actor=plain(e.actor, reveal_personal=True),
                 data=event_data(e, reveal_personal=reveal_personal),
+                **audit.fields(e),
             )
             for e in events
+            if shown is None or e.originator_version in shown
         ],
     )

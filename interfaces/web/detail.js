@@ -37,14 +37,37 @@ function eventData(data, names) {
   return h("dl", { class: "event-data" }, shown.map(([name, raw]) => [h("dt", {}, fieldLabel(name)), h("dd", {}, value(name, raw, names))]));
 }
 
-function timelineEntry(event, names) {
+// Both languages whatever the page's language, like the overdue mark: an auditor must not miss it.
+const lateMark = (event) => h("span", { class: "mark late", title: `${t("recordedAt")}${t("colon")}${clock(event.recorded_at)}` }, t("lateWord"));
+
+/** The corrections of a timeline, by the version they correct (nothing stored is edited). */
+function correctionsOf(events) {
+  const found = new Map();
+  for (const event of events) {
+    if (event.event !== "EntryCorrected") continue;
+    const target = event.data.corrects_version;
+    found.set(target, [...(found.get(target) || []), event]);
+  }
+  return found;
+}
+
+function correctionNote(correction) {
+  const { correction: text, reason } = correction.data;
+  return h("p", { class: "correction", "data-version": correction.version }, t("correctedIn")(correction.version), t("colon"), text, t("aside")(reason));
+}
+
+function timelineEntry(event, names, corrections, eventsByVersion) {
+  const target = event.event === "EntryCorrected" ? eventsByVersion.get(event.data.corrects_version) : null;
   return h(
     "li",
-    { "data-position": event.position },
+    { "data-position": event.position, "data-version": event.version, class: event.late ? "late" : null },
     h("time", { datetime: event.occurred_at }, clock(event.occurred_at)),
     h("strong", { class: "event-name" }, eventLabel(event.event)),
+    event.late ? [lateMark(event), " "] : null,
     h("span", { class: "muted" }, `${event.actor_name} · ${roleLabel(event.actor_role)} · ${event.actor_unit}`),
+    target ? h("p", { class: "corrects" }, t("corrects")(target.version, eventLabel(target.event))) : null,
     eventData(event.data, names),
+    (corrections.get(event.version) || []).map(correctionNote),
   );
 }
 
@@ -83,6 +106,8 @@ export function renderDetail(title, body, incident, timeline, nowMs) {
   const place = pick(incident.outlet_path.at(-1));
   fill(title, levelBadge(incident.level.code, pick(incident.level)), " ", incident.exercise ? [exerciseMark(), " "] : null, kind, " · ", place);
   const names = codeNames(incident);
+  const corrections = correctionsOf(timeline.events);
+  const byVersion = new Map(timeline.events.map((event) => [event.version, event]));
   fill(
     body,
     incident.exercise ? h("p", { class: "exercise-banner" }, exerciseMark(), " ", t("exerciseBanner")) : null,
@@ -96,6 +121,6 @@ export function renderDetail(title, body, incident, timeline, nowMs) {
     ),
     incident.type === "emergency" ? playbook(incident) : null, // a complaint's checklist is its steps
     h("h3", {}, t("timeline")),
-    h("ol", { class: "timeline", reversed: true }, [...timeline.events].reverse().map((event) => timelineEntry(event, names))),
+    h("ol", { class: "timeline", reversed: true }, [...timeline.events].reverse().map((event) => timelineEntry(event, names, corrections, byVersion))),
   );
 }

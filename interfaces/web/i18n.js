@@ -21,6 +21,7 @@ const WORDS = {
     doneActions: "已完成动作", noActions: "无", timeline: "时间线", status: "状态", openedAt: "上报时间",
     lastEventAt: "最近动态时间", dueAt: "处理期限", summary: "摘要", path: "所属机构", close: "关闭",
     dismiss: "知道了", loading: "加载中…", by: "操作人", clockPaused: "计时暂停",
+    lateWord: "补录 LATE", recordedAt: "记录于", correctedIn: (v) => `已于 v${v} 更正`, corrects: (v, name) => `更正 v${v}（${name}）`,
     conn: {
       connecting: "正在连接实时推送…", live: "已连接 · 实时", reconnecting: "连接中断，正在重连",
       retrying: "正在重连…", offline: "离线", offlineNow: "离线 · 等待网络恢复", retryIn: (s) => ` · ${s} 秒后重试`,
@@ -55,6 +56,7 @@ const WORDS = {
     doneActions: "Done actions", noActions: "none", timeline: "Timeline", status: "Status", openedAt: "Reported",
     lastEventAt: "Latest event", dueAt: "Due", summary: "Summary", path: "Unit", close: "Close",
     dismiss: "Dismiss", loading: "Loading…", by: "By", clockPaused: "clock paused",
+    lateWord: "补录 LATE", recordedAt: "Recorded", correctedIn: (v) => `Corrected in v${v}`, corrects: (v, name) => `Corrects v${v} (${name})`,
     conn: {
       connecting: "Connecting to the live feed…", live: "Connected · live", reconnecting: "Connection lost; reconnecting",
       retrying: "Reconnecting…", offline: "Offline", offlineNow: "Offline · waiting for the network", retryIn: (s) => ` · retry in ${s} s`,
@@ -112,6 +114,7 @@ const FIELDS = {
   channel: ["渠道", "Channel"], category: ["类别", "Category"], solution: ["方案", "Solution"],
   founded: ["属实", "Founded"], findings: ["核实结果", "Findings"], accepted: ["接受", "Accepted"],
   comment: ["意见", "Comment"], satisfied: ["满意", "Satisfied"], audience: ["对象", "Audience"], text: ["内容", "Text"],
+  corrects_version: ["更正的版本", "Corrects version"], correction: ["更正内容", "Correction"],
   approver: ["批准人", "Approver"], approved_by: ["批准人", "Approved by"], outcome: ["结果", "Outcome"],
   details: ["详情", "Details"], facts: ["新情况", "Facts"], due_at: ["期限", "Due"], limit_days: ["期限天数", "Limit (days)"],
   confirmed_by: ["确认方式", "Confirmed"], second_contact: ["二次挽留联系方式", "Contact for a second attempt"],

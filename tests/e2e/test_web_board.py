@@ -283,6 +283,26 @@ def test_the_detail_view_shows_the_timeline_steps_and_open_actions_and_follows_n
     expect(detail.locator('.actions.done li[data-code="call_119"]')).to_be_visible()
 
 
+def test_the_detail_view_shows_a_correction_beside_what_it_corrects_and_marks_late_entries(
+    page: Page, office: Office
+) -> None:
+    incident = office.old_complaint(outlet="BJ-HD-02", days=2)  # entered two days after it happened
+    office._post(f"/api/v1/complaints/{incident}/add_note", {"text": "客户18点离开"})
+    correction = {"corrects_version": 2, "reason": "笔误", "correction": "客户19点离开"}
+    office._post(f"/api/v1/complaints/{incident}/correct_entry", correction)
+    sign_in(page, office)
+
+    row(page, incident).click()
+    entries = page.locator("#detail .timeline li")
+    expect(entries).to_have_count(3)
+    expect(entries.locator(".mark.late")).to_have_count(1)
+    expect(page.locator('#detail li[data-version="1"] .mark.late')).to_have_text("补录 LATE")
+    expect(page.locator('#detail li[data-version="2"] .correction')).to_have_text(
+        "已于 v3 更正：客户19点离开（笔误）"
+    )
+    expect(page.locator('#detail li[data-version="3"] .corrects')).to_contain_text("更正 v2")
+
+
 def test_the_language_follows_the_browser_switches_on_demand_and_is_remembered(
     browser: Browser, office: Office
 ) -> None:
