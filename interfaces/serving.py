@@ -4,6 +4,8 @@ logs, a bounded shutdown."""
 from __future__ import annotations
 
 import copy
+import errno
+import socket
 from typing import Any
 
 import uvicorn
@@ -47,3 +49,23 @@ def uvicorn_config(app: FastAPI, host: str, port: int, log_level: str = "info") 
         ws_max_size=WS_MAX_SIZE,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
+
+
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why the server could not listen on host:port, said for a person; None when it can.
+
+    Asked before start-up so that a taken port is one clear line, not "Serving on ..." followed by
+    uvicorn's errno 98. SO_REUSEADDR as uvicorn sets it: a port left in TIME_WAIT is not taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is already in use (another `incident serve`?). "
+                    f"Pick another: `incident serve --port {port + 1}`, or `INCIDENT_PORT={port + 1} make run`"
+                )
+            return f"cannot listen on {host}:{port}: {error.strerror or error}"
+    return None

@@ -70,13 +70,16 @@ class Settings:
             log_origin=environ.get("INCIDENT_LOG_ORIGIN") or DEFAULT_LOG_ORIGIN,
         )
 
+    def data_folder(self) -> Path:
+        """Where the deployment's own files are kept: beside the SQLite file, or var/ on PostgreSQL."""
+        parts = urlsplit(self.database_url)
+        return Path(parts.path.removeprefix("/")).parent if parts.scheme == "sqlite" else Path("var")
+
     def signing_key_path(self) -> Path:
         """Where the checkpoints' signing key is kept."""
         if self.signing_key_file is not None:
             return self.signing_key_file
-        parts = urlsplit(self.database_url)
-        folder = Path(parts.path.removeprefix("/")).parent if parts.scheme == "sqlite" else Path("var")
-        return folder / "incident-signing.key"
+        return self.data_folder() / "incident-signing.key"
 
     def prepare_storage(self) -> None:
         """Create the folder of an embedded SQLite file (e.g. ./var/) so a fresh checkout just runs."""

@@ -9,13 +9,14 @@ import typer
 import uvicorn
 
 from application.store.database_url import redacted
-from domain.values import Role
 from interfaces.cli import boards, log
 from interfaces.cli.migrate import migrate
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
+from interfaces.client.exit_codes import ExitCode
+from interfaces.demo_token import demo_office_token
 from interfaces.http.app import create_app
-from interfaces.serving import uvicorn_config
+from interfaces.serving import cannot_listen, uvicorn_config
 from interfaces.settings import Settings
 from interfaces.version import DISTRIBUTION, product_version
 from interfaces.wiring import token_registry
@@ -35,20 +36,25 @@ register(cli)
 def serve(
     host: str | None = typer.Option(None, help="Address to listen on (default INCIDENT_HOST or 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default INCIDENT_PORT or 8000)."),
-    demo_token: bool = typer.Option(False, help="Print a fresh office token for the head office first."),
+    demo_token: bool = typer.Option(
+        False, help="Print the demo office token for the whole bank first (kept in var/, reused)."
+    ),
 ) -> None:
     """Start the server on the configured store (an SQLite file under ./var/ by default)."""
     settings = Settings.from_env(os.environ)
     host, port = host or settings.host, port or settings.port
     url = f"http://{host}:{port}"
+    if (reason := cannot_listen(host, port)) is not None:
+        typer.echo(f"error: {reason}", err=True)
+        raise typer.Exit(ExitCode.USAGE)
     if demo_token:
         registry = token_registry(settings)
+        demo = demo_office_token(registry, settings.data_folder(), now=datetime.now(UTC))
         root = registry.organisation.root.code
-        _, token = registry.issue(
-            role=Role.OFFICE, unit=root, name="demo office (make run)", now=datetime.now(UTC)
-        )
         typer.echo(f"\n  网点应急指挥 Incident command: {url}   (API docs: {url}/docs)")
-        typer.echo(f"  Office token for the whole bank ({root}), valid until revoked:\n\n    {token}\n")
+        kept = "the same one as last time" if demo.reused else "new; the previous demo token is revoked"
+        typer.echo(f"  Office token for the whole bank ({root}), {kept}; kept in {demo.path}:\n")
+        typer.echo(f"    {demo.token}\n")
         typer.echo(
             "  Other tokens: .venv/bin/incident token create --role branch --unit BJ-HD-01 --name 'teller'"
         )

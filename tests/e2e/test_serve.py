@@ -54,3 +54,30 @@ def test_a_fresh_folder_serves_health_readiness_and_a_front_page(server: str) ->
     page = httpx.get(f"{server}/")
     assert "网点应急指挥" in page.text
     assert "Incident command" in page.text
+
+
+def test_a_taken_port_is_said_in_one_line_with_how_to_pick_another(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "interfaces.cli.main", "serve", "--demo-token"],
+            cwd=tmp_path,
+            env={
+                **os.environ,
+                "INCIDENT_PORT": str(port),
+                "INCIDENT_DATABASE_URL": "",
+                "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"port {port} on 127.0.0.1 is already in use" in done.stderr
+    assert f"--port {port + 1}" in done.stderr
+    assert "Traceback" not in done.stderr
+    # Nothing was minted and nothing claims to be serving.
+    assert "Serving on" not in done.stdout
+    assert "inc_" not in done.stdout
