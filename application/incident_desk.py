@@ -17,6 +17,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 
+from application.command_log import logged_command
 from application.errors import (
     AccessDeniedError,
     CommandIdReusedError,
@@ -140,6 +141,20 @@ class IncidentDesk(Application[UUID]):
         command_id: str | None,
         fields: Mapping[str, Any],
     ) -> CommandResult:
+        with logged_command(f"report_{kind.__name__.lower()}", incident_id, actor.role.value) as line:
+            result = self._record_report(kind, actor, occurred_at, incident_id, command_id, fields)
+            line.done(result.incident_id, result.version, result.position, result.replayed)
+            return result
+
+    def _record_report(
+        self,
+        kind: type[Incident],
+        actor: Actor,
+        occurred_at: datetime | None,
+        incident_id: UUID | None,
+        command_id: str | None,
+        fields: Mapping[str, Any],
+    ) -> CommandResult:
         # What the client sent: an incident id the server makes up is no part of the command.
         payload = fingerprint(
             command=f"report_{kind.__name__.lower()}",
@@ -186,6 +201,24 @@ class IncidentDesk(Application[UUID]):
         With an expected version, a mismatch is a conflict; without one, a command that lost a race
         to another writer is checked again against the incident's new state.
         """
+        name = command.name if isinstance(command, Command) else "command"
+        with logged_command(name, incident_id, actor.role.value) as line:
+            result = self._act(
+                incident_id, command, actor, occurred_at, command_id, expected_version, authorise
+            )
+            line.done(result.incident_id, result.version, result.position, result.replayed)
+            return result
+
+    def _act(
+        self,
+        incident_id: UUID,
+        command: Command[IncidentBase] | CommandFor,
+        actor: Actor,
+        occurred_at: datetime | None,
+        command_id: str | None,
+        expected_version: int | None,
+        authorise: Authorise | None,
+    ) -> CommandResult:
         key = scoped_key(actor, command_id) if command_id is not None else None
         payload = _payload(command, incident_id, actor, occurred_at) if isinstance(command, Command) else None
         try:
@@ -275,6 +308,19 @@ class IncidentDesk(Application[UUID]):
 
         A command id seen before returns the original result, as with `act`.
         """
+        with logged_command(f"queue_{command.name}", queue_id(outlet), actor.role.value) as line:
+            result = self._act_on_queue(outlet, command, actor, occurred_at, command_id)
+            line.done(result.incident_id, result.version, result.position, result.replayed)
+            return result
+
+    def _act_on_queue(
+        self,
+        outlet: str,
+        command: Command[OutletQueue],
+        actor: Actor,
+        occurred_at: datetime | None,
+        command_id: str | None,
+    ) -> CommandResult:
         target = queue_id(outlet)
         payload = fingerprint(
             command=f"queue_{command.name}",

@@ -3,16 +3,14 @@ logs, a bounded shutdown."""
 
 from __future__ import annotations
 
-import copy
 import errno
 import socket
-from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from uvicorn.config import LOGGING_CONFIG
 
 from interfaces.feed.websocket_protocol import StalledPeerProtocol
+from interfaces.log_setup import LogFormat, log_config
 
 # After SIGTERM, requests and feeds still running after this long are cancelled.
 GRACEFUL_SHUTDOWN_SECONDS = 10
@@ -26,23 +24,18 @@ EVENT_LOOP = "uvloop"
 WS_MAX_SIZE = 64 * 1024
 
 
-def log_config() -> dict[str, Any]:
-    """uvicorn's own logging, with every handler passing records through the token redaction."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"redact_tokens": {"()": "interfaces.log_redaction.RedactTokens"}}
-    for handler in config["handlers"].values():
-        handler["filters"] = [*handler.get("filters", []), "redact_tokens"]
-    return config
-
-
-def uvicorn_config(app: FastAPI, host: str, port: int, log_level: str = "info") -> uvicorn.Config:
+def uvicorn_config(
+    app: FastAPI, host: str, port: int, log_level: str = "info", log_format: LogFormat = "text"
+) -> uvicorn.Config:
     """The one server configuration: `incident serve`, the end-to-end tests and the benches use it."""
     return uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level=log_level,
-        log_config=log_config(),
+        log_config=log_config(log_format, log_level),
+        # interfaces/http/request_log.py writes the request lines, with durations and request ids.
+        access_log=False,
         http=HTTP_PROTOCOL,
         loop=EVENT_LOOP,
         ws=StalledPeerProtocol,

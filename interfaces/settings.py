@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from application.access.tokens import TOKEN_CACHE_SECONDS
 from interfaces.feed.limits import FeedLimits
+from interfaces.log_setup import LogFormat, log_format_named, log_level_named
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH
 
 DEFAULT_DATABASE_URL = "sqlite:///var/incident.db"
@@ -46,6 +47,10 @@ class Settings:
     signing_key_file: Path | None = None
     # The log's name in its checkpoints and the key's name in their signatures (INCIDENT_LOG_ORIGIN).
     log_origin: str = DEFAULT_LOG_ORIGIN
+    # The server's own log lines (INCIDENT_LOG_FORMAT text|json, INCIDENT_LOG_LEVEL): one a request and
+    # one a command, on stderr, never a token (interfaces/log_setup.py).
+    log_format: LogFormat = "text"
+    log_level: str = "info"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -68,6 +73,8 @@ class Settings:
             if (key_file := environ.get("INCIDENT_SIGNING_KEY_FILE"))
             else None,
             log_origin=environ.get("INCIDENT_LOG_ORIGIN") or DEFAULT_LOG_ORIGIN,
+            log_format=log_format_named(environ.get("INCIDENT_LOG_FORMAT") or cls.log_format),
+            log_level=log_level_named(environ.get("INCIDENT_LOG_LEVEL") or cls.log_level),
         )
 
     def data_folder(self) -> Path:

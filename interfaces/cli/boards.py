@@ -13,6 +13,7 @@ from application.incident_desk import utc_now
 from application.store.database_url import redacted
 from interfaces.boards.rebuild import ProjectorRunningError, RebuildFailedError, rebuild_boards
 from interfaces.boards.wiring import make_runner
+from interfaces.log_setup import configure_logging
 from interfaces.organisation_file import load_organisation
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
@@ -26,6 +27,7 @@ def project() -> None:
     Start as many as you like: one holds the projector lock and works, the others wait to take over.
     """
     settings = Settings.from_env(os.environ)
+    configure_logging(settings.log_format, settings.log_level)
     settings.prepare_storage()
     desk = open_desk(settings)
     engine = engine_for(settings.database_url, durable=False)  # read models only: see engine_for

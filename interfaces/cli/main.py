@@ -13,7 +13,7 @@ from interfaces.cli import boards, log
 from interfaces.cli.migrate import migrate
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
-from interfaces.client.exit_codes import ExitCode
+from interfaces.client.exit_codes import EXIT_STATUS_HELP, ExitCode
 from interfaces.demo_token import demo_office_token
 from interfaces.http.app import create_app
 from interfaces.serving import cannot_listen, uvicorn_config
@@ -21,7 +21,11 @@ from interfaces.settings import Settings
 from interfaces.version import DISTRIBUTION, product_version
 from interfaces.wiring import token_registry
 
-cli = typer.Typer(help="Incident command for a bank's branch network 网点应急指挥.", no_args_is_help=True)
+cli = typer.Typer(
+    help="Incident command for a bank's branch network 网点应急指挥.",
+    epilog=EXIT_STATUS_HELP,
+    no_args_is_help=True,
+)
 cli.add_typer(tokens, name="token")
 cli.command()(boards.project)
 cli.command()(boards.rebuild)
@@ -62,7 +66,8 @@ def serve(
             "  (roles: branch, call_centre, office, auditor, admin; list / revoke with `incident token`)\n"
         )
     typer.echo(f"Serving on {url}  (store: {redacted(settings.database_url)})")
-    uvicorn.Server(uvicorn_config(create_app(settings), host, port)).run()
+    config = uvicorn_config(create_app(settings), host, port, settings.log_level, settings.log_format)
+    uvicorn.Server(config).run()
 
 
 @cli.command()

@@ -373,6 +373,7 @@ def _write(write: Write, as_json: bool) -> None:
             reason = UNREACHABLE if isinstance(before.stopped_by, ServerUnreachableError) else BEHIND
         waiting = len(box)
     _echo(output.queued_json(own, waiting) if as_json else output.queued(own, waiting, *reason))
+    raise typer.Exit(ExitCode.QUEUED)
 
 
 def _read(fetch: Callable[[ApiClient], Reply], render: Callable[[Body], str], as_json: bool) -> None:

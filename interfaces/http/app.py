@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 
 from application.incident_desk import Clock, utc_now
 from interfaces.feed import endpoint as feed_endpoint
@@ -25,6 +26,7 @@ from interfaces.http import (
 from interfaces.http.body_check import BodyCheck
 from interfaces.http.errors import install_error_handlers
 from interfaces.http.query_check import refuse_unknown_query
+from interfaces.http.request_log import RequestLog
 from interfaces.settings import Settings
 from interfaces.version import product_version
 from interfaces.wiring import build_services
@@ -55,7 +57,8 @@ def create_app(
             app.state.feed.stop()  # readers of the log stop before the store closes
             app.state.services.close()
 
-    app = FastAPI(
+    # /docs and /redoc from assets the package ships (pinned): the office may have no internet.
+    app = FastAPIOffline(
         title="Incident command 应急指挥",
         description=DESCRIPTION,
         version=product_version(),
@@ -64,6 +67,7 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodyCheck)
+    app.add_middleware(RequestLog)  # outermost: a refused body is logged and timed too
     app.include_router(health.router)
     app.include_router(web.router)
     app.include_router(incident_list.router)

@@ -58,6 +58,9 @@ Boolean = Annotated[bool, Strict()]
 ClientIncidentId = Annotated[UUID | None, AfterValidator(_client_chosen)]
 # An idempotency key (body or header) is an opaque printable token: PostgreSQL text cannot hold NUL.
 COMMAND_ID_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+# What /docs shows instead of an example generated from the pattern (random punctuation): a key a
+# branch client would choose, unique per command it sends.
+COMMAND_ID_EXAMPLE = "BJ-HD-001-20261202-0007"
 INCIDENT_TYPES: dict[IncidentType, type[Complaint] | type[Emergency]] = {
     kind.TYPE: kind for kind in (Complaint, Emergency)
 }
@@ -69,7 +72,9 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     occurred_at: Moment | None = Field(
-        None, description="When it happened at the branch (ISO 8601 with offset); default: now."
+        None,
+        description="When it happened at the branch (ISO 8601 with offset); default: now.",
+        examples=["2026-12-02T14:05:00+08:00"],
     )
     command_id: str | None = Field(
         None,
@@ -77,6 +82,7 @@ class Envelope(BaseModel):
         max_length=200,
         pattern=COMMAND_ID_PATTERN,
         description="Idempotency key: a replay returns the first result.",
+        examples=[COMMAND_ID_EXAMPLE],
     )
 
 

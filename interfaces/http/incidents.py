@@ -20,6 +20,7 @@ from domain.organisation import UnitKind
 from domain.values import Role
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.command_models import (
+    COMMAND_ID_EXAMPLE,
     COMMAND_ID_PATTERN,
     COMMAND_MODELS,
     INCIDENT_TYPES,
@@ -55,10 +56,12 @@ IdempotencyKey = Annotated[
         max_length=200,
         pattern=COMMAND_ID_PATTERN,
         description="Same as the body's command_id: a replay returns the first result.",
+        examples=[COMMAND_ID_EXAMPLE],
     ),
 ]
 IfMatch = Annotated[
-    str | None, Header(description='The version the command expects, e.g. "5" (from the ETag).')
+    str | None,
+    Header(description='The version the command expects, e.g. "5" (from the ETag).', examples=['"5"']),
 ]
 VERSION_DIGITS = 18
 PLURAL = {kind: kind.plural for kind in IncidentType}
@@ -181,7 +184,7 @@ def _add_report_route(kind: IncidentType, model: type[BaseModel]) -> None:
         status_code=201,
         response_model=CommandOut,
         responses=ERRORS,
-        summary=f"Report a {kind}",
+        summary=f"Report {'an' if kind is IncidentType.EMERGENCY else 'a'} {kind} ({kind.zh}上报)",
         description=model.__doc__ or "",
         operation_id=f"report_{kind}",
         tags=[PLURAL[kind]],

@@ -17,6 +17,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from interfaces.cli.main import cli
+from interfaces.client.exit_codes import ExitCode
 from interfaces.client.outbox import Outbox
 from interfaces.settings import Settings
 from tests.e2e.server import free_port, running_server
@@ -43,6 +44,9 @@ class Branch:
 
     def json(self, *args: str, **options: str) -> Any:
         return json.loads(ok(self(*args, "--json", **options)).stdout)
+
+    def json_queued(self, *args: str, **options: str) -> Any:
+        return json.loads(queued(self(*args, "--json", **options)).stdout)
 
     def report_complaint(self, incident_id: str, *extra: str, url: str | None = None) -> Result:
         return self(
@@ -93,6 +97,12 @@ def token(settings: Settings, role: str, unit: str) -> str:
 
 def ok(result: Result) -> Result:
     assert result.exit_code == 0, result.output
+    return result
+
+
+def queued(result: Result) -> Result:
+    """Kept in the outbox, not yet recorded: its own exit status, never 0."""
+    assert result.exit_code == ExitCode.QUEUED == 4, result.output
     return result
 
 
@@ -295,23 +305,22 @@ def test_an_outage_queues_writes_in_order_and_the_next_command_sends_them_first(
 
     # The server is down: writes are queued, in order, each keeping the time it was given.
     issued_before = datetime.now().astimezone()
-    first = teller("act", complaint, "acknowledge")
-    assert first.exit_code == 0
+    first = queued(teller("act", complaint, "acknowledge"))
     assert "服务器无法连接" in first.stdout
     assert "queued in the outbox (1 waiting)" in first.stdout
     assert "incident sync" in first.stdout
-    assert teller("act", complaint, "apologise", "--note", "对不起").exit_code == 0
-    ok(teller("act", complaint, "check_facts", "--founded", "true", "--findings", "counterfeit"))
-    queued = teller.json("act", complaint, "propose-solution", "--solution", "exchange the note")
-    assert queued["queued"] is True
-    assert (queued["incident_id"], queued["outbox_size"]) == (complaint, 4)
-    assert len(queued["command_id"]) == 32
+    queued(teller("act", complaint, "apologise", "--note", "对不起"))
+    queued(teller("act", complaint, "check_facts", "--founded", "true", "--findings", "counterfeit"))
+    kept = teller.json_queued("act", complaint, "propose-solution", "--solution", "exchange the note")
+    assert kept["queued"] is True
+    assert (kept["incident_id"], kept["outbox_size"]) == (complaint, 4)
+    assert len(kept["command_id"]) == 32
     offline_report = teller(
         "report", "emergency", "--id", emergency, "--outlet", OUTLET, "--kind", "customer_surge",
         "--level", "yellow", "--summary", "客流激增 queue out of the door",
     )  # fmt: skip
-    assert offline_report.exit_code == 0
-    ok(teller("act", emergency, "complete_playbook_action", "--action", "open_more_counters"))
+    queued(offline_report)
+    queued(teller("act", emergency, "complete_playbook_action", "--action", "open_more_counters"))
 
     # A read is never queued: it fails plainly, with its own exit code.
     read = teller("show", complaint)
@@ -346,13 +355,12 @@ def test_a_reply_lost_after_the_server_applied_a_command_is_not_applied_twice(
     complaint = new_id()
     with server.up():
         link.plan = ["lose_reply"]
-        report = teller.report_complaint(complaint, url=link.url)
-        assert report.exit_code == 0
+        report = queued(teller.report_complaint(complaint, url=link.url))
         assert "queued" in report.stdout  # the client cannot know the server has it
 
         # The act sends the queued report first (a replay); its reply is lost too, so the act queues behind it.
         link.plan = ["lose_reply"]
-        assert teller("act", complaint, "acknowledge", url=link.url).exit_code == 0
+        queued(teller("act", complaint, "acknowledge", url=link.url))
         assert teller.queued() == ["report complaint", "acknowledge"]
         assert names(server.history(complaint, teller.token)) == ["Reported"]
 
@@ -363,7 +371,7 @@ def test_a_reply_lost_after_the_server_applied_a_command_is_not_applied_twice(
         assert names(server.history(complaint, teller.token)) == ["Reported", "Acknowledged"]
 
         link.plan = ["lose_reply"]
-        assert teller("act", complaint, "apologise", url=link.url).exit_code == 0
+        queued(teller("act", complaint, "apologise", url=link.url))
         again = teller("sync")
         assert again.exit_code == 0
         assert "already recorded" in again.stdout
@@ -377,8 +385,7 @@ def test_a_server_error_leaves_the_outcome_unknown_so_the_command_is_queued_and_
     with server.up():
         ok(teller.report_complaint(complaint))
         link.plan = ["fail_500"]  # the server applies the note; a gateway answers 500
-        failed = teller("act", complaint, "add-note", "--text", "客户情绪平稳 calm now", url=link.url)
-        assert failed.exit_code == 0
+        failed = queued(teller("act", complaint, "add-note", "--text", "客户情绪平稳 calm now", url=link.url))
         assert "The server failed to answer (500 internal): queued" in failed.stdout
         assert teller.queued() == ["add_note"]
 
@@ -396,7 +403,7 @@ def test_a_network_failure_mid_sync_stops_and_keeps_the_rest_in_order(
         offline = closed_port_url()
         notes = [f"note {n}" for n in range(1, 5)]
         for note in notes:
-            assert teller("act", complaint, "add-note", "--text", note, url=offline).exit_code == 0
+            queued(teller("act", complaint, "add-note", "--text", note, url=offline))
 
         link.plan = ["pass", "pass", "drop"]
         stopped = teller("sync", url=link.url)
@@ -414,8 +421,8 @@ def test_a_refused_token_stops_sync_and_discards_nothing(server: Server, teller:
     complaint = new_id()
     with server.up():
         assert teller.report_complaint(complaint).exit_code == 0
-        assert teller("act", complaint, "acknowledge", url=closed_port_url()).exit_code == 0
-        assert teller("act", complaint, "apologise", url=closed_port_url()).exit_code == 0
+        queued(teller("act", complaint, "acknowledge", url=closed_port_url()))
+        queued(teller("act", complaint, "apologise", url=closed_port_url()))
 
         refused = teller("sync", token="inc_not_a_real_token")
         assert refused.exit_code == 1
@@ -438,12 +445,12 @@ def test_a_queued_command_the_server_now_refuses_is_set_aside_and_the_rest_go_th
 
         # The branch's link is down; meanwhile the office closes the complaint.
         offline = closed_port_url()
-        assert teller("act", complaint, "apologise", "--note", "sorry", url=offline).exit_code == 0
-        assert teller(
+        queued(teller("act", complaint, "apologise", "--note", "sorry", url=offline))
+        queued(teller(
             "report", "emergency", "--id", emergency, "--outlet", OUTLET, "--kind", "robbery",
             "--level", "red", "--summary", "抢劫 robbery", "--exercise", url=offline,
-        ).exit_code == 0  # fmt: skip
-        ok(teller("act", complaint, "add-note", "--text", "客户已离开 the customer left", url=offline))
+        ))  # fmt: skip
+        queued(teller("act", complaint, "add-note", "--text", "客户已离开 the customer left", url=offline))
         ok(office("act", complaint, "record-withdrawal", "--confirmed-by", "phone"))
         ok(office("act", complaint, "close", "--outcome", "withdrawn", "--summary", "客户撤回 withdrawn"))
 

@@ -113,7 +113,7 @@ def test_the_servers_log_never_holds_a_token(tmp_path: Path) -> None:
         )
         assert board.status_code == 422
     logged = log.read_text()
-    assert 'GET /healthz?token=[redacted] HTTP/1.1" 422' in logged, logged  # the access log was read
+    assert "GET /healthz?token=[redacted] 422 " in logged, logged  # the request lines were read
     assert "/api/v1/feed?after=0&token=[redacted]" in logged
     secret = token.rsplit("_", 1)[-1]
     assert secret not in logged
