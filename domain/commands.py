@@ -36,6 +36,8 @@ class CommandMethod(Generic[P]):
                           the desk's, the field is the office's (a waiver of open playbook actions,
                           the colour of an escalation)
     intake                an intake step, which the call centre may also take on a complaint
+    system                the system's own mark, set by a policy (a deadline warning, a flag of
+                          passive waiting): no person sends it, and no list offered to a person shows it
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class CommandMethod(Generic[P]):
         office_decision: bool = False,
         office_decision_with: tuple[str, ...] = (),
         intake: bool = False,
+        system: bool = False,
     ) -> None:
         self.method = method
         self.name = method.__name__
@@ -54,6 +57,7 @@ class CommandMethod(Generic[P]):
             raise TypeError(f"{self.name} has no field {', '.join(unknown)} (office_decision_with)")
         self.office_decision_with = office_decision_with
         self.intake = intake
+        self.system = system
         self.__doc__ = method.__doc__
 
     @overload
@@ -140,13 +144,21 @@ class Command(Generic[K_co]):
 
 
 def command(
-    *, office_decision: bool = False, office_decision_with: tuple[str, ...] = (), intake: bool = False
+    *,
+    office_decision: bool = False,
+    office_decision_with: tuple[str, ...] = (),
+    intake: bool = False,
+    system: bool = False,
 ) -> Callable[[Callable[Concatenate[Any, Stamp, P], None]], CommandMethod[P]]:
     """Declare an aggregate method a command (flags: see `CommandMethod`)."""
 
     def declare(method: Callable[Concatenate[Any, Stamp, P], None]) -> CommandMethod[P]:
         return CommandMethod(
-            method, office_decision=office_decision, office_decision_with=office_decision_with, intake=intake
+            method,
+            office_decision=office_decision,
+            office_decision_with=office_decision_with,
+            intake=intake,
+            system=system,
         )
 
     return declare

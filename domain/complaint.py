@@ -717,7 +717,7 @@ class Complaint(Incident):
             self.WithdrawalRecorded, stamp, confirmed_by=confirmed_by, note=self._optional(note, "note")
         )
 
-    @command(office_decision=True)
+    @command(system=True)
     def warn_deadline(self, stamp: Stamp, *, due_at: datetime) -> None:
         """Warn the owner that the complaint falls due at `due_at`, its current due time.
 

@@ -309,7 +309,7 @@ class Incident(Stamped, Aggregate):
             )
         self._record(self.Reopened, stamp, reason=self._required(reason, "reason"))
 
-    @command(office_decision=True)
+    @command(system=True)
     def flag_idle(self, stamp: Stamp, *, idle_since: datetime) -> None:
         """Flag passive waiting: nobody worked the incident since its last activity, `idle_since`.
 

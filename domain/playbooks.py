@@ -29,6 +29,12 @@ class PlaybookAction:
     by_position: Position | None = None
     audiences: tuple[Audience, ...] = ()
 
+    @property
+    def command(self) -> str:
+        """The command that does it: an approved announcement for a notice, else ticking it off
+        (`complete_playbook_action --action CODE`; notifying its authority counts as well)."""
+        return "make_announcement" if self.audiences else "complete_playbook_action"
+
 
 def _action(
     code: str,

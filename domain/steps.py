@@ -18,6 +18,25 @@ class ComplaintStep(Labelled):
     CLOSE = "close", "办结", "Close"
     DONE = "done", "已办结", "Done"
 
+    @property
+    def command(self) -> str | None:
+        """The command that takes this step (the one vocabulary the CLI and the board offer); None: none."""
+        return _COMPLAINT_STEP_COMMANDS.get(self)
+
+
+# Where a step's name and its command's differ, the command's is the one a person types.
+_COMPLAINT_STEP_COMMANDS = {
+    ComplaintStep.ACKNOWLEDGE: "acknowledge",
+    ComplaintStep.ISOLATE: "isolate_customer",
+    ComplaintStep.APOLOGISE: "apologise",
+    ComplaintStep.CHECK_FACTS: "check_facts",
+    ComplaintStep.PROPOSE_SOLUTION: "propose_solution",
+    ComplaintStep.ASK_CUSTOMER: "record_customer_response",
+    ComplaintStep.CARRY_OUT: "carry_out_solution",
+    ComplaintStep.FOLLOW_UP: "follow_up",
+    ComplaintStep.CLOSE: "close",
+}
+
 
 class EmergencyStep(Labelled):
     """The steps of an emergency once its playbook's actions are done or waived (seed 003)."""
@@ -25,6 +44,11 @@ class EmergencyStep(Labelled):
     STAND_DOWN = "stand_down", "解除应急状态", "Stand down"
     CLOSE = "close", "办结", "Close"
     DONE = "done", "已办结", "Done"
+
+    @property
+    def command(self) -> str | None:
+        """The command that takes this step; None once done."""
+        return None if self is EmergencyStep.DONE else self.value
 
 
 def handling_path(*, walk_in: bool, founded: bool | None) -> list[ComplaintStep]:

@@ -70,6 +70,7 @@ def check_command(
     """
     role, outlet, kind = principal.role, incident.outlet, incident.TYPE
     declared = commands_of(type(incident))[command.name]
+    check_may_send(principal, type(incident), command.name)
     if role is Role.OFFICE and organisation.contains(principal.unit, outlet):
         return
     office_decision = declared.is_office_decision(command.fields)
@@ -85,6 +86,38 @@ def check_command(
     office_fields = declared.office_fields_given(command.fields)
     what = f"{command.name} with {', '.join(office_fields)}" if office_fields else command.name
     raise AccessDeniedError(_refusal(principal, f"{what} on a {kind} at outlet {outlet}"))
+
+
+def may_ever_send(role: Role, kind: type[Incident], name: str) -> bool:
+    """True unless the role may never send this command, on any incident of the kind, with any fields.
+
+    What can be told before the incident is loaded and before its fields are read: so that a sender
+    who may not take the command at all hears 403 first, not a list of fields to correct.
+    """
+    declared = commands_of(kind)[name]
+    if declared.system:
+        return role is Role.SYSTEM
+    if role is Role.OFFICE:
+        return True
+    if role is Role.BRANCH:
+        return not declared.office_decision
+    if role is Role.CALL_CENTRE:
+        return kind.TYPE is IncidentType.COMPLAINT and declared.intake and not declared.office_decision
+    return False  # auditors and admins give no incident command; the system's policies are not principals
+
+
+def check_may_send(principal: Principal, kind: type[Incident], name: str) -> None:
+    """Refuse a command the principal's role may never send (see `may_ever_send`)."""
+    if may_ever_send(principal.role, kind, name):
+        return
+    declared = commands_of(kind)[name]
+    if declared.system:
+        what = f"{name}: it is the system's own mark, set by a policy; no one sends it"
+    elif declared.office_decision:
+        what = f"{name} on a {kind.TYPE}: it is the office's decision"
+    else:
+        what = f"{name} on a {kind.TYPE}"
+    raise AccessDeniedError(_refusal(principal, what))
 
 
 @dataclass(frozen=True)

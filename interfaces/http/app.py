@@ -15,6 +15,7 @@ from interfaces.feed.service import Feed
 from interfaces.http import (
     boards,
     health,
+    incident_commands,
     incident_list,
     incidents,
     log,
@@ -72,6 +73,7 @@ def create_app(
     app.include_router(web.router)
     app.include_router(incident_list.router)
     app.include_router(incidents.router)
+    app.include_router(incident_commands.router)
     app.include_router(timeline.router)
     app.include_router(boards.router)
     app.include_router(outlets.router)

@@ -7,10 +7,10 @@ from fastapi import APIRouter, Body, Depends, Header, Response
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from application.access.policy import CommandAccess, check_read, check_report
+from application.access.policy import CommandAccess, check_may_send, check_read, check_report
 from application.access.principal import Principal
 from application.incident_desk import CommandFor, CommandResult
-from domain.commands import Command
+from domain.commands import Command, commands_of
 from domain.complaint import Complaint
 from domain.emergency import Emergency
 from domain.errors import InvalidInputError
@@ -191,6 +191,15 @@ def _add_report_route(kind: IncidentType, model: type[BaseModel]) -> None:
     )
 
 
+def _may_send(kind: IncidentType, command: str) -> Any:
+    """A dependency refusing a role that may never send `command` (403), before the body is read."""
+
+    def may_send(principal: CurrentPrincipal) -> None:
+        check_may_send(principal, INCIDENT_TYPES[kind], command)
+
+    return may_send
+
+
 def _add_command_route(kind: IncidentType, command: str, model: type[BaseModel]) -> None:
     async def act(
         incident_id: UUID,
@@ -217,6 +226,11 @@ def _add_command_route(kind: IncidentType, command: str, model: type[BaseModel])
         description=model.__doc__ or "",
         operation_id=f"{kind}_{command}",
         tags=[PLURAL[kind]],
+        # Dependencies are solved before the body is validated: a sender who may never take the
+        # command hears 403 first, not a list of fields to correct.
+        dependencies=[Depends(_may_send(kind, command))],
+        # The system's own marks (a policy's) are no one's to send: refused, and not shown in /docs.
+        include_in_schema=not commands_of(INCIDENT_TYPES[kind])[command].system,
     )
 
 
@@ -256,6 +270,7 @@ async def act_on_incident(
             raise InvalidInputError(
                 f"{command!r} is not a {kind.NOUN} command; expected one of: {accepted}", field="command"
             )
+        check_may_send(principal, kind, command)  # before the body: see _may_send
         return Command(kind, command, command_fields(_parsed(model, body)))
 
     result = await run_in_threadpool(

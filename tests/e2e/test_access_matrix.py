@@ -43,9 +43,9 @@ OFFICE_ONLY = {
     "stand_down+waiver_reason",
     "approve_announcement",
     "approve_second_extension",
-    "warn_deadline",
-    "flag_idle",
 }
+# The system's own marks: its policies set them; no token of any role may send them.
+SYSTEM_ONLY = {"warn_deadline", "flag_idle"}
 CALL_CENTRE_MAY = {
     "report",
     "acknowledge",
@@ -58,6 +58,8 @@ CALL_CENTRE_MAY = {
 
 
 def allowed(role: Role, kind: str, command: str, inside: bool) -> bool:
+    if command in SYSTEM_ONLY:
+        return False
     if role is Role.OFFICE:
         return inside
     if role is Role.BRANCH:

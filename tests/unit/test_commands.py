@@ -82,7 +82,7 @@ def test_each_kind_has_exactly_its_commands(kind: type) -> None:
     assert set(commands_of(kind)) == COMMANDS[kind]
 
 
-def test_only_the_office_decides_closing_reopening_levels_and_the_policies_marks() -> None:
+def test_only_the_office_decides_closing_reopening_levels_and_approvals() -> None:
     decisions = {
         (kind.__name__, name)
         for kind in (Complaint, Emergency)
@@ -93,15 +93,22 @@ def test_only_the_office_decides_closing_reopening_levels_and_the_policies_marks
         ("Complaint", "close"),
         ("Complaint", "reopen"),
         ("Complaint", "approve_second_extension"),
-        ("Complaint", "warn_deadline"),
-        ("Complaint", "flag_idle"),
         ("Complaint", "change_level"),
         ("Emergency", "close"),
         ("Emergency", "reopen"),
         ("Emergency", "change_level"),
-        ("Emergency", "flag_idle"),
         ("Emergency", "approve_announcement"),
     }
+
+
+def test_the_policies_marks_are_the_systems_alone() -> None:
+    marks = {
+        (kind.__name__, name)
+        for kind in (Complaint, Emergency)
+        for name, declared in commands_of(kind).items()
+        if declared.system
+    }
+    assert marks == {("Complaint", "warn_deadline"), ("Complaint", "flag_idle"), ("Emergency", "flag_idle")}
 
 
 def test_standing_down_is_the_office_s_decision_only_when_it_waives_open_actions() -> None:
