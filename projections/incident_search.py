@@ -64,6 +64,8 @@ class IncidentFilter:
     reported_to: datetime | None = None
     exercise: bool | None = None
     text: str | None = None
+    # The first characters of the id (as `incident watch` shows it): lowercase hex and dashes.
+    id_prefix: str | None = None
 
 
 def find_incidents(
@@ -108,6 +110,8 @@ def _conditions(found: IncidentFilter) -> Iterable[Any]:
         yield table.opened_at < found.reported_to
     if found.exercise is not None:
         yield table.exercise.is_(found.exercise)
+    if found.id_prefix:
+        yield table.incident_id.startswith(found.id_prefix, autoescape=True)
     if found.text:
         # Literal text: autoescape makes %, _ and the escape character match themselves.
         yield table.summary_folded.contains(found.text.casefold(), autoescape=True)

@@ -94,6 +94,10 @@ class ApiClient:
         """The incident now, or at `version` / `as_of` (with `axis`) when the params say so."""
         return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}", params=params)
 
+    def commands(self, incident_id: str) -> Reply:
+        """What this token may send on the incident now (GET /incidents/{id}/commands)."""
+        return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}/commands")
+
     def history(self, incident_id: str, params: dict[str, str] | None = None) -> Reply:
         """Its stored events, oldest first (between `from_version` and `to_version` when given)."""
         return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}/history", params=params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ import typer
 from domain.incident_type import IncidentType
 from domain.time_travel import Axis
 from domain.values import Category, Channel, EmergencyKind, Level, Subcategory
-from interfaces.client import output
+from interfaces.client import command_help, output
 from interfaces.client.api import (
     ApiClient,
     Body,
@@ -26,7 +27,7 @@ from interfaces.client.api import (
     report_path,
 )
 from interfaces.client.exit_codes import ExitCode
-from interfaces.client.field_types import known_commands, typed_fields
+from interfaces.client.field_types import SYSTEM_MARKS, known_commands, typed_fields
 from interfaces.client.outbox import Outbox
 from interfaces.client.settings import ClientSettings, MissingTokenError
 from interfaces.client.sync import SyncResult, drain
@@ -39,7 +40,10 @@ NOT_SENT = "本指令未发送，也未排队 / This command was neither sent no
 NOT_RECORDED = "本指令未被记录 / Nothing was recorded."
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the server's JSON, for scripts.")]
-IdArgument = Annotated[str, typer.Argument(metavar="ID", help="The incident's id (UUID) 事件编号.")]
+IdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="The incident's id 事件编号 (a UUID, or its first 4+ characters).")
+]
+ID_PREFIX = re.compile(r"^[0-9A-Fa-f-]{4,36}$")
 IdOption = Annotated[str | None, typer.Option("--id", help="Report under this UUID (default: a new one).")]
 OccurredAtOption = Annotated[
     str | None, typer.Option(help="When it happened, ISO 8601 with offset (default: now).")
@@ -143,28 +147,71 @@ def _report(
 
 def act(
     ctx: typer.Context,
-    incident_id: IdArgument,
-    command: Annotated[str, typer.Argument(help=f"The command, one of: {', '.join(known_commands())}.")],
+    incident_id: Annotated[
+        str | None,
+        typer.Argument(metavar="ID", help="The incident's id 事件编号 (a UUID, or its first 4+ characters)."),
+    ] = None,
+    command: Annotated[
+        str | None, typer.Argument(help="The command; leave it out to list what the incident accepts now.")
+    ] = None,
     if_match: Annotated[
         int | None, typer.Option("--if-match", metavar="VERSION", help="Only if still at this version.")
     ] = None,
     as_json: JsonOption = False,
+    show_help: Annotated[
+        bool,
+        typer.Option("--help", "-h", help="This help, or a command's own: `incident act ID COMMAND --help`."),
+    ] = False,
 ) -> None:
     """Act on an incident 处理事件: `incident act ID check_facts --founded --findings "..."`.
 
     Fields follow the command as `--name value` (`--name=value` if the value starts with --); a `--flag`
-    alone means true; dashes become underscores. Queued in the outbox if the server cannot be reached.
+    alone means true; dashes become underscores. `incident act ID` lists the commands this token may
+    send on it now. Queued in the outbox if the server cannot be reached (exit status 4).
     """
+    # `incident act COMMAND --help` works too: a command's help needs no incident.
+    if (
+        show_help
+        and incident_id is not None
+        and command is None
+        and _command_name(incident_id) in known_commands()
+    ):
+        incident_id, command = None, incident_id
+    if show_help:
+        name = _command_name(command) if command is not None else None
+        if name is None:
+            typer.echo(f"{ctx.get_help()}\n\n{command_help.overview()}")
+        else:
+            typer.echo(command_help.command_help(_known_command(name, command or "")))
+        raise typer.Exit(ExitCode.OK)
+    if incident_id is None:
+        typer.echo(f"{ctx.get_help()}\n\n{command_help.overview()}")
+        raise typer.Exit(ExitCode.USAGE)
     chosen = _incident_id(incident_id)
-    name = command.strip().replace("-", "_")
-    if name not in known_commands():
-        # Refused here, not queued to be refused at the next sync.
-        accepted = ", ".join(known_commands())
-        raise typer.BadParameter(f"{command!r} is not a command; one of: {accepted}", param_hint="COMMAND")
+    if command is None:
+        _read(lambda api: api.commands(chosen), command_help.offers, as_json)
+        return
+    name = _known_command(_command_name(command), command)
     body = typed_fields(name, parse_fields(ctx.args))
     body["occurred_at"] = _occurred_at(body.get("occurred_at"))
     body.setdefault("command_id", uuid.uuid4().hex)
     _write(Write(f"已执行 {name} / Done: {name}", act_path(chosen, name), body, chosen, if_match), as_json)
+
+
+def _command_name(text: str) -> str:
+    return text.strip().replace("-", "_")
+
+
+def _known_command(name: str, given: str) -> str:
+    """The command named, or a usage error (refused here, not queued to be refused at the next sync)."""
+    if name in known_commands():
+        return name
+    if name in SYSTEM_MARKS:
+        raise typer.BadParameter(
+            f"{given!r} is the system's own mark, set by a policy: no one sends it", param_hint="COMMAND"
+        )
+    accepted = ", ".join(known_commands())
+    raise typer.BadParameter(f"{given!r} is not a command; one of: {accepted}", param_hint="COMMAND")
 
 
 def parse_fields(args: list[str]) -> Body:
@@ -322,7 +369,8 @@ def register(cli: typer.Typer) -> None:
     """Add the branch client's commands to the `incident` command."""
 
     cli.add_typer(report_app, name="report")
-    extra = {"allow_extra_args": True, "ignore_unknown_options": True}
+    # The command's fields are its own (`--founded ...`), and so is --help: a command's help, or the list.
+    extra = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
     cli.command("act", context_settings=extra)(act)
     cli.command("show")(show)
     cli.command("history")(history)
@@ -468,10 +516,38 @@ def _is_server_failure(error: Exception) -> bool:
 
 
 def _incident_id(text: str) -> str:
+    """The incident's whole id: as given, or the one incident the token may read whose id starts so.
+
+    `incident watch` shows the first 8 characters; the server completes them (GET /incidents?id=).
+    """
     try:
         return str(uuid.UUID(text))
     except ValueError:
-        raise typer.BadParameter(f"{text!r} is not an incident id (a UUID)", param_hint="ID") from None
+        pass
+    if not ID_PREFIX.match(text):
+        raise typer.BadParameter(
+            f"{text!r} is not an incident id (a UUID, or its first 4+ characters)", param_hint="ID"
+        )
+    settings = ClientSettings.from_env(os.environ)
+    with _api(settings, False) as api:
+        try:
+            found = list(api.incidents({"id": text, "limit": "5"}).body.get("incidents") or [])
+        except ServerUnreachableError:
+            raise typer.BadParameter(
+                f"{text!r} is the start of an id, and the server that could complete it cannot be reached: "
+                "give the whole id (离线时请输入完整编号)",
+                param_hint="ID",
+            ) from None
+        except ClientError as error:
+            _refused(error, False)
+    if len(found) == 1:
+        return str(found[0]["incident_id"])
+    if not found:
+        raise typer.BadParameter(
+            f"no incident this token may read has an id starting {text!r}", param_hint="ID"
+        )
+    starts = ", ".join(str(row["incident_id"]) for row in found)
+    raise typer.BadParameter(f"{text!r} starts several ids ({starts}): give more of it", param_hint="ID")
 
 
 def _occurred_at(text: Any) -> str:

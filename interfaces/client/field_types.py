@@ -13,6 +13,8 @@ import functools
 import json
 import types
 import typing
+from datetime import datetime
+from enum import Enum
 from typing import Any, Union
 
 import typer
@@ -27,8 +29,39 @@ KINDS = (Complaint, Emergency)
 
 
 def known_commands() -> list[str]:
-    """Every command of either kind of incident, by name."""
-    return sorted({name for kind in KINDS for name in commands_of(kind)})
+    """Every command a person may send, of either kind of incident, by name (the system's marks left out)."""
+    return sorted(
+        {name for kind in KINDS for name, declared in commands_of(kind).items() if not declared.system}
+    )
+
+
+SYSTEM_MARKS = frozenset(
+    name for kind in KINDS for name, declared in commands_of(kind).items() if declared.system
+)
+
+
+def declarations(command: str) -> list[tuple[type[Any], CommandMethod[Any]]]:
+    """The kinds that have `command`, each with its declaration."""
+    return [(kind, commands_of(kind)[command]) for kind in KINDS if command in commands_of(kind)]
+
+
+def field_type_name(command: str, name: str) -> str:
+    """How a field's value is written on the command line, for help texts."""
+    kinds = _field_types(command, name) - {type(None)}
+    if any(dataclasses.is_dataclass(kind) for kind in kinds):
+        return "JSON"
+    if bool in kinds:
+        return "(flag)"
+    if int in kinds:
+        return "INTEGER"
+    if float in kinds:
+        return "NUMBER"
+    enums = [kind for kind in kinds if isinstance(kind, type) and issubclass(kind, Enum)]
+    if enums:
+        return "|".join(str(member.value) for member in enums[0])
+    if datetime in kinds:
+        return "TIME"  # ISO 8601 with its offset
+    return "TEXT"
 
 
 def _types(annotation: Any) -> tuple[Any, ...]:

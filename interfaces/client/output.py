@@ -103,9 +103,13 @@ def incident(body: Mapping[str, Any]) -> str:
         f"  开始 Opened: {_when(body.get('opened_at'))}   "
         f"最近 Last event: {_when(body.get('last_event_at'))}",
     ]
-    for name, label in (("current_step", "当前 Current step"), ("next_expected_step", "下一步 Next step")):
-        if body.get(name):
-            lines.append(f"  {label}: {_plain(body[name])}")
+    if body.get("current_step"):
+        lines.append(f"  当前 Current step: {_plain(body['current_step'])}")
+    following = body.get("next_expected_step")
+    if isinstance(following, Mapping):
+        command = following.get("command")
+        how = f"   → incident act {str(body.get('incident_id'))[:8]} {command}" if command else ""
+        lines.append(f"  下一步 Next step: {following.get('zh', '')} {following.get('en', '')}{how}".rstrip())
     if kind == IncidentType.COMPLAINT:
         lines.append(f"  期限 Due: {_due(body)}")
     open_actions = list(body.get("open_actions") or [])
@@ -261,7 +265,8 @@ def _gap(seconds: Any) -> str:
 
 
 def _step(step: Mapping[str, Any]) -> str:
-    return f"{step.get('zh', '')} {step.get('en', '')} ({step.get('code')})".strip()
+    # A step reads by the command that takes it, where it has one: the name a person types.
+    return f"{step.get('zh', '')} {step.get('en', '')} ({step.get('command') or step.get('code')})".strip()
 
 
 def _due(body: Mapping[str, Any]) -> str:

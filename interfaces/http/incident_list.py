@@ -65,6 +65,14 @@ def list_incidents(
     reported_to: Reported = None,
     exercise: bool | None = None,
     q: Text = None,
+    id: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[0-9A-Fa-f-]{4,36}$",
+            description="The first characters of the id (at least 4), as `incident watch` shows them.",
+            examples=["3f2a9c1e"],
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: Annotated[str | None, Query(max_length=400, description="`next` of the page before.")] = None,
     after: After = None,
@@ -90,6 +98,7 @@ def list_incidents(
         reported_to=_utc(reported_to, "reported_to"),
         exercise=exercise,
         text=text,
+        id_prefix=id.lower() if id is not None else None,
     )
     with app.engine.connect() as conn:
         rows, following = find_incidents(conn, wanted, limit=limit, after=start)

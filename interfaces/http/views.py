@@ -29,6 +29,12 @@ class Label(BaseModel):
     en: str
 
 
+class StepOut(Label):
+    """A step, with the command that takes it (the name a person sends: one vocabulary)."""
+
+    command: str | None = None
+
+
 class ActionOut(Label):
     """A playbook action, with the branch post the seed gives it to (null: whoever is there)."""
 
@@ -79,8 +85,8 @@ class IncidentOut(BaseModel):
     kind: Label | None = Field(description="The emergency's kind, or the complaint's category.")
     opened_at: datetime
     last_event_at: datetime
-    current_step: Label | None
-    next_expected_step: Label
+    current_step: StepOut | None
+    next_expected_step: StepOut
     open_actions: list[ActionOut]
     done_actions: list[ActionOut]
     due_at: datetime | None = Field(description="Complaints: the decision deadline; null while paused.")
@@ -131,6 +137,11 @@ class HistoryOut(BaseModel):
 
 def _label(member: Bilingual) -> Label:
     return Label(code=member.code, zh=member.zh, en=member.en)
+
+
+def _step(member: Bilingual) -> StepOut:
+    command = getattr(member, "command", None)
+    return StepOut(code=member.code, zh=member.zh, en=member.en, command=command)
 
 
 def _action(action: PlaybookAction) -> ActionOut:
@@ -185,8 +196,8 @@ def incident_view(
         kind=_label(incident.kind_label),
         opened_at=incident.opened_at,
         last_event_at=incident.last_event_at,
-        current_step=_label(current_step) if current_step else None,
-        next_expected_step=_label(incident.next_expected_step),
+        current_step=_step(current_step) if current_step else None,
+        next_expected_step=_step(incident.next_expected_step),
         open_actions=[_action(a) for a in incident.open_actions],
         done_actions=[_action(a) for a in incident.done_actions],
         due_at=incident.due_at,
