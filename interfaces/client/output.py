@@ -27,6 +27,18 @@ SHOWN_FIELDS = frozenset(
 PERSONAL_FIELDS = frozenset({"contact"})
 
 
+def kind_label(incident_type: str, kind: str) -> str:
+    """`火灾 Fire`: the kind (or category) in words where the client knows it, else the type."""
+    label = KIND_LABELS.get(incident_type, incident_type)
+    if not kind:
+        return label
+    try:
+        named = IncidentType(incident_type).kind_named(kind)
+    except ValueError:
+        return f"{label} {kind}"
+    return f"{named.zh} {named.en}"
+
+
 def as_json(body: Mapping[str, Any]) -> str:
     """One line of JSON, Chinese left readable."""
     return json.dumps(body, ensure_ascii=False)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 from urllib.parse import urlencode, urlsplit
 
 import typer
+from rich import box
 from rich.console import Console, Group
 from rich.live import Live
 from rich.table import Table
@@ -115,6 +116,8 @@ class Row:
     actor: str
     occurred_at: str
     position: int
+    kind: str = ""
+    summary: str = ""
 
 
 @dataclass
@@ -183,6 +186,13 @@ class WatchState:
             self.rows.pop(incident_id, None)
             return
         actor = message.get("actor") or {}
+        data = message.get("data") or {}
+        known = self.rows.get(incident_id)
+        # The report says what it is; later events keep what the report said.
+        kind = str(data.get("kind") or data.get("category") or (known.kind if known else ""))
+        summary = str(
+            data.get("summary") if message.get("event") == "Reported" else (known.summary if known else "")
+        )
         self.rows[incident_id] = Row(
             incident_id=incident_id,
             incident_type=str(message.get("incident_type", "")),
@@ -194,6 +204,8 @@ class WatchState:
             actor=f"{actor.get('name') or actor.get('id') or '?'} ({actor.get('role', '?')})",
             occurred_at=str(message.get("occurred_at", "")),
             position=self.position,
+            kind=kind,
+            summary=summary or "",
         )
 
 
@@ -273,6 +285,14 @@ def watch(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print each event as one JSON line, no table.")
     ] = False,
+    table: Annotated[
+        bool | None,
+        typer.Option(
+            "--table/--lines",
+            help="A table updated in place, or one plain line per event (default: a table on a terminal, "
+            "lines when piped).",
+        ),
+    ] = None,
 ) -> None:
     """Watch the live feed 实时监控: open incidents in a table updated in place, resumed after any drop."""
     settings = ClientSettings.from_env(os.environ)
@@ -293,7 +313,8 @@ def watch(
     if once:
         with ApiClient(settings.url, token) as api:
             state.wanted = api.log_head() or 0
-    run = _print_json if as_json else _show_table
+    as_table = Console().is_terminal if table is None else table
+    run = _print_json if as_json else _show_table if as_table else _print_lines
     try:
         asyncio.run(run(settings.url, token, query, state, once))
     except KeyboardInterrupt:
@@ -319,6 +340,30 @@ async def _print_json(base_url: str, token: str, query: FeedQuery, state: WatchS
             typer.echo(_status_line(state).plain, err=True)
 
     await follow(base_url, token, query, state, on_message, on_change, ONCE_GIVES_UP_AFTER if once else None)
+
+
+async def _print_lines(base_url: str, token: str, query: FeedQuery, state: WatchState, once: bool) -> None:
+    lowest = query.min_level.rank if query.min_level else 0
+
+    def on_message(_: str, message: Message) -> bool:
+        if state.take(message):
+            row = state.rows.get(str(message.get("incident_id")))
+            if row is not None and row.position == state.position and row.level.rank >= lowest:
+                typer.echo(event_line(row))
+            elif row is None and message.get("event") in CLOSING_EVENTS:
+                typer.echo(
+                    f"{_local_time(str(message.get('occurred_at', '')), full=True)}  Closed  {message.get('incident_id')}"
+                )
+        return once and message.get("kind") == "heartbeat" and state.caught_up(message)
+
+    def on_change(state: WatchState) -> None:
+        if state.connection is not Connection.CONNECTED or state.reconnections:
+            typer.echo(_status_line(state).plain, err=True)
+
+    everything = replace(query, min_level=None)
+    await follow(
+        base_url, token, everything, state, on_message, on_change, ONCE_GIVES_UP_AFTER if once else None
+    )
 
 
 async def _show_table(base_url: str, token: str, query: FeedQuery, state: WatchState, once: bool) -> None:
@@ -368,31 +413,51 @@ def _status_line(state: WatchState) -> Text:
 
 
 def _table(state: WatchState, query: FeedQuery, base_url: str, shown: int | None) -> Table:
+    """The open incidents, worst first; readable at 80 columns: what it is and what happened last share
+    one column (two lines), the rest are short, and the id is the 8 characters `show` and `act` take."""
     lowest = query.min_level.rank if query.min_level else 0
     rows = sorted(
         (r for r in state.rows.values() if r.level.rank >= lowest), key=lambda r: (-r.level.rank, -r.position)
     )
     title = Text(f"未结事件 Open incidents: {len(rows)}   {_describe(query)}  {base_url}")
-    table = Table(title=title, title_justify="left")
-    for name in ("级别 Level", "网点 Outlet", "类别 Type", "最新事件 Latest event", "演练 Drill"):
-        table.add_column(name, no_wrap=True)
-    table.add_column("操作人 Actor", overflow="fold")
-    table.add_column("时间 Time", no_wrap=True)
-    table.add_column("编号 ID", no_wrap=True)
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=True)
+    zone = datetime.now().astimezone().strftime("%Z")
+    table.add_column("级别\nLevel", no_wrap=True)
+    table.add_column("网点\nOutlet", no_wrap=True)
+    table.add_column("事件 Incident ·\n最新 Latest", ratio=1, overflow="fold", min_width=20)
+    table.add_column(f"时间\nTime {zone}", no_wrap=True)
+    table.add_column("编号\nID", no_wrap=True)
     for row in rows[:shown]:
         table.add_row(
             Text(f"{row.level.zh} {row.level.en}", style=LEVEL_STYLES[row.level]),
             row.unit,
-            output.KIND_LABELS.get(row.incident_type, row.incident_type),
-            f"{row.event} (v{row.version})",
-            Text("演练 EXERCISE", style="bold magenta") if row.exercise else "",
-            row.actor,
+            _incident_cell(row),
             _local_time(row.occurred_at),
             row.incident_id[:8],
         )
     if shown is not None and len(rows) > shown:
         table.caption = f"另有 {len(rows) - shown} 个 / {len(rows) - shown} more not shown"
     return table
+
+
+def _incident_cell(row: Row) -> Text:
+    cell = Text()
+    if row.exercise:
+        cell.append("演练 EXERCISE ", style="bold magenta")
+    kind = output.kind_label(row.incident_type, row.kind)
+    cell.append(f"{kind} · {row.summary}" if row.summary else kind)
+    cell.append(f"\n{row.event} v{row.version} — {row.actor}", style="dim")
+    return cell
+
+
+def event_line(row: Row) -> str:
+    """One event as a plain line, for a pipe or a log file: every field, the whole id."""
+    drill = " [演练 EXERCISE]" if row.exercise else ""
+    kind = output.kind_label(row.incident_type, row.kind)
+    return (
+        f"{_local_time(row.occurred_at, full=True)}  {row.level.zh} {row.level.en}  {row.unit}  "
+        f"{kind}{drill} · {row.summary}  {row.event} v{row.version} — {row.actor}  {row.incident_id}"
+    )
 
 
 def _describe(query: FeedQuery) -> str:
@@ -404,12 +469,17 @@ def _describe(query: FeedQuery) -> str:
     return f"[{' '.join(parts)}]" if parts else ""
 
 
-def _local_time(text: str) -> str:
+def _local_time(text: str, full: bool = False) -> str:
+    """The machine's local time (the branch's): `12-02 14:05` (the table's header names the zone), or in
+    full with the year, the seconds and the zone."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         return text
-    return moment.astimezone().strftime("%m-%d %H:%M:%S") if moment.utcoffset() is not None else text
+    if moment.utcoffset() is None:
+        return text
+    local = moment.astimezone()
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if full else "%m-%d %H:%M")
 
 
 def _level(value: Any) -> Level:

@@ -184,7 +184,7 @@ def test_the_table_shows_each_open_incident_with_its_level_in_words(server: str,
          {"summary": "已扑灭 out", "waiver_reason": "误报 false alarm"})  # fmt: skip
     last = post(server, office, f"/api/v1/emergencies/{gone['incident_id']}/close", {"summary": "结案"})
 
-    shown = watch(server, office, "--once", "--after", str(red["position"] - 1))
+    shown = watch(server, office, "--once", "--table", "--after", str(red["position"] - 1))
 
     assert shown.exit_code == 0, shown.output
     text = shown.stdout
@@ -203,13 +203,54 @@ def test_the_table_shows_each_open_incident_with_its_level_in_words(server: str,
     assert gone["incident_id"][:8] not in text
 
 
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_table_is_readable_at_80_and_120_columns(server: str, office: str, columns: int) -> None:
+    fire = report(
+        server, office, outlet="BJ-HD-01", level="red", summary="营业厅配电箱冒烟 smoke from the panel"
+    )
+    post(
+        server,
+        office,
+        f"/api/v1/emergencies/{fire['incident_id']}/add_note",
+        {"text": "消防已到 brigade here"},
+    )
+    shown = watch(server, office, "--once", "--table", columns=columns)
+    assert shown.exit_code == 0, shown.output
+    lines = shown.stdout.splitlines()
+    assert all(len(line) <= columns for line in lines), max(lines, key=len)
+    row = next(i for i, line in enumerate(lines) if fire["incident_id"][:8] in line)
+    following = [i for i, line in enumerate(lines) if i > row and line[:1] != " " and line.strip()]
+    block = " ".join(lines[row : following[0] if following else len(lines)])
+    assert "红色 Red" in lines[row]
+    assert "BJ-HD-01" in lines[row]
+    assert "火灾 Fire" in block
+    assert "营业厅配电箱冒烟" in block, "the summary tells two fires apart"
+    assert "NoteAdded v2" in block, "what happened last"
+    assert "(office)" in block, "and who did it"
+
+
+def test_piped_it_prints_one_plain_line_per_event_with_the_whole_id(server: str, office: str) -> None:
+    fire = report(server, office, outlet="BJ-HD-01", level="orange", summary="配电箱冒烟 smoke")
+    post(server, office, f"/api/v1/emergencies/{fire['incident_id']}/add_note", {"text": "到场"})
+    shown = watch(server, office, "--once", "--after", str(fire["position"] - 1))
+    assert shown.exit_code == 0, shown.output
+    lines = [line for line in shown.stdout.splitlines() if fire["incident_id"] in line]
+    assert len(lines) == 2
+    assert "橙色 Orange" in lines[0]
+    assert "BJ-HD-01" in lines[0]
+    assert "配电箱冒烟 smoke" in lines[0]
+    assert "Reported v1" in lines[0]
+    assert "NoteAdded v2" in lines[1]
+    assert "│" not in shown.stdout, "no table drawn into a pipe"
+
+
 def test_the_table_drops_an_incident_lowered_below_the_level_asked(server: str, office: str) -> None:
     lowered = report(server, office)
     post(server, office, f"/api/v1/emergencies/{lowered['incident_id']}/change_level",
          {"level": "yellow", "reason": "已控制 under control"})  # fmt: skip
     red = report(server, office, outlet="SH-PD-02", level="red")
 
-    text = watch(server, office, "--once", "--min-level", "orange").stdout
+    text = watch(server, office, "--once", "--table", "--min-level", "orange").stdout
 
     assert "未结事件 Open incidents: 1" in text
     assert red["incident_id"][:8] in text
