@@ -189,6 +189,8 @@ class BoardRunner:
                     raise ProjectionFailedError(self._next_position(), None, failed) from failed
                 if batch:
                     self._apply(batch)
+                if not self._leader.still_held():
+                    return  # another process may lead now: take the lock again, or stand by
                 self._healthy()  # after progress, or idle: everything the log held has been applied
 
     def _apply(self, batch: list[LoggedEvent]) -> None:

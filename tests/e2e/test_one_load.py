@@ -87,10 +87,10 @@ def test_a_refused_command_also_loads_once_and_stores_nothing(
     complaint = http.post("/api/v1/complaints", json=COMPLAINT).json()["incident_id"]
     head = http.get("/readyz").json()["position"]
     for path, body, expected in [
-        # Closing is the office's decision: refused by the access check on the loaded incident.
-        (f"/api/v1/complaints/{complaint}/close", {"outcome": "withdrawn", "summary": "撤回"}, 403),
+        # By id only, the incident's kind is known once it is loaded: reopening is the office's
+        # decision, refused then, before the body is read.
         (f"/api/v1/incidents/{complaint}/commands/reopen", {"reason": "再次来电"}, 403),
-        # Nothing to carry out yet: refused by the rule.
+        # Nothing to carry out yet: refused by the rule, on the loaded incident.
         (f"/api/v1/complaints/{complaint}/carry_out_solution", {}, 409),
         # A complaint is not an emergency.
         (f"/api/v1/emergencies/{complaint}/add_note", {"text": "x"}, 404),
@@ -98,6 +98,24 @@ def test_a_refused_command_also_loads_once_and_stores_nothing(
         status, loads, _ = loads_of(world, path, body)
         assert status == expected, path
         assert loads == 1, f"{path}: the incident was loaded {loads} times"
+    assert http.get("/readyz").json()["position"] == head
+
+
+def test_a_command_the_role_may_never_send_is_refused_without_loading_the_incident(
+    world: tuple[httpx.Client, Counted, Counted],
+) -> None:
+    http = world[0]
+    complaint = http.post("/api/v1/complaints", json=COMPLAINT).json()["incident_id"]
+    head = http.get("/readyz").json()["position"]
+    # Closing and reopening are the office's decisions: on the kind's own route a branch is refused
+    # whatever the incident, with no read of the store.
+    for path, body in [
+        (f"/api/v1/complaints/{complaint}/close", {"outcome": "withdrawn", "summary": "撤回"}),
+        (f"/api/v1/complaints/{complaint}/reopen", {"reason": "再次来电"}),
+    ]:
+        status, loads, reads = loads_of(world, path, body)
+        assert status == 403, path
+        assert (loads, reads) == (0, 0), f"{path}: {loads} loads, {reads} reads"
     assert http.get("/readyz").json()["position"] == head
 
 

@@ -104,9 +104,15 @@ class CapturedLog(logging.Handler):
         if not record.name.startswith(self.CLIENT_LOGGERS):
             self.lines.append(self.format(record))
 
-    def hear_uvicorn(self) -> None:
-        for logger in UVICORN_LOGGERS:
-            logger.addHandler(self)
+    def hear_server(self) -> None:
+        """Listen again after the server configured its logging (which replaced the root's handlers and
+        levels): at every level, uvicorn's loggers included."""
+        for name, level in VERBOSE_LOGGERS.items():
+            logging.getLogger(name).setLevel(level)
+        unheard = [logger for logger in UVICORN_LOGGERS if not logger.propagate]
+        for logger in (logging.getLogger(), *unheard):
+            if self not in logger.handlers:
+                logger.addHandler(self)
 
     @property
     def text(self) -> str:
@@ -118,7 +124,8 @@ class CapturedLog(logging.Handler):
 VERBOSE_LOGGERS = {"": logging.DEBUG, "sqlalchemy.engine": logging.INFO}
 
 
-# They do not propagate, and the server's config replaces their handlers: `hear_uvicorn()` after it.
+# The server's config replaces the root's handlers and its own loggers' (uvicorn's access log does not
+# propagate): `hear_server()` after it.
 UVICORN_LOGGERS = (logging.getLogger("uvicorn"), logging.getLogger("uvicorn.access"))
 
 
@@ -196,7 +203,7 @@ def outage(throwaway_postgres: ThrowawayPostgres, captured_log: CapturedLog) -> 
     settings = Settings(database_url=throwaway_postgres.fresh_schema_url(PASSWORD), run_policies=False)
     try:
         with running_server(settings) as url:
-            captured_log.hear_uvicorn()
+            captured_log.hear_server()
             played = Outage(
                 token=issue_token(settings, Role.BRANCH, OUTLET, "王丽 大堂经理"),
                 unused_token=issue_token(settings, Role.BRANCH, OUTLET, "李明 柜员"),
