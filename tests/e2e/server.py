@@ -60,6 +60,11 @@ def serving(app: FastAPI, port: int | None = None) -> Iterator[str]:
         thread.join(10)
 
 
+def token_secret(token: str) -> str:
+    """The secret part of a token (`inc_<id>_<secret>`; the secret itself may hold `_`)."""
+    return token.split("_", 2)[2]
+
+
 def issue_token(settings: Settings, role: Role, unit: str = "", name: str = "") -> str:
     """A real token in the server's own registry."""
     _, token = token_registry(settings).issue(

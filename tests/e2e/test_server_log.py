@@ -12,7 +12,7 @@ import httpx
 
 from domain.values import Role
 from interfaces.settings import Settings
-from tests.e2e.server import issue_token, serve_process
+from tests.e2e.server import issue_token, serve_process, token_secret
 
 REPORT = {"outlet": "BJ-HD-01", "kind": "fire", "level": "yellow", "summary": "配电箱冒烟"}
 
@@ -54,7 +54,7 @@ def test_json_lines_name_each_request_and_command_and_hold_no_token(tmp_path: Pa
     assert all(line.startswith("{") for line in lines), everything
     assert "color_message" not in everything
     assert token not in everything
-    assert token.rsplit("_", 1)[-1] not in everything
+    assert token_secret(token) not in everything
 
     commands = [r for r in records if r["logger"] == "incident.command"]
     assert [(c["command"], c["outcome"]) for c in commands] == [
