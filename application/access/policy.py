@@ -163,19 +163,3 @@ def check_queue_access(principal: Principal, outlet: str, organisation: Organisa
 def _refusal(principal: Principal, what: str) -> str:
     scope = f" {principal.unit}" if principal.unit else ""
     return f"token {principal.name!r} ({principal.role.value}{scope}) may not {what}"
-
-
-def check_log_export(principal: Principal, organisation: Organisation, unit: str | None) -> None:
-    """Refuse an export of the log outside the principal's scope.
-
-    The whole log or a range of positions holds every unit's events (and the tokens' and thresholds'):
-    only a whole-bank reader may take one, an auditor or the office at the root. A unit's export is
-    its incidents' events, for an auditor or an office above it.
-    """
-    role, whole_bank = principal.role, organisation.root.code
-    if role is Role.AUDITOR or (role is Role.OFFICE and principal.unit == whole_bank):
-        return
-    if role is Role.OFFICE and unit is not None and organisation.contains(principal.unit, unit):
-        return
-    what = "export the whole log or a range of it" if unit is None else f"export unit {unit}'s events"
-    raise AccessDeniedError(_refusal(principal, what))

@@ -173,18 +173,6 @@ class LogTree:
             old_size, size, self._nodes_for(lambda nodes: consistency_proof(old_size, size, nodes))
         )
 
-    def position_at(self, size: int) -> int:
-        """The log position of the last event in the tree of `size` leaves (0 for the empty tree)."""
-        if size == 0:
-            return 0
-        with self._engine.connect() as conn:
-            position = conn.execute(
-                select(log_leaves.c.position).where(log_leaves.c.idx == size - 1)
-            ).scalar()
-        if position is None:
-            raise ProofError(f"the tree has no size {size} yet")
-        return int(position)
-
     def leaf_at(self, position: int) -> RecordedLeaf | None:
         """The recorded leaf of the event at a log position."""
         with self._engine.connect() as conn:
