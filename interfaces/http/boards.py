@@ -10,7 +10,9 @@ from application.access.scope import board_scope
 from domain.level import Level
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.board_labels import labelled_office_row
-from interfaces.http.board_reads import READ_ERRORS, After, App, wait_for_boards
+from interfaces.http.board_past import BoardAsOf, board_source
+from interfaces.http.board_reads import READ_ERRORS, After, App
+from interfaces.http.past_state import AxisParam
 from projections.complaint_groups import grouped_complaint_stats
 from projections.open_incidents import open_incidents, wall_units
 
@@ -26,36 +28,41 @@ def office(
     level: Level | None = None,
     status: Literal["open", "stood_down"] | None = None,
     after: After = None,
+    as_of: BoardAsOf = None,
+    axis: AxisParam = None,
 ) -> dict[str, Any]:
-    """Every open incident in the caller's scope, worst level first, then oldest first."""
-    freshness = wait_for_boards(app, after)
+    """Every open incident in the caller's scope, worst level first, then oldest first (now, or `as_of`)."""
     scope = board_scope(principal, app.organisation, unit)
     types = scope.types & {type} if type is not None else scope.types
-    with app.engine.connect() as conn:
+    with board_source(app, after, as_of, axis) as source:
         board = open_incidents(
-            conn,
+            source.conn,
             outlets=scope.outlets_in(app.organisation),
             types=types,
-            now=app.clock(),
+            now=source.now,
             level=level.value if level is not None else None,
             status=status,
         )
     rows = [labelled_office_row(row, app.organisation) for row in board["incidents"]]
-    return {**freshness, **board, "incidents": rows}
+    return {**source.answer, **board, "incidents": rows}
 
 
 @router.get("/wall")
 def wall(
-    principal: CurrentPrincipal, app: App, unit: str | None = None, after: After = None
+    principal: CurrentPrincipal,
+    app: App,
+    unit: str | None = None,
+    after: After = None,
+    as_of: BoardAsOf = None,
+    axis: AxisParam = None,
 ) -> dict[str, Any]:
     """Every unit in scope with its worst open level and counts, rolled up at every node of the tree."""
-    freshness = wait_for_boards(app, after)
     scope = board_scope(principal, app.organisation, unit)
-    with app.engine.connect() as conn:
+    with board_source(app, after, as_of, axis) as source:
         units = wall_units(
-            conn, app.organisation, outlets=scope.outlets_in(app.organisation), types=scope.types
+            source.conn, app.organisation, outlets=scope.outlets_in(app.organisation), types=scope.types
         )
-    return {**freshness, "units": units}
+    return {**source.answer, "units": units}
 
 
 @router.get("/complaint-stats")
@@ -65,17 +72,18 @@ def stats(
     group_by: Literal["channel", "category", "outlet", "sub_branch", "branch", "day"] = "category",
     unit: str | None = None,
     after: After = None,
+    as_of: BoardAsOf = None,
+    axis: AxisParam = None,
 ) -> dict[str, Any]:
     """The call centre's statistics (分类统计): received, closed within 15/30/60 days, overdue, rates, times."""
-    freshness = wait_for_boards(app, after)
     scope = board_scope(principal, app.organisation, unit)
-    with app.engine.connect() as conn:
+    with board_source(app, after, as_of, axis) as source:
         groups = grouped_complaint_stats(
-            conn,
+            source.conn,
             app.organisation,
             group_by=group_by,
             outlets=scope.outlets_in(app.organisation),
-            now=app.clock(),
+            now=source.now,
             calendar=app.calendar,
         )
-    return {**freshness, "group_by": group_by, "groups": [vars(g) for g in groups]}
+    return {**source.answer, "group_by": group_by, "groups": [vars(g) for g in groups]}

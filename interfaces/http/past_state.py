@@ -84,7 +84,7 @@ def past_query(version: Version = None, as_of: AsOf = None, axis: AxisParam = No
         raise InvalidInputError("axis chooses the clock of as_of: give as_of with it", field="axis")
     if as_of is None:
         return PastQuery(version=version)
-    return PastQuery(as_of=_utc(as_of), axis=axis or Axis.RECORDED)
+    return PastQuery(as_of=utc_instant(as_of), axis=axis or Axis.RECORDED)
 
 
 def version_window(from_version: int | None, to_version: int | None, head_version: int) -> range | None:
@@ -140,7 +140,7 @@ def _as_of(
     return State(incident, head_version, instant if instant < now else None, query)
 
 
-def _utc(moment: datetime) -> datetime:
+def utc_instant(moment: datetime) -> datetime:
     # A moment near year 1 or 9999 may have no UTC equivalent: bad input, not a crash.
     try:
         return moment.astimezone(UTC)
