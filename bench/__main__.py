@@ -7,6 +7,7 @@ import sys
 from bench import (
     board_bench,
     command_path_bench,
+    export_bench,
     fanout_bench,
     ingest_bench,
     merkle_bench,
@@ -30,6 +31,7 @@ BENCHES = {
     "ingest": ingest_bench.main,
     "startup": startup_bench.main,
     "merkle": merkle_bench.main,
+    "export": export_bench.main,
 }
 
 

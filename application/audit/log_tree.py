@@ -199,6 +199,31 @@ class LogTree:
                 return
             after = leaves[-1].idx
 
+    def leaves_below(
+        self,
+        size: int,
+        first_position: int = 0,
+        last_position: int | None = None,
+        originator_id: str | None = None,
+        page: int = PAGE,
+    ) -> Iterator[RecordedLeaf]:
+        """The recorded leaves of the tree of `size`, in tree order, optionally between two positions
+        (inclusive) or of one originator only, read a page at a time."""
+        where = (log_leaves.c.idx < size) & (log_leaves.c.position >= first_position)
+        if last_position is not None:
+            where &= log_leaves.c.position <= last_position
+        if originator_id is not None:
+            where &= log_leaves.c.originator_id == originator_id
+        after = -1
+        while True:
+            query = select(log_leaves).where(where & (log_leaves.c.idx > after)).order_by(log_leaves.c.idx)
+            with self._engine.connect() as conn:
+                leaves = [RecordedLeaf(*row) for row in conn.execute(query.limit(page))]
+            yield from leaves
+            if len(leaves) < page:
+                return
+            after = leaves[-1].idx
+
     def _checked_size(self, size: int) -> int:
         # A proof beyond the recorded tree would ask for nodes nobody wrote: refuse it as no proof.
         if size > self._stored_size():

@@ -9,7 +9,7 @@ import typer
 import uvicorn
 
 from application.store.database_url import redacted
-from interfaces.cli import boards, log
+from interfaces.cli import boards, export, log
 from interfaces.cli.migrate import migrate
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
@@ -33,6 +33,7 @@ cli.command()(migrate)
 cli.command()(log.key)
 cli.command()(log.checkpoint)
 cli.command()(log.verify)
+cli.command()(export.export)
 register(cli)
 
 

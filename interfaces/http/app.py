@@ -19,6 +19,7 @@ from interfaces.http import (
     incident_list,
     incidents,
     log,
+    log_export,
     outlets,
     thresholds,
     timeline,
@@ -79,5 +80,6 @@ def create_app(
     app.include_router(outlets.router)
     app.include_router(thresholds.router)
     app.include_router(log.router)
+    app.include_router(log_export.router)
     app.include_router(feed_endpoint.router)
     return app
