@@ -53,6 +53,7 @@ def filled(path: str, values: dict[str, str]) -> str:
 REQUIRED: dict[str, dict[str, str]] = {
     "/api/v1/log/proofs/inclusion": {"position": "1", "size": "1"},
     "/api/v1/log/proofs/consistency": {"from": "1", "to": "1"},
+    "/api/v1/log/export": {"scope": "all"},
 }
 
 
