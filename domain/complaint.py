@@ -252,6 +252,18 @@ class Complaint(Incident):
     class IdleFlagged(Incident.IdleFlagged):
         """Nobody worked the complaint for too long: passive waiting (被动等待)."""
 
+    class NotificationDue(Incident.NotificationDue):
+        """A notification about the complaint is due."""
+
+    class NotificationDelivered(Incident.NotificationDelivered):
+        """A notification about the complaint was delivered."""
+
+    class NotificationFailed(Incident.NotificationFailed):
+        """An attempt to send a notification about the complaint failed."""
+
+    class NotificationGivenUp(Incident.NotificationGivenUp):
+        """A notification about the complaint was given up."""
+
     class HandedOver(Incident.HandedOver):
         """The owner handed the complaint over (移交); they own it until the receiver acknowledges."""
 

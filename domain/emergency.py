@@ -161,6 +161,18 @@ class Emergency(Incident):
     class IdleFlagged(Incident.IdleFlagged):
         """Nobody worked the open emergency for too long: passive waiting (被动等待)."""
 
+    class NotificationDue(Incident.NotificationDue):
+        """A notification about the emergency is due."""
+
+    class NotificationDelivered(Incident.NotificationDelivered):
+        """A notification about the emergency was delivered."""
+
+    class NotificationFailed(Incident.NotificationFailed):
+        """An attempt to send a notification about the emergency failed."""
+
+    class NotificationGivenUp(Incident.NotificationGivenUp):
+        """A notification about the emergency was given up."""
+
     class ChargeTaken(Incident.Event):
         """The actor took charge of the emergency (from whoever held it before, if anyone)."""
 

@@ -48,6 +48,10 @@ class Incident(Stamped, Aggregate):
     level_reason: str = ""
     # A handover offered and not yet taken up (a class default: older snapshots still load).
     pending_handover: Handover | None = None
+    # The notifications recorded as due, and those delivered or given up, by delivery id (class
+    # defaults: older snapshots still load).
+    notifications_due: tuple[str, ...] = ()
+    notifications_settled: tuple[str, ...] = ()
 
     class Event(Aggregate.Event):
         """An incident event: who did it and when it happened at the branch."""
@@ -168,6 +172,55 @@ class Incident(Stamped, Aggregate):
         def apply(self, aggregate: Any) -> None:
             incident: Incident = aggregate
             incident.idle_flagged_since = self.idle_since
+
+    class NotificationDue(Event):
+        """A notification is due on `channel` under `rule` (the system's outbox: sent by the delivery worker).
+
+        `delivery_id` is derived from the trigger's log position, the rule and the channel, so a
+        replay records it once and a receiver can drop a resent copy. `message` holds no personal data.
+        """
+
+        delivery_id: str
+        channel: str
+        rule: str
+        message: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.notifications_due = (*incident.notifications_due, self.delivery_id)
+
+    class NotificationDelivered(Event):
+        """The receiver took the notification `delivery_id` (its answer as it gave it)."""
+
+        delivery_id: str
+        channel: str
+        attempt: int
+        answer: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.notifications_settled = (*incident.notifications_settled, self.delivery_id)
+
+    class NotificationFailed(Event):
+        """An attempt to send `delivery_id` failed (the answer or the error); tried again at `retry_at`."""
+
+        delivery_id: str
+        channel: str
+        attempt: int
+        error: str
+        retry_at: datetime
+
+    class NotificationGivenUp(Event):
+        """The notification `delivery_id` was given up after `attempts` failed attempts."""
+
+        delivery_id: str
+        channel: str
+        attempts: int
+        error: str
+
+        def apply(self, aggregate: Any) -> None:
+            incident: Incident = aggregate
+            incident.notifications_settled = (*incident.notifications_settled, self.delivery_id)
 
     class HandedOver(Event):
         """The person responsible handed the incident over; it is theirs until the receiver acts."""
@@ -334,6 +387,79 @@ class Incident(Stamped, Aggregate):
                 incident_id=self.id,
             )
         self._record(self.IdleFlagged, stamp, idle_since=idle_since)
+
+    @command(system=True)
+    def record_notification_due(
+        self, stamp: Stamp, *, delivery_id: str, channel: str, rule: str, message: str
+    ) -> None:
+        """Record that a notification is due (closed incidents too: the close may be what is notified)."""
+        self._check_stamp(stamp)
+        delivery_id = self._required(delivery_id, "delivery_id")
+        if delivery_id in self.notifications_due:
+            raise AlreadyDoneError(f"notification {delivery_id} is already due", incident_id=self.id)
+        self._record(
+            self.NotificationDue,
+            stamp,
+            delivery_id=delivery_id,
+            channel=self._required(channel, "channel"),
+            rule=self._required(rule, "rule"),
+            message=self._required(message, "message"),
+        )
+
+    def _check_unsettled(self, delivery_id: str) -> None:
+        if delivery_id not in self.notifications_due:
+            raise RuleBrokenError(f"notification {delivery_id} was never due", incident_id=self.id)
+        if delivery_id in self.notifications_settled:
+            raise AlreadyDoneError(f"notification {delivery_id} is already settled", incident_id=self.id)
+
+    @command(system=True)
+    def record_notification_delivered(
+        self, stamp: Stamp, *, delivery_id: str, channel: str, attempt: int, answer: str
+    ) -> None:
+        """Record the receiver's answer to a delivered notification."""
+        self._check_stamp(stamp)
+        self._check_unsettled(delivery_id)
+        self._record(
+            self.NotificationDelivered,
+            stamp,
+            delivery_id=delivery_id,
+            channel=channel,
+            attempt=attempt,
+            answer=answer[:500],
+        )
+
+    @command(system=True)
+    def record_notification_failed(
+        self, stamp: Stamp, *, delivery_id: str, channel: str, attempt: int, error: str, retry_at: datetime
+    ) -> None:
+        """Record a failed attempt and when the next one is due."""
+        self._check_stamp(stamp)
+        self._check_unsettled(delivery_id)
+        self._record(
+            self.NotificationFailed,
+            stamp,
+            delivery_id=delivery_id,
+            channel=channel,
+            attempt=attempt,
+            error=error[:500] or "failed",
+            retry_at=retry_at,
+        )
+
+    @command(system=True)
+    def record_notification_given_up(
+        self, stamp: Stamp, *, delivery_id: str, channel: str, attempts: int, error: str
+    ) -> None:
+        """Record that a notification was given up after `attempts` attempts."""
+        self._check_stamp(stamp)
+        self._check_unsettled(delivery_id)
+        self._record(
+            self.NotificationGivenUp,
+            stamp,
+            delivery_id=delivery_id,
+            channel=channel,
+            attempts=attempts,
+            error=error[:500] or "failed",
+        )
 
     @command()
     def isolate_customer(self, stamp: Stamp, *, place: str = "") -> None:

@@ -36,7 +36,20 @@ def test_every_method_that_records_an_event_is_a_declared_command(kind: type) ->
 
 
 # Written out, not derived: a command that appears, disappears or moves between kinds shows up here.
-SHARED = {"add_note", "apologise", "correct_entry", "flag_idle", "hand_over", "isolate_customer", "reopen"}
+SHARED = {
+    "add_note",
+    "apologise",
+    "correct_entry",
+    "flag_idle",
+    "hand_over",
+    "isolate_customer",
+    "reopen",
+} | {
+    "record_notification_due",
+    "record_notification_delivered",
+    "record_notification_failed",
+    "record_notification_given_up",
+}
 COMMANDS: dict[type, set[str]] = {
     Incident: SHARED,
     Complaint: SHARED
@@ -108,7 +121,25 @@ def test_the_policies_marks_are_the_systems_alone() -> None:
         for name, declared in commands_of(kind).items()
         if declared.system
     }
-    assert marks == {("Complaint", "warn_deadline"), ("Complaint", "flag_idle"), ("Emergency", "flag_idle")}
+    notifications = {
+        (kind, name)
+        for kind in ("Complaint", "Emergency")
+        for name in (
+            "record_notification_due",
+            "record_notification_delivered",
+            "record_notification_failed",
+            "record_notification_given_up",
+        )
+    }
+    assert (
+        marks
+        == {
+            ("Complaint", "warn_deadline"),
+            ("Complaint", "flag_idle"),
+            ("Emergency", "flag_idle"),
+        }
+        | notifications
+    )
 
 
 def test_standing_down_is_the_office_s_decision_only_when_it_waives_open_actions() -> None:

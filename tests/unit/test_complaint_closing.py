@@ -30,6 +30,15 @@ from .builders import (
     unfounded_complaint,
 )
 
+# What the delivery of notifications records goes on after a close (the record of what was sent
+# must be complete).
+NOTIFICATIONS = {
+    "record_notification_due",
+    "record_notification_delivered",
+    "record_notification_failed",
+    "record_notification_given_up",
+}
+
 
 def test_a_resolved_complaint_closes_with_its_outcome_and_time() -> None:
     complaint = resolved_complaint()
@@ -207,7 +216,12 @@ def test_a_closed_complaint_refuses_every_command_but_notes_corrections_and_reop
         "hand_over": lambda: complaint.hand_over(s, to="王主任", reason="x"),
         "change_level": lambda: complaint.change_level(s, level=Level.RED, reason="x"),
     }
-    assert set(attempts) == set(commands_of(Complaint)) - {"add_note", "correct_entry", "reopen"}
+    assert set(attempts) == set(commands_of(Complaint)) - {
+        "add_note",
+        "correct_entry",
+        "reopen",
+        *NOTIFICATIONS,
+    }
     for name, attempt in attempts.items():
         error = refused(complaint, IncidentClosedError, attempt)
         assert name in error.message
