@@ -1,5 +1,6 @@
 """The base complaints and emergencies share: stamps, status, notes, corrections, reopening."""
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar, cast
 
@@ -50,8 +51,9 @@ class Incident(Stamped, Aggregate):
     pending_handover: Handover | None = None
     # The notifications recorded as due, and those delivered or given up, by delivery id (class
     # defaults: older snapshots still load).
-    notifications_due: tuple[str, ...] = ()
-    notifications_settled: tuple[str, ...] = ()
+    # Lists once set, as every collection of an incident is (its snapshot is JSON); read-only here.
+    notifications_due: Sequence[str] = ()
+    notifications_settled: Sequence[str] = ()
 
     class Event(Aggregate.Event):
         """An incident event: who did it and when it happened at the branch."""
@@ -187,7 +189,7 @@ class Incident(Stamped, Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             incident: Incident = aggregate
-            incident.notifications_due = (*incident.notifications_due, self.delivery_id)
+            incident.notifications_due = [*incident.notifications_due, self.delivery_id]
 
     class NotificationDelivered(Event):
         """The receiver took the notification `delivery_id` (its answer as it gave it)."""
@@ -199,7 +201,7 @@ class Incident(Stamped, Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             incident: Incident = aggregate
-            incident.notifications_settled = (*incident.notifications_settled, self.delivery_id)
+            incident.notifications_settled = [*incident.notifications_settled, self.delivery_id]
 
     class NotificationFailed(Event):
         """An attempt to send `delivery_id` failed (the answer or the error); tried again at `retry_at`."""
@@ -220,7 +222,7 @@ class Incident(Stamped, Aggregate):
 
         def apply(self, aggregate: Any) -> None:
             incident: Incident = aggregate
-            incident.notifications_settled = (*incident.notifications_settled, self.delivery_id)
+            incident.notifications_settled = [*incident.notifications_settled, self.delivery_id]
 
     class HandedOver(Event):
         """The person responsible handed the incident over; it is theirs until the receiver acts."""

@@ -45,7 +45,14 @@ OFFICE_ONLY = {
     "approve_second_extension",
 }
 # The system's own marks: its policies set them; no token of any role may send them.
-SYSTEM_ONLY = {"warn_deadline", "flag_idle"}
+SYSTEM_ONLY = {
+    "warn_deadline",
+    "flag_idle",
+    "record_notification_due",
+    "record_notification_delivered",
+    "record_notification_failed",
+    "record_notification_given_up",
+}
 CALL_CENTRE_MAY = {
     "report",
     "acknowledge",

@@ -65,6 +65,21 @@ COMPLAINT_JOURNEY: list[Command[Complaint]] = [
     Complaint.record_withdrawal(confirmed_by=WithdrawalConfirmation.WRITTEN, note="客户递交撤诉书"),
     Complaint.add_note(text="补充记录"),
     Complaint.correct_entry(corrects_version=3, reason="地点写错", correction="小会议室"),
+    Complaint.record_notification_due(
+        delivery_id="7:red:office", channel="office", rule="red", message="红色 red"
+    ),
+    Complaint.record_notification_failed(
+        delivery_id="7:red:office", channel="office", attempt=1, error="503", retry_at=T0 + timedelta(hours=1)
+    ),
+    Complaint.record_notification_delivered(
+        delivery_id="7:red:office", channel="office", attempt=2, answer="ok"
+    ),
+    Complaint.record_notification_due(
+        delivery_id="8:red:mail", channel="mail", rule="red", message="红色 red"
+    ),
+    Complaint.record_notification_given_up(
+        delivery_id="8:red:mail", channel="mail", attempts=5, error="timeout"
+    ),
 ]
 
 EMERGENCY_JOURNEY: list[Command[Emergency]] = [
@@ -84,6 +99,21 @@ EMERGENCY_JOURNEY: list[Command[Emergency]] = [
     Emergency.reopen(reason="消防调查需补充材料"),
     Emergency.add_note(text="补充材料已提交"),
     Emergency.correct_entry(corrects_version=2, reason="原因描述有误", correction="火势未到营业厅"),
+    Emergency.record_notification_due(
+        delivery_id="7:red:office", channel="office", rule="red", message="红色 red"
+    ),
+    Emergency.record_notification_failed(
+        delivery_id="7:red:office", channel="office", attempt=1, error="503", retry_at=T0 + timedelta(hours=1)
+    ),
+    Emergency.record_notification_delivered(
+        delivery_id="7:red:office", channel="office", attempt=2, answer="ok"
+    ),
+    Emergency.record_notification_due(
+        delivery_id="8:red:mail", channel="mail", rule="red", message="红色 red"
+    ),
+    Emergency.record_notification_given_up(
+        delivery_id="8:red:mail", channel="mail", attempts=5, error="timeout"
+    ),
 ]
 
 

@@ -21,6 +21,7 @@ from .builders import (
     OFFICE,
     POSTED_BRANCH_HEAD,
     POSTED_LOBBY_MANAGER,
+    T0,
     minutes,
     replayed,
     reported_complaint,
@@ -58,6 +59,21 @@ def a_complaint_with_every_event() -> Complaint:
     complaint.close(stamp(8 * DAY), outcome=ComplaintOutcome.RESOLVED, summary="办结")
     complaint.reopen(stamp(9 * DAY), reason="客户再诉")
     complaint.record_withdrawal(stamp(10 * DAY), confirmed_by=WithdrawalConfirmation.WRITTEN, note="撤诉书")
+    complaint.record_notification_due(
+        stamp(10 * DAY), delivery_id="1:r:c", channel="c", rule="r", message="m"
+    )
+    complaint.record_notification_failed(
+        stamp(10 * DAY), delivery_id="1:r:c", channel="c", attempt=1, error="503", retry_at=T0 + 10 * DAY
+    )
+    complaint.record_notification_delivered(
+        stamp(10 * DAY), delivery_id="1:r:c", channel="c", attempt=2, answer="ok"
+    )
+    complaint.record_notification_due(
+        stamp(10 * DAY), delivery_id="2:r:c", channel="c", rule="r", message="m"
+    )
+    complaint.record_notification_given_up(
+        stamp(10 * DAY), delivery_id="2:r:c", channel="c", attempts=5, error="timeout"
+    )
     return complaint
 
 
@@ -92,6 +108,17 @@ def an_emergency_with_every_event() -> Emergency:
     emergency.stand_down(stamp(DAY), summary="解除", waiver_reason="其余不适用")
     emergency.close(stamp(2 * DAY), summary="结束")
     emergency.reopen(stamp(3 * DAY), reason="复查")
+    emergency.record_notification_due(stamp(3 * DAY), delivery_id="1:r:c", channel="c", rule="r", message="m")
+    emergency.record_notification_failed(
+        stamp(3 * DAY), delivery_id="1:r:c", channel="c", attempt=1, error="503", retry_at=T0 + 3 * DAY
+    )
+    emergency.record_notification_delivered(
+        stamp(3 * DAY), delivery_id="1:r:c", channel="c", attempt=2, answer="ok"
+    )
+    emergency.record_notification_due(stamp(3 * DAY), delivery_id="2:r:c", channel="c", rule="r", message="m")
+    emergency.record_notification_given_up(
+        stamp(3 * DAY), delivery_id="2:r:c", channel="c", attempts=5, error="timeout"
+    )
     return emergency
 
 
