@@ -106,6 +106,10 @@ class ApiClient:
         """One page of `GET /incidents` (the filters and `cursor` as query parameters)."""
         return self.send("GET", f"{API}/incidents", params=params)
 
+    def office_board(self, params: dict[str, str]) -> Reply:
+        """The office board, now or `as_of` a past instant (`GET /boards/office`)."""
+        return self.send("GET", f"{API}/boards/office", params=params)
+
     def every_incident(self, params: dict[str, str]) -> Reply:
         """Every page of `GET /incidents`, following `next`, as one answer whose `next` is null."""
         first = self.incidents(params)

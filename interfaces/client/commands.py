@@ -325,6 +325,26 @@ def list_incidents(
         _read(lambda api: api.incidents(params), output.incident_list, as_json)
 
 
+def board(
+    unit: Annotated[str | None, typer.Option(help="Only under this unit 机构 (its whole subtree).")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The board as it stood then, ISO 8601 with offset 历史看板.")
+    ] = None,
+    axis: Annotated[
+        str | None,
+        typer.Option(
+            help="With --as-of: recorded (what the office could see then) or occurred (late reports in).",
+            metavar="[recorded|occurred]",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The office board 办公室看板: open incidents, worst first; now, or as of a past instant."""
+    given = {"unit": unit, "as_of": _moment(as_of, "--as-of"), "axis": axis}
+    params = {name: value for name, value in given.items() if value is not None}
+    _read(lambda api: api.office_board(params), output.office_board, as_json)
+
+
 # -- sync, outbox ----------------------------------------------------------------------------------
 
 
@@ -375,6 +395,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("show")(show)
     cli.command("history")(history)
     cli.command("list")(list_incidents)
+    cli.command("board")(board)
     cli.command("sync")(sync)
     cli.command("outbox")(outbox)
     cli.command("watch")(watch)

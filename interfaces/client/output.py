@@ -185,6 +185,25 @@ def incident_list(body: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def office_board(body: Mapping[str, Any]) -> str:
+    """The office board: when it stood (now, or as of a past instant on an axis), then its open incidents."""
+    rows: list[Mapping[str, Any]] = list(body.get("incidents") or [])
+    if body.get("past"):
+        axis = "按发生时间 as occurred" if body.get("axis") == "occurred" else "按记录时间 as recorded"
+        lines = [f"办公室看板 Office board as of {_when(body.get('as_of'))} ({axis}): {len(rows)} open"]
+    else:
+        lines = [f"办公室看板 Office board now: {len(rows)} open"]
+    for row in rows:
+        drill = "  【演练 EXERCISE】" if row.get("exercise") else ""
+        overdue = "  【逾期 OVERDUE】" if row.get("overdue") else ""
+        lines.append(
+            f"  {_plain(row.get('level'))}  {row.get('incident_id')}  {row.get('outlet')}"
+            f"  {_plain(row.get('kind'))}  {_plain(row.get('status'))}{overdue}{drill}"
+        )
+        lines.append(f"      {' '.join(str(row.get('summary') or '').split())}")
+    return "\n".join(lines)
+
+
 def outbox(requests: Iterable[QueuedRequest]) -> str:
     """The queue as it stands, oldest first."""
     requests = list(requests)

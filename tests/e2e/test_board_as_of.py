@@ -3,18 +3,22 @@ and at any instant they agree with each incident read at that instant on its own
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from domain.values import Role
+from interfaces.cli.main import cli
 from interfaces.settings import Settings
 from tests.e2e.server import issue_token
 
@@ -193,3 +197,27 @@ def test_a_past_board_asked_badly_is_refused_naming_the_parameter(
         answer = history.office.get(f"/api/v1/boards/{board}", params=params)
         assert answer.status_code == 422, (board, answer.text)
         assert field in answer.text, (board, answer.text)
+
+
+def test_incident_board_prints_the_board_now_and_as_of_an_instant(
+    history: History, server: str, settings: Settings, tmp_path: Path
+) -> None:
+    env = {
+        "INCIDENT_URL": server,
+        "INCIDENT_TOKEN": issue_token(settings, Role.OFFICE, "HQ"),
+        "INCIDENT_OUTBOX": str(tmp_path / "office.outbox"),
+    }
+    now = CliRunner().invoke(cli, ["board"], env=env)
+    assert now.exit_code == 0, now.output
+    assert "Office board now: 4 open" in now.output
+    before = (history.start - timedelta(minutes=1)).isoformat()
+    recorded = CliRunner().invoke(cli, ["board", "--as-of", before], env=env)
+    assert recorded.exit_code == 0, recorded.output
+    assert "(按记录时间 as recorded): 0 open" in recorded.output
+    occurred = CliRunner().invoke(cli, ["board", "--as-of", before, "--axis", "occurred", "--json"], env=env)
+    assert occurred.exit_code == 0, occurred.output
+    body = json.loads(occurred.output)
+    assert [row["incident_id"] for row in body["incidents"]] == [history.late]
+    refused = CliRunner().invoke(cli, ["board", "--axis", "occurred"], env=env)
+    assert refused.exit_code != 0
+    assert "axis" in refused.output
