@@ -162,7 +162,10 @@ function countTile(code, label, count, pressed, onclick) {
 }
 
 function renderCounts() {
-  const scoped = inUnitAndType();
+  // The tiles count real incidents; drills are counted apart, on a tile of their own, never mixed in.
+  const inScope = inUnitAndType();
+  const scoped = inScope.filter((i) => !i.exercise);
+  const drills = inScope.length - scoped.length;
   const counts = Object.fromEntries(LEVELS.map((level) => [level.code, scoped.filter((i) => i.level.code === level.code).length]));
   const overdue = scoped.filter(isOverdue).length;
   const tiles = [...LEVELS].reverse().map((level) =>
@@ -172,6 +175,12 @@ function renderCounts() {
   );
   tiles.push(
     countTile("overdue", t("overdue"), overdue, state.filters.overdueOnly, () => setFilter("overdueOnly", !state.filters.overdueOnly)),
+    h(
+      "span",
+      { class: "count lv-exercise", "data-level": "exercise", title: t("drillsApart") },
+      h("span", { class: "count-label" }, t("exerciseWord")),
+      h("span", { class: "count-value" }, String(drills)),
+    ),
   );
   fill($("counts"), ...tiles);
 }

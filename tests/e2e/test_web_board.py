@@ -230,6 +230,10 @@ def test_rows_are_sorted_worst_level_first_and_an_exercise_is_marked_everywhere(
     expect(drill_tile.locator(".mark.exercise")).to_be_visible()  # the wall says it is a drill too
     expect(drill_tile).to_have_class(re.compile(r"\bdrill-only\b"))
     expect(page.locator('.tile[data-unit="GD-TH-01"] .mark.exercise')).to_have_count(0)
+    # The level tiles count real incidents only: the orange drill is counted on a tile of its own.
+    expect(page.locator('.count[data-level="orange"] .count-value')).to_have_text("0")
+    expect(page.locator('.count[data-level="red"] .count-value')).to_have_text("1")
+    expect(page.locator('.count[data-level="exercise"] .count-value')).to_have_text("1")
 
     row(page, drill).click()
     expect(page.locator("#detail .exercise-banner")).to_contain_text("演练 EXERCISE")
