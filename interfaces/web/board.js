@@ -137,7 +137,13 @@ function inUnitAndType() {
 
 function visibleIncidents() {
   const { level, overdueOnly } = state.filters;
-  return inUnitAndType().filter((i) => (!level || i.level.code === level) && (!overdueOnly || isOverdue(i)));
+  const shown = inUnitAndType().filter((i) => (!level || i.level.code === level) && (!overdueOnly || isOverdue(i)));
+  // Worst level first (the server's order); within a level the overdue ones first, so a past-due
+  // complaint never sits below incidents still in time. The sort is stable: age order stays.
+  const rank = new Map(LEVELS.map((l, index) => [l.code, index]));
+  return shown.sort(
+    (a, b) => (rank.get(b.level.code) ?? 0) - (rank.get(a.level.code) ?? 0) || Number(isOverdue(b)) - Number(isOverdue(a)),
+  );
 }
 
 function render() {
@@ -239,6 +245,7 @@ function incidentRow(incident, flash) {
       "td",
       {},
       h("strong", {}, `${t(incident.type)} · ${pick(incident.kind)}`),
+      h("div", { class: "summary" }, incident.summary || ""),
       h("div", { class: "marks" }, incident.exercise ? exerciseMark() : null, overdue ? overdueMark() : null),
     ),
     h("td", {}, pick(incident.outlet_name) || incident.outlet, h("div", { class: "muted code" }, incident.outlet)),

@@ -245,10 +245,18 @@ def test_rows_are_sorted_worst_level_first_and_an_exercise_is_marked_everywhere(
 
 
 def test_an_overdue_complaint_is_unmistakable_and_can_be_singled_out(page: Page, office: Office) -> None:
+    # Older than the overdue one, and still in time: its deadline was extended.
+    extended = office.old_complaint(outlet="BJ-HD-04", days=25)
+    office._post(f"/api/v1/complaints/{extended}/extend_deadline", {"reason": "复杂案件 complex case"})
     overdue = office.old_complaint(outlet="BJ-HD-02", days=20)
     in_time = office.old_complaint(outlet="BJ-HD-03", days=2)
     office.emergency(outlet="BJ-HD-01", level="red")
     sign_in(page, office)
+
+    # Within its level the overdue one comes first, before older incidents still in time.
+    blue = page.locator('tr.row[data-level="blue"]').evaluate_all("rows => rows.map(r => r.dataset.id)")
+    assert blue == [overdue, extended, in_time]
+    expect(row(page, overdue).locator(".summary")).to_have_text("柜员态度差")  # what it is about
 
     expect(row(page, overdue)).to_have_class(re.compile(r"\bis-overdue\b"))
     expect(row(page, overdue).locator(".mark.overdue")).to_have_text("逾期 OVERDUE")
