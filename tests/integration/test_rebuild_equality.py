@@ -48,6 +48,14 @@ TAKEN_UP = (
 )
 
 
+def _unsettled(incident: Any) -> str:
+    """A notification due and not yet settled (IndexError when there is none: the move is passed over)."""
+    for delivery_id in incident.notifications_due:
+        if delivery_id not in incident.notifications_settled:
+            return str(delivery_id)
+    raise IndexError("no notification is due and unsettled")
+
+
 def _fixed(**fields: Any) -> Fields:
     return lambda _incident: fields
 
@@ -90,6 +98,28 @@ COMPLAINT_MOVES: list[tuple[str, Fields]] = [
     ("hand_over", _fixed(to="应急办 副主任", reason="移交上级", to_office=True)),
     ("hand_over", _fixed(to="应急办 副主任", reason="移交上级", to_office=True, **{TAKEN_UP: "acknowledge"})),
     ("acknowledge", lambda _c: {DEPUTY_ACTS: True}),
+    (
+        "record_notification_due",
+        lambda i: {"delivery_id": f"{i.version}:r:c", "channel": "c", "rule": "r", "message": "m"},
+    ),
+    (
+        "record_notification_delivered",
+        lambda i: {"delivery_id": _unsettled(i), "channel": "c", "attempt": 1, "answer": "ok"},
+    ),
+    (
+        "record_notification_failed",
+        lambda i: {
+            "delivery_id": _unsettled(i),
+            "channel": "c",
+            "attempt": 1,
+            "error": "503",
+            "retry_at": i.last_event_at,
+        },
+    ),
+    (
+        "record_notification_given_up",
+        lambda i: {"delivery_id": _unsettled(i), "channel": "c", "attempts": 5, "error": "timeout"},
+    ),
 ]
 # A complaint's handling, last step first: the first one the rules allow is its next step.
 HANDLING: list[tuple[str, Fields]] = [
@@ -125,6 +155,28 @@ EMERGENCY_MOVES: list[tuple[str, Fields]] = [
     ("hand_over", _fixed(to="应急办 副主任", reason="升级", to_office=True)),
     ("hand_over", _fixed(to="应急办 副主任", reason="升级", to_office=True, **{TAKEN_UP: "take_charge"})),
     ("take_charge", lambda _e: {DEPUTY_ACTS: True}),
+    (
+        "record_notification_due",
+        lambda i: {"delivery_id": f"{i.version}:r:c", "channel": "c", "rule": "r", "message": "m"},
+    ),
+    (
+        "record_notification_delivered",
+        lambda i: {"delivery_id": _unsettled(i), "channel": "c", "attempt": 1, "answer": "ok"},
+    ),
+    (
+        "record_notification_failed",
+        lambda i: {
+            "delivery_id": _unsettled(i),
+            "channel": "c",
+            "attempt": 1,
+            "error": "503",
+            "retry_at": i.last_event_at,
+        },
+    ),
+    (
+        "record_notification_given_up",
+        lambda i: {"delivery_id": _unsettled(i), "channel": "c", "attempts": 5, "error": "timeout"},
+    ),
 ]
 
 
