@@ -45,7 +45,8 @@ def commands_open_to(
     found = [
         OpenCommand(name, declared, is_next_step=name == next_command)
         for name, declared in commands_of(kind).items()
-        if may_ever_send(principal.role, kind, name)
+        if not declared.audit  # a read, not an action on the incident: it has its own route
+        and may_ever_send(principal.role, kind, name)
         and _allowed(principal, incident, name, organisation)
         and not _refused_by_state(incident, declared, stamp)
     ]

@@ -20,6 +20,7 @@ FollowerEndedError  (RuntimeError) the log's reader was stopped (application.log
 CheckpointMovedError (RuntimeError) another runner wrote the policies' checkpoint (application.policies.checkpoint)
 ProofError          (ValueError)   a Merkle proof does not verify, or none exists for those sizes (application.audit.merkle)
 NoteError           (ValueError)   a signed note is malformed or not signed by the key (application.audit.signed_note)
+PersonalDataError   (RuntimeError) a sealed personal value does not open under its key (application.personal_data)
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ are scoped to the sender's desk, so one branch's key can never meet, or reveal, 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -31,8 +32,15 @@ def client_key(stored: str) -> str:
     return stored.split(":", 2)[2]
 
 
-def fingerprint(*, actor: Actor, **payload: Any) -> str:
-    """SHA-256 of the sender and the payload as canonical JSON (sorted keys, enums by value, ISO times)."""
+def fingerprint(*, actor: Actor, key: bytes | None, **payload: Any) -> str:
+    """HMAC-SHA256 under `key` of the sender and the payload as canonical JSON (sorted keys, enums by
+    value, ISO times); plain SHA-256 without a key.
+
+    The payload holds personal data in clear, and a stored digest of a phone number can be matched
+    against every phone number: keyed, it cannot be, by whoever reads the store without the key.
+    """
     data = plain({"sender": sender(actor), **payload}, reveal_personal=True)
-    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    if key is None:
+        return hashlib.sha256(text).hexdigest()
+    return hmac.new(key, text, hashlib.sha256).hexdigest()

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
 from application.command_log import logged_command
 from application.errors import (
@@ -27,6 +27,7 @@ from application.errors import (
     VersionConflictError,
 )
 from application.fingerprint import client_key, fingerprint, scoped_key
+from application.personal_data import KeyRing, PersonalDataMapper, SealedAsDict
 from application.store.receipts import CommandReceipt
 from application.transcodings import domain_transcodings
 from domain.commands import Command, CommandMethod, commands_of
@@ -92,7 +93,14 @@ class IncidentDesk(Application[UUID]):
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
 
-    def __init__(self, env: Mapping[str, str] | None = None, clock: Clock = utc_now) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str] | None = None,
+        clock: Clock = utc_now,
+        personal_keys: KeyRing | None = None,
+    ) -> None:
+        # Set before the library builds the mapper (in super().__init__), which seals with it.
+        self.personal_keys = personal_keys
         super().__init__(env)
         self.clock = clock
         self._incident_locks = [threading.Lock() for _ in range(INCIDENT_LOCK_STRIPES)]
@@ -101,6 +109,15 @@ class IncidentDesk(Application[UUID]):
         super().register_transcodings(transcoder)
         for transcoding in domain_transcodings():
             transcoder.register(transcoding)
+        transcoder.register(SealedAsDict())
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        # Personal fields are sealed in every event and snapshot (application/personal_data.py).
+        return PersonalDataMapper(self.construct_transcoder(), self.personal_keys)
+
+    @property
+    def _fingerprint_key(self) -> bytes | None:
+        return None if self.personal_keys is None else self.personal_keys.fingerprint_key
 
     @property
     def receipts(self) -> ReceiptRecorder:
@@ -157,6 +174,7 @@ class IncidentDesk(Application[UUID]):
     ) -> CommandResult:
         # What the client sent: an incident id the server makes up is no part of the command.
         payload = fingerprint(
+            key=self._fingerprint_key,
             command=f"report_{kind.__name__.lower()}",
             incident_id=incident_id,
             actor=actor,
@@ -220,12 +238,16 @@ class IncidentDesk(Application[UUID]):
         authorise: Authorise | None,
     ) -> CommandResult:
         key = scoped_key(actor, command_id) if command_id is not None else None
-        payload = _payload(command, incident_id, actor, occurred_at) if isinstance(command, Command) else None
+        payload = (
+            _payload(command, incident_id, actor, occurred_at, self._fingerprint_key)
+            if isinstance(command, Command)
+            else None
+        )
         try:
             with self._incident_locks[incident_id.int % INCIDENT_LOCK_STRIPES]:
                 incident = self._load_for_command(incident_id)
                 made = command if isinstance(command, Command) else command(type(incident))
-                payload = payload or _payload(made, incident_id, actor, occurred_at)
+                payload = payload or _payload(made, incident_id, actor, occurred_at, self._fingerprint_key)
                 declared = self._declared(incident, made)
                 if authorise is not None:
                     # The outlet and the kind an access rule reads never change: one check will do.
@@ -323,6 +345,7 @@ class IncidentDesk(Application[UUID]):
     ) -> CommandResult:
         target = queue_id(outlet)
         payload = fingerprint(
+            key=self._fingerprint_key,
             command=f"queue_{command.name}",
             incident_id=target,
             actor=actor,
@@ -443,10 +466,17 @@ class IncidentDesk(Application[UUID]):
         return CommandResult(receipt.incident_id, receipt.version, position, replayed=True)
 
 
-def _payload(command: Command[Any], target: UUID, actor: Actor, occurred_at: datetime | None) -> str:
+def _payload(
+    command: Command[Any], target: UUID, actor: Actor, occurred_at: datetime | None, key: bytes | None
+) -> str:
     # What the client sent, as it sent it: the fingerprint a retry under the same key must match.
     return fingerprint(
-        command=command.name, incident_id=target, actor=actor, occurred_at=occurred_at, fields=command.fields
+        key=key,
+        command=command.name,
+        incident_id=target,
+        actor=actor,
+        occurred_at=occurred_at,
+        fields=command.fields,
     )
 
 

@@ -38,6 +38,9 @@ class CommandMethod(Generic[P]):
     intake                an intake step, which the call centre may also take on a complaint
     system                the system's own mark, set by a policy (a deadline warning, a flag of
                           passive waiting): no person sends it, and no list offered to a person shows it
+    audit                 a read that is recorded (an auditor's full read of the personal data):
+                          taken by a reader, not an action on the incident, so no list of actions
+                          and no command route offers it; it has its own route
     """
 
     def __init__(
@@ -48,6 +51,7 @@ class CommandMethod(Generic[P]):
         office_decision_with: tuple[str, ...] = (),
         intake: bool = False,
         system: bool = False,
+        audit: bool = False,
     ) -> None:
         self.method = method
         self.name = method.__name__
@@ -58,6 +62,7 @@ class CommandMethod(Generic[P]):
         self.office_decision_with = office_decision_with
         self.intake = intake
         self.system = system
+        self.audit = audit
         self.__doc__ = method.__doc__
 
     @overload
@@ -149,6 +154,7 @@ def command(
     office_decision_with: tuple[str, ...] = (),
     intake: bool = False,
     system: bool = False,
+    audit: bool = False,
 ) -> Callable[[Callable[Concatenate[Any, Stamp, P], None]], CommandMethod[P]]:
     """Declare an aggregate method a command (flags: see `CommandMethod`)."""
 
@@ -159,6 +165,7 @@ def command(
             office_decision_with=office_decision_with,
             intake=intake,
             system=system,
+            audit=audit,
         )
 
     return declare

@@ -264,6 +264,9 @@ class Complaint(Incident):
     class NotificationGivenUp(Incident.NotificationGivenUp):
         """A notification about the complaint was given up."""
 
+    class PersonalDataRevealed(Incident.PersonalDataRevealed):
+        """A reader read the complaint's personal data in full, and said why."""
+
     class HandedOver(Incident.HandedOver):
         """The owner handed the complaint over (移交); they own it until the receiver acknowledges."""
 

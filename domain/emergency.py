@@ -173,6 +173,9 @@ class Emergency(Incident):
     class NotificationGivenUp(Incident.NotificationGivenUp):
         """A notification about the emergency was given up."""
 
+    class PersonalDataRevealed(Incident.PersonalDataRevealed):
+        """A reader read the emergency's personal data in full, and said why."""
+
     class ChargeTaken(Incident.Event):
         """The actor took charge of the emergency (from whoever held it before, if anyone)."""
 

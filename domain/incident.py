@@ -22,6 +22,7 @@ from domain.handover import Handover
 from domain.incident_type import IncidentType
 from domain.labelled import Bilingual, Labelled
 from domain.level import Level
+from domain.personal import MIN_REVEAL_REASON
 from domain.playbooks import PlaybookAction
 from domain.stamped import Stamped
 from domain.status import IncidentStatus
@@ -79,7 +80,9 @@ class Incident(Stamped, Aggregate):
             What the system records by itself (a deadline warning, an idle flag, an escalation by
             a policy) is no work on the incident: it must not hide passive waiting (五大禁忌).
             """
-            return self.actor.role is not Role.SYSTEM and not isinstance(self, Incident.IdleFlagged)
+            return self.actor.role is not Role.SYSTEM and not isinstance(
+                self, Incident.IdleFlagged | Incident.PersonalDataRevealed
+            )
 
     class Reported(Event, Aggregate.Created):
         """The incident was reported (its kind adds its own fields)."""
@@ -223,6 +226,15 @@ class Incident(Stamped, Aggregate):
         def apply(self, aggregate: Any) -> None:
             incident: Incident = aggregate
             incident.notifications_settled = [*incident.notifications_settled, self.delivery_id]
+
+    class PersonalDataRevealed(Event):
+        """A reader who does not answer the customer read the personal data in full (个人信息查阅).
+
+        Who read it is the event's actor, when is its stamp, and why is `reason`: the read is on the
+        record of the incident it concerns, where its owner and the auditors see it.
+        """
+
+        reason: str
 
     class HandedOver(Event):
         """The person responsible handed the incident over; it is theirs until the receiver acts."""
@@ -462,6 +474,20 @@ class Incident(Stamped, Aggregate):
             attempts=attempts,
             error=error[:500] or "failed",
         )
+
+    @command(audit=True)
+    def reveal_personal_data(self, stamp: Stamp, *, reason: str) -> None:
+        """Record that the actor reads the incident's personal data in full, and why (closed ones too)."""
+        self._check_stamp(stamp)
+        reason = required_text(reason, "reason", self.id)
+        if len(reason) < MIN_REVEAL_REASON:
+            raise InvalidInputError(
+                f"reason: say why the personal data must be read, in at least {MIN_REVEAL_REASON} "
+                "characters (说明查阅个人信息的理由)",
+                field="reason",
+                incident_id=self.id,
+            )
+        self._record(self.PersonalDataRevealed, stamp, reason=reason)
 
     @command()
     def isolate_customer(self, stamp: Stamp, *, place: str = "") -> None:

@@ -45,6 +45,9 @@ class Settings:
     # The Ed25519 key that signs the log's checkpoints (INCIDENT_SIGNING_KEY_FILE), made on first start
     # if absent (mode 0600); None: beside the SQLite file, or var/ on PostgreSQL. Keep it, and back it up.
     signing_key_file: Path | None = None
+    # The personal-data key ring (INCIDENT_PERSONAL_KEYS_FILE, interfaces/personal_keys.py), made on
+    # first start if absent (mode 0600); None: beside the signing key. Shared by every process.
+    personal_keys_file: Path | None = None
     # The log's name in its checkpoints and the key's name in their signatures (INCIDENT_LOG_ORIGIN).
     log_origin: str = DEFAULT_LOG_ORIGIN
     # The server's own log lines (INCIDENT_LOG_FORMAT text|json, INCIDENT_LOG_LEVEL): one a request and
@@ -72,6 +75,9 @@ class Settings:
             signing_key_file=Path(key_file)
             if (key_file := environ.get("INCIDENT_SIGNING_KEY_FILE"))
             else None,
+            personal_keys_file=Path(keys_file)
+            if (keys_file := environ.get("INCIDENT_PERSONAL_KEYS_FILE"))
+            else None,
             log_origin=environ.get("INCIDENT_LOG_ORIGIN") or DEFAULT_LOG_ORIGIN,
             log_format=log_format_named(environ.get("INCIDENT_LOG_FORMAT") or cls.log_format),
             log_level=log_level_named(environ.get("INCIDENT_LOG_LEVEL") or cls.log_level),
@@ -87,6 +93,12 @@ class Settings:
         if self.signing_key_file is not None:
             return self.signing_key_file
         return self.data_folder() / "incident-signing.key"
+
+    def personal_keys_path(self) -> Path:
+        """Where the personal-data key ring is kept."""
+        if self.personal_keys_file is not None:
+            return self.personal_keys_file
+        return self.data_folder() / "incident-personal-keys.json"
 
     def prepare_storage(self) -> None:
         """Create the folder of an embedded SQLite file (e.g. ./var/) so a fresh checkout just runs."""

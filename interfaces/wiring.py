@@ -18,6 +18,7 @@ from domain.organisation import Organisation
 from interfaces.boards.waiting import PositionWaiter, TrackingWaiter
 from interfaces.boards.wiring import make_boards, make_runner
 from interfaces.organisation_file import load_organisation
+from interfaces.personal_keys import load_or_create_key_ring
 from interfaces.services import Services
 from interfaces.settings import Settings
 from interfaces.signing_key import load_or_create_signing_key
@@ -31,7 +32,11 @@ MIGRATE_HINT = "run `incident migrate` with the owner's database URL, with --ser
 def open_desk(settings: Settings, clock: Clock = utc_now) -> IncidentDesk:
     """The incident desk on the settings' store; a schema not migrated for this role says what to run."""
     try:
-        return IncidentDesk(store_env(settings.database_url), clock=clock)
+        return IncidentDesk(
+            store_env(settings.database_url),
+            clock=clock,
+            personal_keys=load_or_create_key_ring(settings.personal_keys_path()),
+        )
     except SchemaNotMigratedError as error:
         raise SchemaNotMigratedError(f"{error}; {MIGRATE_HINT}") from error
 

@@ -4,7 +4,7 @@ branch       unit is one outlet: report and act there, read there; not the offic
 call_centre  report complaints for any outlet, the intake steps on complaints, read complaints; not
              the office's decisions either (an escalation's colour)
 office       unit is any node: every command and every read in that subtree
-auditor      read everything, every history; no command at all
+auditor      read everything, every history; no command, but a recorded read of the personal data
 admin        tokens and the organisation; no incident command, no incident read
 """
 
@@ -71,6 +71,9 @@ def check_command(
     role, outlet, kind = principal.role, incident.outlet, incident.TYPE
     declared = commands_of(type(incident))[command.name]
     check_may_send(principal, type(incident), command.name)
+    if declared.audit:
+        check_read(principal, kind, outlet, organisation)  # a read: the reader's scope decides
+        return
     if role is Role.OFFICE and organisation.contains(principal.unit, outlet):
         return
     office_decision = declared.is_office_decision(command.fields)
@@ -97,6 +100,10 @@ def may_ever_send(role: Role, kind: type[Incident], name: str) -> bool:
     declared = commands_of(kind)[name]
     if declared.system:
         return role is Role.SYSTEM
+    if declared.audit:
+        # A recorded read of what a reader does not see unasked: the desks that answer the customer
+        # see it already, an admin reads no incident.
+        return role is Role.AUDITOR
     if role is Role.OFFICE:
         return True
     if role is Role.BRANCH:
@@ -113,6 +120,8 @@ def check_may_send(principal: Principal, kind: type[Incident], name: str) -> Non
     declared = commands_of(kind)[name]
     if declared.system:
         what = f"{name}: it is the system's own mark, set by a policy; no one sends it"
+    elif declared.audit:
+        what = f"{name}: only an auditor records a read of personal data; this desk sees it already or reads none"
     elif declared.office_decision:
         what = f"{name} on a {kind.TYPE}: it is the office's decision"
     else:

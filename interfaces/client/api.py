@@ -102,6 +102,11 @@ class ApiClient:
         """Its stored events, oldest first (between `from_version` and `to_version` when given)."""
         return self.send("GET", f"{API}/incidents/{quote(incident_id, safe='')}/history", params=params)
 
+    def reveal(self, incident_id: str, reason: str) -> Reply:
+        """Read the personal data in full, the read recorded with `reason` (an auditor's, never queued)."""
+        path = f"{API}/incidents/{quote(incident_id, safe='')}/personal-data/reveal"
+        return self.send("POST", path, {"reason": reason})
+
     def incidents(self, params: dict[str, str]) -> Reply:
         """One page of `GET /incidents` (the filters and `cursor` as query parameters)."""
         return self.send("GET", f"{API}/incidents", params=params)

@@ -279,6 +279,22 @@ def history(
     _read(lambda api: api.history(chosen, params), output.history, as_json)
 
 
+def reveal(
+    incident_id: IdArgument,
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why the personal data must be read 查阅理由 (recorded on the incident with who and when).",
+            prompt="查阅理由 Reason",
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Read an incident's personal data in full 查阅个人信息 (auditors): the read is recorded first, with the reason."""
+    chosen = _incident_id(incident_id)
+    _read(lambda api: api.reveal(chosen, reason), output.revealed, as_json)
+
+
 def list_incidents(
     unit: Annotated[str | None, typer.Option(help="Only under this unit 机构 (its whole subtree).")] = None,
     kind_type: Annotated[IncidentType | None, typer.Option("--type", help="complaint or emergency.")] = None,
@@ -394,6 +410,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("act", context_settings=extra)(act)
     cli.command("show")(show)
     cli.command("history")(history)
+    cli.command("reveal")(reveal)
     cli.command("list")(list_incidents)
     cli.command("board")(board)
     cli.command("sync")(sync)

@@ -29,9 +29,17 @@ KINDS = (Complaint, Emergency)
 
 
 def known_commands() -> list[str]:
-    """Every command a person may send, of either kind of incident, by name (the system's marks left out)."""
+    """Every command a person may send, of either kind of incident, by name.
+
+    The system's marks are left out, and so is the recorded read of personal data (`incident reveal`).
+    """
     return sorted(
-        {name for kind in KINDS for name, declared in commands_of(kind).items() if not declared.system}
+        {
+            name
+            for kind in KINDS
+            for name, declared in commands_of(kind).items()
+            if not (declared.system or declared.audit)
+        }
     )
 
 

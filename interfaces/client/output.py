@@ -9,6 +9,7 @@ from typing import Any
 
 from domain.incident_type import IncidentType
 from domain.labelled import Labelled
+from domain.personal import PERSONAL_FIELDS
 from domain.time_travel import Axis
 from domain.values import EmergencyKind, IncidentStatus, Level
 from interfaces.client.api import ClientError
@@ -24,7 +25,6 @@ SHOWN_FIELDS = frozenset(
         "head_version", "past", "as_of", "axis", "judged_at",
     }
 )  # fmt: skip
-PERSONAL_FIELDS = frozenset({"contact"})
 
 
 def kind_label(incident_type: str, kind: str) -> str:
@@ -163,6 +163,22 @@ def history(body: Mapping[str, Any]) -> str:
                 f"       ↳ 已更正 corrected by v{fix.get('version')} ({_who(fix.get('actor') or {})}, "
                 f"{_when(fix.get('recorded_at'))}): {fix.get('correction')}  — 原因 reason: {fix.get('reason')}"
             )
+    return "\n".join(lines)
+
+
+def revealed(body: Mapping[str, Any]) -> str:
+    """The personal data an auditor asked for, under the line that says the read is on the record."""
+    lines = [
+        f"查阅已记录 Read recorded on the incident as v{body.get('version')}"
+        + ("（重发 replayed）" if body.get("replayed") else ""),
+        "当前 Now:",
+    ]
+    lines += [f"  {name}: {_plain(value)}" for name, value in (body.get("current") or {}).items()]
+    lines.append("各事件所记 As each event recorded it:")
+    lines += [
+        f"  v{entry.get('version')} {entry.get('event')} {entry.get('field')}: {_plain(entry.get('value'))}"
+        for entry in body.get("recorded") or []
+    ]
     return "\n".join(lines)
 
 

@@ -21,6 +21,7 @@ from interfaces.http import (
     log,
     log_export,
     outlets,
+    personal_data,
     thresholds,
     timeline,
     web,
@@ -74,6 +75,7 @@ def create_app(
     app.include_router(web.router)
     app.include_router(incident_list.router)
     app.include_router(incidents.router)
+    app.include_router(personal_data.router)
     app.include_router(incident_commands.router)
     app.include_router(timeline.router)
     app.include_router(boards.router)

@@ -160,6 +160,7 @@ COMMAND_MODELS: dict[IncidentType, dict[str, type[BaseModel]]] = {
     name: {
         command: _build(kind, command, Envelope, declared.method, declared)
         for command, declared in commands_of(kind).items()
+        if not declared.audit  # a recorded read has its own route (interfaces/http/personal_data.py)
     }
     for name, kind in INCIDENT_TYPES.items()
 }

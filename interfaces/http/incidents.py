@@ -17,7 +17,7 @@ from domain.errors import InvalidInputError
 from domain.incident import Incident
 from domain.incident_type import IncidentType
 from domain.organisation import UnitKind
-from domain.values import Role
+from domain.personal import sees_personal_data
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.command_models import (
     COMMAND_ID_EXAMPLE,
@@ -99,7 +99,7 @@ def _command_id(body: BaseModel, idempotency_key: str | None) -> str | None:
 
 def _reveals_personal(principal: Principal) -> bool:
     # Those who answer the customer see how to reach them; auditors check records, not people.
-    return principal.role in (Role.BRANCH, Role.CALL_CENTRE, Role.OFFICE)
+    return sees_personal_data(principal.role)
 
 
 def _answer(result: CommandResult, response: Response) -> CommandOut:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from application.incident_desk import IncidentDesk
 from application.store.database_url import store_env
 from interfaces.sql_engine import engine_for
-from tests.integration.desk_fixtures import SteppingClock
+from tests.integration.desk_fixtures import PERSONAL_KEYS, SteppingClock
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def clock() -> SteppingClock:
 
 @pytest.fixture
 def desk(database_url: str, clock: SteppingClock) -> Iterator[IncidentDesk]:
-    desk = IncidentDesk(store_env(database_url), clock=clock)
+    desk = IncidentDesk(store_env(database_url), clock=clock, personal_keys=PERSONAL_KEYS)
     yield desk
     desk.close()
 

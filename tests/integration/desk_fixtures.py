@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from application.incident_desk import IncidentDesk
+from application.personal_data import KeyRing
 from application.store.database_url import store_env
 from domain.values import Actor, Category, Channel, EmergencyKind, Level, Position, Role
 
@@ -16,6 +17,8 @@ BRANCH_HEAD = Actor(
     id="head-1", role=Role.BRANCH, unit="OUT-0101", name="王主任", position=Position.BRANCH_HEAD
 )
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+# The suite's personal-data keys: every desk of the integration tests seals as the product does.
+PERSONAL_KEYS = KeyRing.generate("test-k1")
 
 
 class SteppingClock:
@@ -54,7 +57,10 @@ def emergency_fields(**overrides: Any) -> dict[str, Any]:
 
 def fresh_desk(database_url: str) -> IncidentDesk:
     """Another desk on the same store: no cache shared, everything read back from the database."""
-    return IncidentDesk({**store_env(database_url), "AGGREGATE_CACHE_MAXSIZE": "", "CREATE_TABLE": "n"})
+    return IncidentDesk(
+        {**store_env(database_url), "AGGREGATE_CACHE_MAXSIZE": "", "CREATE_TABLE": "n"},
+        personal_keys=PERSONAL_KEYS,
+    )
 
 
 def report_complaint(desk: IncidentDesk, **overrides: Any) -> UUID:

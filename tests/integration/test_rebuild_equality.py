@@ -120,6 +120,7 @@ COMPLAINT_MOVES: list[tuple[str, Fields]] = [
         "record_notification_given_up",
         lambda i: {"delivery_id": _unsettled(i), "channel": "c", "attempts": 5, "error": "timeout"},
     ),
+    ("reveal_personal_data", _fixed(reason="审计复核 audit review")),
 ]
 # A complaint's handling, last step first: the first one the rules allow is its next step.
 HANDLING: list[tuple[str, Fields]] = [
@@ -177,6 +178,7 @@ EMERGENCY_MOVES: list[tuple[str, Fields]] = [
         "record_notification_given_up",
         lambda i: {"delivery_id": _unsettled(i), "channel": "c", "attempts": 5, "error": "timeout"},
     ),
+    ("reveal_personal_data", _fixed(reason="审计复核 audit review")),
 ]
 
 

@@ -80,6 +80,7 @@ COMPLAINT_JOURNEY: list[Command[Complaint]] = [
     Complaint.record_notification_given_up(
         delivery_id="8:red:mail", channel="mail", attempts=5, error="timeout"
     ),
+    Complaint.reveal_personal_data(reason="审计复核 audit review"),
 ]
 
 EMERGENCY_JOURNEY: list[Command[Emergency]] = [
@@ -114,6 +115,7 @@ EMERGENCY_JOURNEY: list[Command[Emergency]] = [
     Emergency.record_notification_given_up(
         delivery_id="8:red:mail", channel="mail", attempts=5, error="timeout"
     ),
+    Emergency.reveal_personal_data(reason="审计复核 audit review"),
 ]
 
 

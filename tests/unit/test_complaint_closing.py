@@ -37,7 +37,7 @@ NOTIFICATIONS = {
     "record_notification_delivered",
     "record_notification_failed",
     "record_notification_given_up",
-}
+} | {"reveal_personal_data"}  # and so does an auditor's read: closed incidents are what audits read
 
 
 def test_a_resolved_complaint_closes_with_its_outcome_and_time() -> None:

@@ -43,7 +43,7 @@ NOTIFICATIONS = {
     "record_notification_delivered",
     "record_notification_failed",
     "record_notification_given_up",
-}
+} | {"reveal_personal_data"}  # and so does an auditor's read: closed incidents are what audits read
 
 
 def test_a_reported_emergency_is_open_with_its_kind_level_and_whole_playbook_open() -> None:

@@ -74,6 +74,7 @@ def a_complaint_with_every_event() -> Complaint:
     complaint.record_notification_given_up(
         stamp(10 * DAY), delivery_id="2:r:c", channel="c", attempts=5, error="timeout"
     )
+    complaint.reveal_personal_data(stamp(11 * DAY), reason="投诉复核 complaint review")
     return complaint
 
 
@@ -119,6 +120,7 @@ def an_emergency_with_every_event() -> Emergency:
     emergency.record_notification_given_up(
         stamp(3 * DAY), delivery_id="2:r:c", channel="c", attempts=5, error="timeout"
     )
+    emergency.reveal_personal_data(stamp(4 * DAY), reason="监管检查 regulator's inspection")
     return emergency
 
 

@@ -8,6 +8,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.utils import get_topic
 
 from application.incident_desk import IncidentDesk
+from application.personal_data import SealedAsDict
 from application.transcodings import domain_transcodings
 from domain.thresholds import Thresholds
 
@@ -32,7 +33,7 @@ def event_topics(aggregate: type[Aggregate]) -> set[str]:
 
 def stored_topics() -> list[str]:
     """Every topic that reaches the store: the desk's aggregate and event classes, and transcoding names."""
-    topics = {f"transcoding {t.name}" for t in domain_transcodings()}
+    topics = {f"transcoding {t.name}" for t in [*domain_transcodings(), SealedAsDict()]}
     # The thresholds live in the desk's store too (application/thresholds.py), never snapshotted.
     for aggregate in (*IncidentDesk.snapshotting_intervals, Thresholds):
         topics |= {get_topic(aggregate)} | event_topics(aggregate)
