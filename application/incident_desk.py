@@ -17,7 +17,7 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Mapper
 
-from application.command_log import logged_command
+from application.command_log import CommandObserver, logged_command
 from application.errors import (
     AccessDeniedError,
     CommandIdReusedError,
@@ -101,6 +101,8 @@ class IncidentDesk(Application[UUID]):
     ) -> None:
         # Set before the library builds the mapper (in super().__init__), which seals with it.
         self.personal_keys = personal_keys
+        # Told of every command as it ends (application/command_log.py): the server's metrics.
+        self.command_observers: list[CommandObserver] = []
         super().__init__(env)
         self.clock = clock
         self._incident_locks = [threading.Lock() for _ in range(INCIDENT_LOCK_STRIPES)]
@@ -158,7 +160,9 @@ class IncidentDesk(Application[UUID]):
         command_id: str | None,
         fields: Mapping[str, Any],
     ) -> CommandResult:
-        with logged_command(f"report_{kind.__name__.lower()}", incident_id, actor.role.value) as line:
+        with logged_command(
+            f"report_{kind.__name__.lower()}", incident_id, actor.role.value, self.command_observers
+        ) as line:
             result = self._record_report(kind, actor, occurred_at, incident_id, command_id, fields)
             line.done(result.incident_id, result.version, result.position, result.replayed)
             return result
@@ -220,7 +224,7 @@ class IncidentDesk(Application[UUID]):
         to another writer is checked again against the incident's new state.
         """
         name = command.name if isinstance(command, Command) else "command"
-        with logged_command(name, incident_id, actor.role.value) as line:
+        with logged_command(name, incident_id, actor.role.value, self.command_observers) as line:
             result = self._act(
                 incident_id, command, actor, occurred_at, command_id, expected_version, authorise
             )
@@ -330,7 +334,9 @@ class IncidentDesk(Application[UUID]):
 
         A command id seen before returns the original result, as with `act`.
         """
-        with logged_command(f"queue_{command.name}", queue_id(outlet), actor.role.value) as line:
+        with logged_command(
+            f"queue_{command.name}", queue_id(outlet), actor.role.value, self.command_observers
+        ) as line:
             result = self._act_on_queue(outlet, command, actor, occurred_at, command_id)
             line.done(result.incident_id, result.version, result.position, result.replayed)
             return result

@@ -57,13 +57,14 @@ def export_lines(
     pages = iter(lambda: tuple(islice(walk, PAGE)), ())
     for page in pages:
         rows = _stored(recorder, page)
-        for leaf in page:
-            yield _line(_event(tree, checkpoint, leaf, rows.get(leaf.position)))
+        proofs = tree.inclusions([leaf.idx for leaf in page], checkpoint.size)
+        for leaf, proof in zip(page, proofs, strict=True):
+            yield _line(_event(leaf, rows.get(leaf.position), proof))
             count += 1
     yield _line({"type": "trailer", "count": count})
 
 
-def _event(tree: LogTree, checkpoint: Checkpoint, leaf: RecordedLeaf, row: _Row | None) -> dict[str, object]:
+def _event(leaf: RecordedLeaf, row: _Row | None, proof: list[bytes]) -> dict[str, object]:
     line: dict[str, object] = {"type": "event", "index": leaf.idx, "position": leaf.position}
     if row is None:
         line.update(
@@ -72,7 +73,7 @@ def _event(tree: LogTree, checkpoint: Checkpoint, leaf: RecordedLeaf, row: _Row 
     else:
         line.update(originator_id=row[0], originator_version=row[1], topic=row[2], state=_b64(row[3]))
     line["leaf_hash"] = _b64(leaf.hash)
-    line["proof"] = [_b64(h) for h in tree.inclusion(leaf.idx, checkpoint.size)]
+    line["proof"] = [_b64(h) for h in proof]
     return line
 
 

@@ -9,7 +9,7 @@ the log and the signatures: `incident verify` recomputes the leaves from the row
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -166,6 +166,16 @@ class LogTree:
         size = self._checked_size(size)
         return inclusion_proof(idx, size, self._nodes_for(lambda nodes: inclusion_proof(idx, size, nodes)))
 
+    def inclusions(self, idxs: Sequence[int], size: int) -> list[list[bytes]]:
+        """The audit paths of many leaves in the tree of `size`: their subtrees read in one go.
+
+        An export asks for a page of neighbouring leaves, whose paths share most of their nodes: read
+        once for the page, not once for each leaf, they cost a few statements instead of a thousand.
+        """
+        size = self._checked_size(size)
+        nodes = self._nodes_for(lambda found: [inclusion_proof(idx, size, found) for idx in idxs])
+        return [inclusion_proof(idx, size, nodes) for idx in idxs]
+
     def consistency(self, old_size: int, size: int) -> list[bytes]:
         """The proof that the tree of `old_size` is a prefix of the tree of `size`."""
         size = self._checked_size(size)
@@ -243,7 +253,14 @@ class LogTree:
         # Plain SQL with the integers inline (ours, never a caller's text): building the equivalent
         # expression in SQLAlchemy cost more than the look-ups themselves.
         leaves = ", ".join(str(int(idx)) for level, idx in wanted if level == 0)
-        inner = " OR ".join(f"(level = {int(lv)} AND idx = {int(idx)})" for lv, idx in wanted if lv > 0)
+        by_level: dict[int, list[int]] = {}
+        for level, idx in wanted:
+            if level > 0:
+                by_level.setdefault(int(level), []).append(int(idx))
+        inner = " OR ".join(
+            f"(level = {level} AND idx IN ({', '.join(map(str, sorted(idxs)))}))"
+            for level, idxs in sorted(by_level.items())
+        )
         found: dict[tuple[int, int], bytes] = {}
         with self._engine.connect() as conn:
             if leaves:

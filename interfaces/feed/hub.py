@@ -143,3 +143,7 @@ class FeedHub:
 
     def unsubscribe(self, watch: Watch) -> None:
         self._watches.discard(watch)
+
+    def queue_depths(self) -> list[int]:
+        """How many messages wait for each live watcher now (for the metrics; read on any thread)."""
+        return [len(watch.pending) for watch in list(self._watches)]

@@ -26,8 +26,10 @@ from interfaces.http import (
     timeline,
     web,
 )
+from interfaces.http import metrics as metrics_routes
 from interfaces.http.body_check import BodyCheck
 from interfaces.http.errors import install_error_handlers
+from interfaces.http.metrics import Metrics
 from interfaces.http.query_check import refuse_unknown_query
 from interfaces.http.request_log import RequestLog
 from interfaces.settings import Settings
@@ -49,11 +51,14 @@ def create_app(
 ) -> FastAPI:
     """The product's HTTP application; the store opens at startup and closes at shutdown."""
 
+    metrics = Metrics()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.services = build_services(settings, clock)
         app.state.feed = Feed.build(app.state.services, settings.feed, heartbeat_seconds, watcher_queue)
         app.state.feed.start()
+        metrics.watch(app.state.services, app.state.feed)
         try:
             yield
         finally:
@@ -70,8 +75,11 @@ def create_app(
     )
     install_error_handlers(app)
     app.add_middleware(BodyCheck)
-    app.add_middleware(RequestLog)  # outermost: a refused body is logged and timed too
+    app.state.metrics = metrics
+    # Outermost: a refused body is logged, timed and counted too.
+    app.add_middleware(RequestLog, observe=metrics.observe_request)
     app.include_router(health.router)
+    app.include_router(metrics_routes.router)
     app.include_router(web.router)
     app.include_router(incident_list.router)
     app.include_router(incidents.router)

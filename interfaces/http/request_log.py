@@ -6,6 +6,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -17,11 +18,16 @@ log = logging.getLogger("incident.request")
 CALLER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
+# Told of every request once answered (method, route template, status, seconds): the metrics.
+RequestObserver = Callable[[str, str | None, int, float], None]
+
+
 class RequestLog:
     """ASGI middleware: times each HTTP request and logs it once it is answered (or failed)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, observe: RequestObserver | None = None) -> None:
         self.app = app
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -44,7 +50,10 @@ class RequestLog:
         try:
             await self.app(scope, receive, answered)
         finally:
-            _log_request(scope, status, (time.perf_counter() - started) * 1000)
+            seconds = time.perf_counter() - started
+            _log_request(scope, status, seconds * 1000)
+            if self.observe is not None:
+                self.observe(scope["method"], getattr(scope.get("route"), "path", None), status, seconds)
             REQUEST_ID.reset(reset)
 
 
