@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, text
 
 from application.access.tokens import metadata as tokens_metadata
 from application.access.tokens import upgrade_access_tokens
 from application.audit.log_tree import metadata as log_tree_metadata
 from application.incident_desk import IncidentDesk
 from application.policies.checkpoint import metadata as policy_checkpoint_metadata
-from application.store.database_url import store_env
+from application.store.database_url import postgres_schema, store_env
 from application.store.migration import grant_server_role, migrate_log, refuse_roles_on_sqlite
 from interfaces.boards.wiring import make_boards, make_runner
 from interfaces.settings import Settings
@@ -48,6 +49,7 @@ def migrate(settings: Settings, server_role: str | None = None) -> Migration:
     tables exist create nothing, so they can run as a role that may not.
     """
     settings.prepare_storage()
+    _create_schema(settings.database_url)
     desk = IncidentDesk({**store_env(settings.database_url), "CREATE_TABLE": "n"})
     engine = engine_for(settings.database_url)
     try:
@@ -62,6 +64,23 @@ def migrate(settings: Settings, server_role: str | None = None) -> Migration:
         desk.close()
         engine.dispose()
     return Migration(log_tables, read_model_tables, server_role or None)
+
+
+def _create_schema(database_url: str) -> None:
+    # The schema the URL names is the owner's to create, as the tables are (a server never does).
+    parts = urlsplit(database_url)
+    if parts.scheme == "sqlite":
+        return
+    schema = postgres_schema(database_url)
+    engine = engine_for(database_url)
+    try:
+        with engine.begin() as conn:
+            # Asked first: an owner given the schema may not create schemas in the database at all.
+            found = conn.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": schema}).first()
+            if found is None:
+                conn.execute(text(f"CREATE SCHEMA {engine.dialect.identifier_preparer.quote(schema)}"))
+    finally:
+        engine.dispose()
 
 
 def _create_read_models(desk: IncidentDesk, engine: Engine, database_url: str) -> None:

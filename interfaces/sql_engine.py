@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from sqlalchemy import Engine, create_engine, event
 
-from application.store.database_url import STORE_WAIT_SECONDS
+from application.store.database_url import STORE_WAIT_SECONDS, postgres_schema
 
 
 def engine_for(database_url: str, *, durable: bool = True) -> Engine:
@@ -32,7 +32,7 @@ def engine_for(database_url: str, *, durable: bool = True) -> Engine:
                 dbapi_connection.execute("PRAGMA synchronous=NORMAL")
 
         return engine
-    schema = parse_qs(parts.query).get("schema", ["public"])[0]
+    schema = postgres_schema(database_url)
     bare = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, "", ""))
     options = f"-csearch_path={schema}" + ("" if durable else " -csynchronous_commit=off")
     return create_engine(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 SQLITE_FACTORY = "application.store.sqlite_store:IncidentSQLiteFactory"
@@ -25,6 +26,22 @@ def redacted(database_url: str) -> str:
     user = parts.username or ""
     host = parts.netloc.rpartition("@")[2]
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+
+
+# A schema's name as PostgreSQL keeps an unquoted one: lower case (a search_path of `NewOne` would
+# look for `newone`), so that the name in the URL is the name of the schema, everywhere it is used.
+SCHEMA_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def postgres_schema(database_url: str) -> str:
+    """The schema a PostgreSQL URL names (`?schema=`, default public); DatabaseURLError if malformed."""
+    schema = parse_qs(urlsplit(database_url).query).get("schema", ["public"])[0]
+    if not SCHEMA_NAME.fullmatch(schema):
+        raise DatabaseURLError(
+            f"database URL {redacted(database_url)!r}: schema {schema!r} must be lower-case letters, digits "
+            "and _, at most 63, not starting with a digit"
+        )
+    return schema
 
 
 def store_env(database_url: str) -> dict[str, str]:
@@ -53,7 +70,7 @@ def store_env(database_url: str) -> dict[str, str]:
             raise DatabaseURLError(
                 f"database URL {redacted(database_url)!r} needs a host and a database name"
             )
-        schema = parse_qs(parts.query).get("schema", ["public"])[0]
+        schema = postgres_schema(database_url)
         return {
             "PERSISTENCE_MODULE": POSTGRES_FACTORY,
             "POSTGRES_HOST": parts.hostname,

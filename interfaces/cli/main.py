@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 import typer
 import uvicorn
 
-from application.store.database_url import redacted
+from application.store.database_url import DatabaseURLError, redacted
 from interfaces.cli import boards, export, log
 from interfaces.cli.migrate import migrate
 from interfaces.cli.personal_keys import keys
+from interfaces.cli.store_faults import STORE_FAULTS, check_store, store_fault_line
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
 from interfaces.client.exit_codes import EXIT_STATUS_HELP, ExitCode
@@ -54,6 +55,8 @@ def serve(
     if (reason := cannot_listen(host, port)) is not None:
         typer.echo(f"error: {reason}", err=True)
         raise typer.Exit(ExitCode.USAGE)
+    settings.prepare_storage()
+    check_store(settings.database_url)
     if demo_token:
         registry = token_registry(settings)
         demo = demo_office_token(registry, settings.data_folder(), now=datetime.now(UTC))
@@ -80,7 +83,12 @@ def version() -> None:
 
 
 def main() -> None:
-    cli()
+    """The `incident` command: a store that cannot be used is one line on stderr and exit status 5."""
+    try:
+        cli()
+    except STORE_FAULTS as error:
+        typer.echo(store_fault_line(error), err=True)
+        raise SystemExit(ExitCode.USAGE if isinstance(error, DatabaseURLError) else ExitCode.STORE) from None
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ class ExitCode(IntEnum):
     # Not yet recorded, but safe: kept in the outbox, in order, sent by the next call or `incident
     # sync`. A script must not take it for done (the office does not see it yet).
     QUEUED = 4
+    # A server-side command (token, migrate, verify, export, rebuild, project) could not use its store.
+    STORE = 5
 
 
 MEANINGS = {
@@ -23,6 +25,7 @@ MEANINGS = {
     ExitCode.USAGE: "bad arguments or settings",
     ExitCode.UNREACHABLE: "server unreachable (a read or a sync)",
     ExitCode.QUEUED: "queued in the outbox, not yet recorded (sent by the next call or `incident sync`)",
+    ExitCode.STORE: "the store cannot be used (a server-side command; the line says why)",
 }
 # The CLI's help ends with this, so a script's author finds every status in one place.
 EXIT_STATUS_HELP = (
