@@ -23,6 +23,7 @@ from interfaces.http import (
     outlets,
     thresholds,
     timeline,
+    vocabulary,
     web,
 )
 from interfaces.http.body_check import BodyCheck
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(incidents.router)
     app.include_router(incident_commands.router)
     app.include_router(timeline.router)
+    app.include_router(vocabulary.router)
     app.include_router(boards.router)
     app.include_router(outlets.router)
     app.include_router(thresholds.router)
