@@ -236,7 +236,8 @@ export class ActPanel {
         this.showError(open, { code: "unavailable", message: error.message }); // the same key retries safely
         return;
       }
-      open.key = newKey(); // answered: the next attempt is a new command
+      // Answered: the next attempt is a new command, unless the store was out (503: retry the same key).
+      if (error.status !== 503) open.key = newKey();
       if (error.code === "version_conflict") await this.showConflict(open);
       else this.showError(open, error);
     }

@@ -20,10 +20,11 @@ export function isLoud(message) {
 }
 
 export class Alerts {
-  /** describe(message) -> {title, body}: the words; open(incidentId): show it. */
-  constructor({ describe, open, onChange }) {
+  /** describe(message) -> {title, body}: the words; open(incidentId): show it; isOpen(id): shown now. */
+  constructor({ describe, open, isOpen, onChange }) {
     this.describe = describe;
     this.open = open;
+    this.isOpen = isOpen;
     this.onChange = onChange;
     this.unseen = new Map(); // incident id -> the last loud message about it
     this.audio = null;
@@ -56,7 +57,8 @@ export class Alerts {
   }
 
   consider(message) {
-    if (!isLoud(message)) return;
+    // An incident open in the detail view is being looked at (perhaps raised from it): nothing to notice.
+    if (!isLoud(message) || this.isOpen(message.incident_id)) return;
     this.unseen.set(message.incident_id, message);
     if (this.soundOn) this.beep();
     this.notify(message);

@@ -44,7 +44,12 @@ const act = new ActPanel($("detail-act"), {
   unitName: (code) => outletName(code),
   names: () => (state.detail ? codeNames(state.detail) : new Map()),
 });
-const alerts = new Alerts({ describe: describeAlert, open: (id) => openDetail(id), onChange: () => renderAlerts() });
+const alerts = new Alerts({
+  describe: describeAlert,
+  open: (id) => openDetail(id),
+  isOpen: (id) => state.detailId === id && $("detail").open,
+  onChange: () => renderAlerts(),
+});
 
 // ---- loading -------------------------------------------------------------------------------
 

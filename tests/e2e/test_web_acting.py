@@ -84,6 +84,8 @@ def test_the_office_raises_a_level_and_ticks_an_action_from_the_page_and_both_co
     expect(page.locator(".act-status")).to_contain_text("已记录", timeout=LIVE_MS)
     assert any(f.get("event") == "LevelChanged" and f.get("level") == "red" for f in frames)
     expect(row(watcher, incident).locator(".level")).to_have_text("红色", timeout=LIVE_MS)
+    assert watcher.title().startswith("(1) ")  # raised to red: noticed on the other page
+    assert not page.title().startswith("(")  # not on the page it was raised from, which shows it
 
     page.click('#detail .actions.open li[data-code="fight_fire"] .tick')
     expect(page.locator("#act-action")).to_have_value("fight_fire")
