@@ -238,7 +238,7 @@ export class ActPanel {
       }
       // Answered: the next attempt is a new command, unless the store was out (503: retry the same key).
       if (error.status !== 503) open.key = newKey();
-      if (error.code === "version_conflict") await this.showConflict(open);
+      if (error.code === "version_conflict") await this.showConflict(open).catch(() => this.showError(open, error));
       else this.showError(open, error);
     }
   }
@@ -258,7 +258,10 @@ export class ActPanel {
   }
 
   showError(open, error) {
-    for (const marked of open.form.querySelectorAll("[aria-invalid]")) marked.removeAttribute("aria-invalid");
+    for (const marked of open.form.querySelectorAll("[aria-invalid]")) {
+      marked.removeAttribute("aria-invalid");
+      marked.removeAttribute("aria-describedby");
+    }
     const box = open.form.querySelector(".act-error");
     if (!error) {
       fill(box);

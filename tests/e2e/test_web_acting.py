@@ -254,5 +254,10 @@ def test_a_red_or_orange_incident_is_counted_in_the_tab_title_until_seen_and_not
     page.click("#alerts-seen")
     expect(page).to_have_title(base)
     expect(page.locator("#alerts")).to_be_hidden()
-    expect(page.locator("#sound")).to_have_text("声音提示：关")  # off unless turned on
+    sound = page.locator("#sound")
+    expect(sound).to_have_text("声音提示：关")  # off unless turned on
+    sound.click()
+    expect(sound).to_have_attribute("aria-pressed", "true")
+    page.reload()  # the choice is remembered
+    expect(page.locator("#sound")).to_have_text("声音提示：开", timeout=LIVE_MS)
     expect(page.locator("#notify")).to_be_hidden()  # already allowed: nothing to ask
