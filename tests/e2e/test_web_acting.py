@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -261,3 +261,41 @@ def test_a_red_or_orange_incident_is_counted_in_the_tab_title_until_seen_and_not
     page.reload()  # the choice is remembered
     expect(page.locator("#sound")).to_have_text("声音提示：开", timeout=LIVE_MS)
     expect(page.locator("#notify")).to_be_hidden()  # already allowed: nothing to ask
+
+
+def test_a_form_asks_with_the_right_inputs_and_reads_a_typed_time_in_the_banks_zone(
+    browser: Browser, office: Office
+) -> None:
+    incident = office.old_complaint("BJ-HD-02", days=1)  # received yesterday: the time typed is after it
+    # A browser on another zone than the bank's: what is typed is the bank's time all the same.
+    with browser.new_context(locale="zh-CN", timezone_id="America/Los_Angeles") as elsewhere:
+        page = elsewhere.new_page()
+        sign_in(page, office)
+        open_detail(page, incident)
+        page.click('#detail-act [data-command="check_facts"]')
+        founded = page.locator("#act-founded")
+        assert founded.evaluate("(e) => e.tagName") == "SELECT"  # yes or no, never a silent unticked box
+        assert founded.locator("option").evaluate_all("(all) => all.map((o) => o.value)") == [
+            "",
+            "true",
+            "false",
+        ]
+        assert page.locator("#act-findings").evaluate("(e) => e.tagName") == "TEXTAREA"
+        expect(page.locator("#act-occurred_at")).to_have_attribute("type", "datetime-local")
+        expect(page.locator('[data-field="occurred_at"]')).to_contain_text("Asia/Shanghai")
+
+        shanghai = ZoneInfo("Asia/Shanghai")
+        typed = (datetime.now(shanghai) - timedelta(minutes=10)).replace(second=0, microsecond=0)
+        founded.select_option("true")
+        page.fill("#act-findings", "监控显示柜员确有不当言语")
+        page.fill("#act-occurred_at", f"{typed:%Y-%m-%dT%H:%M}")
+        page.click(".act-submit")
+        expect(page.locator("#detail .timeline li").first).to_contain_text("核实情况", timeout=LIVE_MS)
+        last = httpx.get(
+            f"{office.url}/api/v1/incidents/{incident}/history",
+            headers={"Authorization": f"Bearer {office.token}"},
+            timeout=10,
+        ).json()["events"][-1]
+        assert (last["event"], last["data"]["founded"]) == ("FactsChecked", True)
+        # Ten minutes ago in Shanghai, though the browser's own zone is Los Angeles.
+        assert datetime.fromisoformat(last["occurred_at"]) == typed
