@@ -24,6 +24,7 @@ from interfaces.http import (
     personal_data,
     thresholds,
     timeline,
+    vocabulary,
     web,
 )
 from interfaces.http import metrics as metrics_routes
@@ -86,6 +87,7 @@ def create_app(
     app.include_router(personal_data.router)
     app.include_router(incident_commands.router)
     app.include_router(timeline.router)
+    app.include_router(vocabulary.router)
     app.include_router(boards.router)
     app.include_router(outlets.router)
     app.include_router(thresholds.router)

@@ -12,6 +12,7 @@ from application.access.policy import check_read
 from application.commands_now import commands_open_to
 from domain.actors import Stamp
 from interfaces.http.auth import CurrentPrincipal
+from interfaces.http.command_forms import FormField, Words2, command_label, form_fields
 from interfaces.http.command_models import COMMAND_MODELS
 from interfaces.http.incidents import ERRORS
 from interfaces.http.services import services
@@ -25,11 +26,13 @@ class CommandOffer(BaseModel):
     """One command the caller may send now."""
 
     name: str
+    label: Words2
     summary: str
     next_step: bool
     confirm: bool
     path: str
     body: dict[str, Any]
+    fields: list[FormField]
 
 
 class CommandsOut(BaseModel):
@@ -45,7 +48,9 @@ def commands_now(incident_id: UUID, principal: CurrentPrincipal, app: App, respo
 
     From the same declarations and rules the commands run: the caller's role and scope, and the
     incident's state (a closed incident offers what a closed one accepts). Each comes with the JSON
-    schema of its body and `confirm` (an office decision: ask before sending). Send it with
+    schema of its body, its `fields` as a form shows them (the kind of input, words in both
+    languages, the choices: a playbook action is one still open) and `confirm` (an office decision:
+    ask before sending). Send it with
     `If-Match` set to the ETag given here, so that a change by someone else in between is a conflict.
     """
     incident = app.desk.get_incident(incident_id)
@@ -56,11 +61,13 @@ def commands_now(incident_id: UUID, principal: CurrentPrincipal, app: App, respo
     offers = [
         CommandOffer(
             name=found.name,
+            label=command_label(found.name),
             summary=(found.declared.__doc__ or found.name).strip().splitlines()[0],
             next_step=found.is_next_step,
             confirm=found.declared.office_decision or bool(found.declared.office_decision_with),
             path=f"/api/v1/{incident.TYPE.plural}/{incident_id}/{found.name}",
             body=models[found.name].model_json_schema(),
+            fields=form_fields(models[found.name], incident),
         )
         for found in commands_open_to(principal, incident, app.organisation, stamp)
         if found.name in models

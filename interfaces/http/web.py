@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse
+
+from interfaces.http.services import services
+from interfaces.services import Services
 
 router = APIRouter(tags=["web"], include_in_schema=False)
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
@@ -54,3 +58,9 @@ def thresholds_page() -> FileResponse:
 def asset(name: str) -> FileResponse:
     """One of the page's scripts, style sheets or icons."""
     return _asset(name)
+
+
+@router.get("/web/settings")
+def web_settings(app: Annotated[Services, Depends(services)]) -> dict[str, str]:
+    """What the page needs of the server's settings: the zone its times are shown in (the bank's calendar)."""
+    return {"time_zone": str(app.calendar)}

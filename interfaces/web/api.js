@@ -50,3 +50,36 @@ export async function get(path, params) {
     return response.json();
   }
 }
+
+/** A refused command: the server's `{"error": {"code", "message", "field"}}` and its status. */
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error.code || "http_error";
+    this.field = error.field || null;
+  }
+}
+
+/**
+ * POST a command on the version the person saw (`If-Match`), under an idempotency key: a retry after a
+ * lost answer with the same key is answered with the first result, and records nothing twice.
+ */
+export async function send(path, body, version, key) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: {
+      Authorization: `Bearer ${token()}`,
+      Accept: "application/json",
+      "Content-Type": "application/json",
+      "If-Match": `"${version}"`,
+      "Idempotency-Key": key,
+    },
+    body: JSON.stringify(body),
+    cache: "no-store",
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (response.status === 401) throw new AuthError(401);
+  if (!response.ok) throw new ApiError(response.status, answer.error || {});
+  return answer;
+}

@@ -1,10 +1,14 @@
 // The office's live board: sign-in, counts, filters, incident rows, the wall, the detail view, live updates.
 
+import { ActPanel } from "./act.js";
+import { Alerts } from "./alerts.js";
 import { AuthError, BoardsStaleError, forgetToken, get, saveToken, token } from "./api.js";
-import { renderDetail } from "./detail.js";
+import { codeNames, renderDetail } from "./detail.js";
 import { exerciseMark, fill, h, levelBadge, overdueMark, translateStatic } from "./dom.js";
 import { LiveFeed } from "./feed.js";
-import { LEVELS, clock, currentLang, duration, eventLabel, initialLang, pick, setLang, t, untilText } from "./i18n.js";
+import {
+  LEVELS, clock, currentLang, duration, eventLabel, initialLang, levelLabel, pick, setLang, setVocabulary, setZone, t, untilText,
+} from "./i18n.js";
 import { renderWall, unitOptions } from "./wall.js";
 
 const DEBOUNCE_MS = 120; // a burst of events costs one refetch, and a change still shows within a second
@@ -35,6 +39,17 @@ const state = {
 };
 
 const serverNow = () => Date.now() + state.serverOffsetMs;
+
+const act = new ActPanel($("detail-act"), {
+  unitName: (code) => outletName(code),
+  names: () => (state.detail ? codeNames(state.detail) : new Map()),
+});
+const alerts = new Alerts({
+  describe: describeAlert,
+  open: (id) => openDetail(id),
+  isOpen: (id) => state.detailId === id && $("detail").open,
+  onChange: () => renderAlerts(),
+});
 
 // ---- loading -------------------------------------------------------------------------------
 
@@ -85,6 +100,12 @@ async function loadDetail(after) {
   state.detail = detail;
   state.timeline = timeline;
   renderDetailView();
+  // What may be done depends on the state just read: ask again, then offer the ticks beside the actions.
+  await act.show(id, detail.version).catch((error) => {
+    if (error instanceof AuthError) throw error;
+    console.warn("commands not read", error.message); // the next event or a reopening tries again
+  });
+  if (id === state.detailId) renderDetailView();
 }
 
 // Refreshes run one at a time; events arriving meanwhile raise the target and trigger one more.
@@ -313,17 +334,21 @@ function wireFilters() {
 // ---- detail view -------------------------------------------------------------------------------
 
 function openDetail(id) {
+  if (state.detailId !== id) act.reset(id);
   state.detailId = id;
   state.detail = null;
+  alerts.seen(id);
   $("detail-title").textContent = t("loading");
   fill($("detail-body"));
+  fill($("detail-timeline"));
   if (!$("detail").open) $("detail").showModal();
   loadDetail(state.position).catch(handleError);
 }
 
 function renderDetailView() {
   if (!state.detail || !$("detail").open) return;
-  renderDetail($("detail-title"), $("detail-body"), state.detail, state.timeline, serverNow());
+  const onTick = act.offered("complete_playbook_action") ? (code) => act.start("complete_playbook_action", { action: code }) : null;
+  renderDetail($("detail-title"), $("detail-body"), $("detail-timeline"), state.detail, state.timeline, serverNow(), { onTick, unitName: outletName });
 }
 
 function wireDetail() {
@@ -331,6 +356,7 @@ function wireDetail() {
   $("detail").addEventListener("close", () => {
     const id = state.detailId;
     state.detailId = null;
+    act.reset();
     document.querySelector(`tr[data-id="${id}"]`)?.focus(); // back to the row it was opened from
   });
 }
@@ -341,6 +367,7 @@ function onFeedEvent(message) {
   const catchUp = state.catchUp;
   if (catchUp && (catchUp.cutoff === null || message.position <= catchUp.cutoff)) catchUp.events.push(message);
   requestRefresh(message.position, message.incident_id);
+  alerts.consider(message);
   finishCatchUpIfDone();
 }
 
@@ -462,6 +489,48 @@ function renderBoardsStale() {
   }, STALE_RECHECK_MS);
 }
 
+// ---- loud incidents: the title, a sound, a browser notification ----------------------------------
+
+function describeAlert(message) {
+  const drill = message.exercise ? `${t("exerciseWord")} ` : "";
+  return {
+    title: `${drill}${levelLabel(message.level)} · ${t(message.incident_type)} · ${outletName(message.unit)}`,
+    body: `${eventLabel(message.event)} · ${clock(message.occurred_at)}`,
+  };
+}
+
+function alertItem(message) {
+  const { title, body } = describeAlert(message);
+  return h(
+    "li",
+    { "data-id": message.incident_id },
+    h("button", { type: "button", class: "link", onclick: () => openDetail(message.incident_id) }, levelBadge(message.level), " ", title, " · ", body),
+  );
+}
+
+function renderAlerts() {
+  document.title = alerts.title(`${t("title")} · ${t("subtitle")}`);
+  const unseen = [...alerts.unseen.values()];
+  $("alerts").hidden = unseen.length === 0;
+  $("alerts-title").textContent = t("alertsTitle")(unseen.length);
+  fill($("alerts-list"), ...unseen.reverse().map(alertItem));
+  $("sound").hidden = !state.feed;
+  $("sound").setAttribute("aria-pressed", String(alerts.soundOn));
+  $("sound").textContent = alerts.soundOn ? t("soundOn") : t("soundOff");
+  const askable = "Notification" in window && Notification.permission === "default";
+  $("notify").hidden = !state.feed || !askable;
+}
+
+function wireAlerts() {
+  $("alerts-seen").addEventListener("click", () => alerts.clear());
+  $("sound").addEventListener("click", () => {
+    alerts.toggleSound();
+    renderAlerts();
+  });
+  $("notify").addEventListener("click", () => alerts.askPermission().then(renderAlerts));
+  document.addEventListener("pointerdown", () => alerts.unlockAudio(), { once: true });
+}
+
 // ---- sign-in, sign-out, language ------------------------------------------------------------------
 
 function showSignIn(message = "") {
@@ -477,6 +546,10 @@ async function startBoard() {
   $("sign-in").hidden = true;
   $("board").hidden = false;
   $("sign-out").hidden = false;
+  // The words for codes and the zone for times, before anything is drawn with them.
+  const [words, web] = await Promise.all([get("/api/v1/vocabulary"), get("/web/settings")]);
+  setVocabulary(words);
+  setZone(web.time_zone);
   await load(undefined);
   // Subscribe from what the boards showed: the feed replays everything after it, so nothing falls between.
   state.feed = new LiveFeed(token(), {
@@ -489,6 +562,7 @@ async function startBoard() {
   });
   state.feed.start(Math.min(state.board.position, state.wall.position));
   renderConn();
+  renderAlerts();
 }
 
 function signOut(message = "") {
@@ -508,6 +582,8 @@ function signOut(message = "") {
   });
   state.versions = new Map();
   if ($("detail").open) $("detail").close();
+  act.reset();
+  alerts.clear();
   $("conn").hidden = true;
   $("stale").hidden = true;
   $("boards-stale").hidden = true;
@@ -544,9 +620,10 @@ function applyLang(lang) {
   setLang(lang);
   translateStatic();
   $("lang").textContent = t("langButton");
-  document.title = `${t("title")} · ${t("subtitle")}`;
+  renderAlerts();
   render();
   renderDetailView();
+  act.render();
   renderConn();
 }
 
@@ -572,6 +649,7 @@ function main() {
   });
   wireFilters();
   wireDetail();
+  wireAlerts();
   setInterval(tick, 1000);
   setInterval(slowTick, 15000);
   if (token()) resume();

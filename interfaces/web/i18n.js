@@ -39,6 +39,16 @@ const WORDS = {
     ago: (d) => `${d}前`, inTime: (d) => `${d}后`, overdueBy: (d) => `已逾期 ${d}`,
     units: { d: "天", h: "小时", m: "分", s: "秒" },
     yes: "是", no: "否", colon: "：", comma: "，", aside: (text) => `（${text}）`,
+    actTitle: "可执行操作", actNone: "您现在对此事件没有可执行的操作。", actNextStep: "下一步",
+    actSubmit: "提交", actCancel: "取消", actChoose: "— 请选择 —", actRequired: "必填 required",
+    actTimeHint: (zone) => `按 ${zone} 时间；留空即现在`,
+    actConfirm: (label, v) => `确认“${label}”？此操作针对版本 v${v}，将记录在案，不能撤销。`, actConfirmYes: "确认提交",
+    actConflictHelp: (v) => `以下是别人所做的更改。您填写的内容已保留，现针对最新版本 v${v}：请核对后重新提交。`,
+    actVersion: (v) => `针对版本 v${v}`, actMoved: (v) => `（事件已更新到 v${v}，提交时将显示更改）`,
+    actWaiting: (label) => `已提交“${label}”，等待实时推送…`, actArrived: (label, v) => `“${label}”已记录（v${v}）`,
+    tick: "完成", owner: "首问负责人", inCharge: "现场负责人", handover: "待接收的移交",
+    alertsTitle: (n) => `${n} 起红色或橙色事件尚未查看`, alertsSeen: "全部已查看",
+    soundOn: "声音提示：开", soundOff: "声音提示：关", notifyAsk: "开启桌面通知",
   },
   en: {
     title: "Incident command", subtitle: "Emergency office board", langButton: "中文", langHint: "Switch to Chinese",
@@ -75,6 +85,16 @@ const WORDS = {
     ago: (d) => `${d} ago`, inTime: (d) => `in ${d}`, overdueBy: (d) => `overdue by ${d}`,
     units: { d: "d", h: "h", m: "min", s: "s" },
     yes: "yes", no: "no", colon: ": ", comma: ", ", aside: (text) => ` (${text})`,
+    actTitle: "What you may do", actNone: "Nothing you may do on this incident now.", actNextStep: "The next expected step",
+    actSubmit: "Send", actCancel: "Cancel", actChoose: "— choose —", actRequired: "必填 required",
+    actTimeHint: (zone) => `${zone} time; empty: now`,
+    actConfirm: (label, v) => `Send “${label}”? It acts on version ${v}, goes on the record and cannot be undone.`, actConfirmYes: "Yes, send",
+    actConflictHelp: (v) => `This is what changed. Your entries are kept, now for the latest version ${v}: check them and send again.`,
+    actVersion: (v) => `For version ${v}`, actMoved: (v) => `(the incident has moved on to version ${v}: sending will show what changed)`,
+    actWaiting: (label) => `“${label}” sent; waiting for the live feed…`, actArrived: (label, v) => `“${label}” recorded (version ${v})`,
+    tick: "Done", owner: "Owner", inCharge: "In charge", handover: "Handover waiting",
+    alertsTitle: (n) => `${n} red or orange incident${n === 1 ? "" : "s"} not yet seen`, alertsSeen: "Mark all seen",
+    soundOn: "Sound: on", soundOff: "Sound: off", notifyAsk: "Turn on notifications",
   },
 };
 
@@ -86,45 +106,22 @@ export const LEVELS = [
   { code: "red", zh: "红色", en: "Red" },
 ];
 
-// Event names arrive as class names ("LevelChanged"); these are the words staff use for them.
-const EVENTS = {
-  Reported: ["上报", "Reported"], Acknowledged: ["受理（首问负责）", "Acknowledged"],
-  CustomerIsolated: ["隔离客户", "Customer isolated"], Apologised: ["致歉", "Apologised"],
-  FactsChecked: ["核实情况", "Facts checked"], SolutionProposed: ["提出解决方案", "Solution proposed"],
-  CustomerResponded: ["客户回应", "Customer responded"], SolutionCarriedOut: ["执行方案", "Solution carried out"],
-  FollowedUp: ["跟踪回访", "Followed up"], Escalated: ["升级", "Escalated"],
-  DeadlineExtended: ["延长期限", "Deadline extended"], ClockPaused: ["暂停计时", "Clock paused"],
-  ClockResumed: ["恢复计时", "Clock resumed"], NewFactsReceived: ["收到新情况", "New facts received"],
-  RetentionAttempted: ["挽留客户", "Retention attempted"], Closed: ["办结", "Closed"],
-  Reopened: ["重新打开", "Reopened"], NoteAdded: ["添加备注", "Note added"],
-  EntryCorrected: ["更正记录", "Entry corrected"], DeadlineWarned: ["期限预警", "Deadline warning"],
-  IdleFlagged: ["长时间无进展", "Flagged as idle"], LevelChanged: ["调整预警级别", "Level changed"],
-  AuthorityNotified: ["通报有关部门", "Authority notified"], PlaybookActionDone: ["完成预案动作", "Playbook action done"],
-  AnnouncementMade: ["发布公告", "Announcement made"], StoodDown: ["解除应急状态", "Stood down"],
-  SecondExtensionApproved: ["批准再次延期", "Second extension approved"],
-  WithdrawalRecorded: ["客户撤回投诉", "Withdrawal recorded"],
-  AnnouncementApproved: ["批准公告", "Announcement approved"],
-};
+// The words for events, fields, roles, commands, error codes and coded values come from the API
+// (GET /api/v1/vocabulary, domain/vocabulary.py): one source for every screen.
+let vocabulary = { commands: {}, events: {}, fields: {}, errors: {}, values: {} };
 
-// Field names of event data, for the timeline; values of other fields are shown as sent.
-const FIELDS = {
-  level: ["级别", "Level"], previous: ["原级别", "Previous level"], reason: ["原因", "Reason"],
-  summary: ["摘要", "Summary"], kind: ["类别", "Kind"], outlet: ["网点", "Outlet"], exercise: ["演练", "Exercise"],
-  action: ["动作", "Action"], note: ["备注", "Note"], authority: ["通报对象", "Authority"], reference: ["编号", "Reference"],
-  channel: ["渠道", "Channel"], category: ["类别", "Category"], solution: ["方案", "Solution"],
-  founded: ["属实", "Founded"], findings: ["核实结果", "Findings"], accepted: ["接受", "Accepted"],
-  comment: ["意见", "Comment"], satisfied: ["满意", "Satisfied"], audience: ["对象", "Audience"], text: ["内容", "Text"],
-  corrects_version: ["更正的版本", "Corrects version"], correction: ["更正内容", "Correction"],
-  approver: ["批准人", "Approver"], approved_by: ["批准人", "Approved by"], outcome: ["结果", "Outcome"],
-  details: ["详情", "Details"], facts: ["新情况", "Facts"], due_at: ["期限", "Due"], limit_days: ["期限天数", "Limit (days)"],
-  confirmed_by: ["确认方式", "Confirmed"], second_contact: ["二次挽留联系方式", "Contact for a second attempt"],
-};
+export function setVocabulary(served) {
+  vocabulary = served;
+}
 
-// Roles of the actors in the timeline (the API sends the code only).
-const ROLES = {
-  branch: ["网点", "Branch"], call_centre: ["95566客服中心", "Call centre"], office: ["应急处理办公室", "Emergency office"],
-  auditor: ["审计", "Auditor"], admin: ["系统管理员", "Administrator"], system: ["系统", "System"],
-};
+// The bank's zone (GET /web/settings): every time is shown in it, with its date and its offset.
+let zone = "Asia/Shanghai";
+
+export function setZone(name) {
+  zone = name;
+}
+
+export const timeZone = () => zone;
 
 export function initialLang() {
   const saved = localStorage.getItem(STORAGE_KEY);
@@ -157,19 +154,23 @@ export function levelLabel(code) {
   return pick(LEVELS.find((level) => level.code === code)) || code;
 }
 
-export function eventLabel(name) {
-  const pair = EVENTS[name];
-  return pair ? pair[lang === "zh" ? 0 : 1] : name;
+const word = (pair, fallback) => (pair ? pair[lang] : fallback);
+
+export const eventLabel = (name) => word(vocabulary.events[name], name);
+export const fieldLabel = (name) => word(vocabulary.fields[name], name);
+export const commandLabel = (name) => word(vocabulary.commands[name], name);
+export const roleLabel = (code) => word(vocabulary.values.role?.[code], code);
+
+/** A coded value of a field (an authority, an audience, a post…) in words; null if it is not one. */
+export function valueLabel(field, code) {
+  const pair = vocabulary.values[field]?.[code];
+  return pair ? pair[lang] : null;
 }
 
-export function roleLabel(code) {
-  const pair = ROLES[code];
-  return pair ? pair[lang === "zh" ? 0 : 1] : code;
-}
-
-export function fieldLabel(name) {
-  const pair = FIELDS[name];
-  return pair ? pair[lang === "zh" ? 0 : 1] : name;
+/** Both languages whatever the page's: an error must be read by whoever is at the screen. */
+export function bothLanguages(table, code) {
+  const pair = vocabulary[table][code];
+  return pair ? `${pair.zh} ${pair.en}` : code;
 }
 
 /** "2 小时 5 分" / "2 h 5 min": the two largest units are enough to act on. */
@@ -182,14 +183,39 @@ export function duration(seconds) {
   return parts.slice(first, first + 2).filter(([n]) => n > 0).map(([n, unit]) => `${n} ${unit}`).join(" ");
 }
 
-/** Local wall-clock time; the date is added when it is not today. */
+const locale = () => (lang === "zh" ? "zh-CN" : "en-GB");
+
+const formats = new Map(); // building an Intl format costs more than using it: one per language, zone and shape
+
+function format(options) {
+  const key = `${lang} ${zone} ${JSON.stringify(options)}`;
+  if (!formats.has(key)) formats.set(key, new Intl.DateTimeFormat(locale(), { timeZone: zone, ...options }));
+  return formats.get(key);
+}
+
+/** The date, the time and the zone's offset, in the bank's zone: "12月3日 19:47:53 GMT+8"; the year when not this one. */
 export function clock(iso) {
   if (!iso) return "—";
   const when = new Date(iso);
-  const locale = lang === "zh" ? "zh-CN" : "en-GB";
-  const time = when.toLocaleTimeString(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
-  if (when.toDateString() === new Date().toDateString()) return time;
-  return `${when.toLocaleDateString(locale, { month: "short", day: "numeric" })} ${time}`;
+  const year = (d) => format({ year: "numeric" }).format(d);
+  const date = format({ month: "short", day: "numeric", ...(year(when) !== year(new Date()) ? { year: "numeric" } : {}) }).format(when);
+  const time = format({ hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }).format(when);
+  const offset = format({ timeZoneName: "short" }).formatToParts(when).find((part) => part.type === "timeZoneName").value;
+  return `${date} ${time} ${offset}`;
+}
+
+/** The zone's offset at an instant, as ISO 8601 wants it ("+08:00"). */
+function offsetAt(ms) {
+  const name = new Intl.DateTimeFormat("en", { timeZone: zone, timeZoneName: "longOffset" })
+    .formatToParts(new Date(ms)).find((part) => part.type === "timeZoneName").value; // "GMT+08:00", "GMT"
+  return name === "GMT" ? "+00:00" : name.slice(3);
+}
+
+/** A datetime-local input's value ("2026-12-03T09:30"), read in the bank's zone, as ISO 8601 with its offset. */
+export function zonedIso(local) {
+  // The offset of the instant read as UTC is the zone's offset then, but within hours of a DST change.
+  const offset = offsetAt(Date.parse(`${local}Z`));
+  return `${local.length === 16 ? `${local}:00` : local}${offset}`;
 }
 
 /** "in 3 d 2 h" before a deadline, "overdue by 2 h" after it (nowMs is the server's clock). */

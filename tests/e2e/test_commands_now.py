@@ -120,3 +120,52 @@ def test_a_closed_incident_offers_what_a_closed_one_accepts(
         "/api/v1/emergencies", json={**EMERGENCY, "outlet": "SH-PD-01"}, headers=office
     ).json()
     assert http.get(f"/api/v1/incidents/{shanghai['incident_id']}/commands", headers=other).status_code == 403
+
+
+def test_each_offer_carries_its_form_words_in_both_languages_and_the_choices_the_incident_allows(
+    bank: tuple[httpx.Client, dict[Role, dict[str, str]]],
+) -> None:
+    http, headers = bank
+    incident = http.post("/api/v1/emergencies", json=EMERGENCY, headers=headers[Role.OFFICE]).json()[
+        "incident_id"
+    ]
+    tick = f"/api/v1/emergencies/{incident}/complete_playbook_action"
+    http.post(tick, json={"action": "call_119"}, headers=headers[Role.OFFICE]).raise_for_status()
+    offers = {
+        c["name"]: c
+        for c in http.get(f"/api/v1/incidents/{incident}/commands", headers=headers[Role.OFFICE]).json()[
+            "commands"
+        ]
+    }
+    change = offers["change_level"]
+    assert change["label"] == {"zh": "调整预警级别", "en": "Change the level"}
+    fields = {f["name"]: f for f in change["fields"]}
+    assert list(fields) == ["level", "reason", "occurred_at"]  # the time it happened last, optional
+    assert (fields["level"]["kind"], fields["level"]["required"]) == ("choice", True)
+    assert {"code": "red", "zh": "红色", "en": "Red"} in fields["level"]["choices"]
+    assert fields["reason"]["label"] == {"zh": "原因", "en": "Reason"}
+    assert (fields["occurred_at"]["kind"], fields["occurred_at"]["required"]) == ("time", False)
+    action = {f["name"]: f for f in offers["complete_playbook_action"]["fields"]}["action"]
+    codes = [c["code"] for c in action["choices"]]
+    assert "fight_fire" in codes
+    assert "call_119" not in codes  # only the actions still open
+    authority = {f["name"]: f for f in offers["notify_authority"]["fields"]}["authority"]
+    assert {"code": "superior_office", "zh": "上级行服务突发事件应急处理办公室"}.items() <= next(
+        c for c in authority["choices"] if c["code"] == "superior_office"
+    ).items()
+    satisfied = {f["name"]: f for f in offers["follow_up"]["fields"]}["satisfied"]
+    assert (satisfied["kind"], satisfied["required"], satisfied["nullable"]) == ("boolean", False, True)
+
+
+def test_the_vocabulary_and_the_page_settings_are_served_to_anyone(
+    bank: tuple[httpx.Client, dict[Role, dict[str, str]]],
+) -> None:
+    http, _ = bank
+    words = http.get("/api/v1/vocabulary").json()
+    assert words["events"]["LevelChanged"] == {"zh": "调整预警级别", "en": "Level changed"}
+    assert words["fields"]["completes"]["en"] == "Actions it completes"
+    assert (
+        words["values"]["authority"]["superior_office"]["en"] == "Superior office's emergency handling office"
+    )
+    assert words["errors"]["version_conflict"]["zh"]
+    assert http.get("/web/settings").json() == {"time_zone": "Asia/Shanghai"}
