@@ -38,6 +38,7 @@ COMMANDS: dict[str, Words] = {
     "add_note": ("添加备注", "Add a note"),
     "correct_entry": ("更正记录", "Correct an entry"),
     "hand_over": ("移交", "Hand over"),
+    "reveal_personal_data": ("查阅个人信息（记录在案）", "Read the personal data (recorded)"),
     "take_charge": ("接手负责", "Take charge"),
     "notify_authority": ("通报有关部门", "Notify an authority"),
     "complete_playbook_action": ("完成预案动作", "Tick a playbook action"),
@@ -84,6 +85,7 @@ EVENTS: dict[str, Words] = {
     "NotificationDelivered": ("通知已送达", "Notification delivered"),
     "NotificationFailed": ("通知发送失败", "Notification failed"),
     "NotificationGivenUp": ("通知放弃发送", "Notification given up"),
+    "PersonalDataRevealed": ("个人信息被查阅", "Personal data read"),
 }
 
 # The fields of commands and of events' data.
