@@ -30,6 +30,7 @@ from interfaces.client.exit_codes import ExitCode
 from interfaces.client.field_types import SYSTEM_MARKS, known_commands, typed_fields
 from interfaces.client.outbox import Outbox
 from interfaces.client.settings import ClientSettings, MissingTokenError
+from interfaces.client.simulate import simulate_command
 from interfaces.client.sync import SyncResult, drain
 from interfaces.client.watch import watch
 
@@ -416,6 +417,7 @@ def register(cli: typer.Typer) -> None:
     cli.command("sync")(sync)
     cli.command("outbox")(outbox)
     cli.command("watch")(watch)
+    cli.command("simulate")(simulate_command)
 
 
 # -- the two paths every call takes ----------------------------------------------------------------
