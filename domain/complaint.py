@@ -365,7 +365,7 @@ class Complaint(Incident):
             subcategory=subcategory,
             summary=required_text(summary, "summary", incident_id),
             customer_reference=optional_text(customer_reference, "customer_reference", incident_id),
-            contact=contact,
+            contact=None if contact is None else contact.checked("contact", incident_id),
             level=level,
             exercise=exercise,
         )
@@ -698,6 +698,8 @@ class Complaint(Incident):
         self._refuse_if_closed("attempt_retention")
         real_reason = self._required(real_reason, "real_reason")
         offer = self._required(offer, "offer")
+        if second_contact is not None:
+            second_contact = second_contact.checked("second_contact", self.id)
         if second_contact is not None and second_contact.is_empty:
             second_contact = None
         if not retained and second_contact is None:

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from domain.contact import CustomerContact
 from domain.errors import InvalidInputError
 from domain.personal import MIN_REVEAL_REASON, sees_personal_data
 from domain.values import Actor, Role
 
-from .builders import closed_emergency, refused, resolved_complaint, stamp
+from .builders import closed_emergency, refused, reported_complaint, resolved_complaint, stamp
 
 AUDITOR = Actor(id="u-audit-01", role=Role.AUDITOR, unit="", name="审计 孙")
 LATER = timedelta(days=40)
@@ -47,3 +48,24 @@ def test_a_reason_of_no_substance_is_refused_by_name(reason: str) -> None:
 
 def test_only_the_desks_that_answer_the_customer_see_personal_data_unasked() -> None:
     assert {role for role in Role if sees_personal_data(role)} == {Role.BRANCH, Role.CALL_CENTRE, Role.OFFICE}
+
+
+@pytest.mark.parametrize(
+    ("contact", "field"),
+    [
+        (CustomerContact(name="张\u202e三"), "contact.name"),
+        (CustomerContact(phone="1" * 41), "contact.phone"),
+        (CustomerContact(email="a\x00@example.com"), "contact.email"),
+    ],
+)
+def test_a_contact_is_a_text_like_any_other_refused_by_its_detail(
+    contact: CustomerContact, field: str
+) -> None:
+    with pytest.raises(InvalidInputError) as refused_contact:
+        reported_complaint(contact=contact)
+    assert refused_contact.value.field == field
+
+
+def test_a_contact_is_recorded_stripped_and_in_nfc() -> None:
+    complaint = reported_complaint(contact=CustomerContact(name=" 豈 ", phone=" 13800138000 "))
+    assert complaint.contact == CustomerContact(name="\u8c48", phone="13800138000")
