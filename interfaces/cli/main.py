@@ -16,10 +16,12 @@ from interfaces.client.commands import register
 from interfaces.client.exit_codes import EXIT_STATUS_HELP, ExitCode
 from interfaces.demo_token import demo_office_token
 from interfaces.http.app import create_app
+from interfaces.notify.settings_file import NotificationsFileError
+from interfaces.organisation_file import load_organisation
 from interfaces.serving import cannot_listen, uvicorn_config
 from interfaces.settings import Settings
 from interfaces.version import DISTRIBUTION, product_version
-from interfaces.wiring import token_registry
+from interfaces.wiring import notification_settings, token_registry
 
 cli = typer.Typer(
     help="Incident command for a bank's branch network 网点应急指挥.",
@@ -52,6 +54,11 @@ def serve(
     if (reason := cannot_listen(host, port)) is not None:
         typer.echo(f"error: {reason}", err=True)
         raise typer.Exit(ExitCode.USAGE)
+    try:  # a wrong notifications file is said in one line, before anything starts
+        notification_settings(settings, load_organisation(settings.organisation_file))
+    except NotificationsFileError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(ExitCode.USAGE) from None
     if demo_token:
         registry = token_registry(settings)
         demo = demo_office_token(registry, settings.data_folder(), now=datetime.now(UTC))

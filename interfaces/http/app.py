@@ -20,6 +20,7 @@ from interfaces.http import (
     incidents,
     log,
     log_export,
+    notifications,
     outlets,
     thresholds,
     timeline,
@@ -79,6 +80,7 @@ def create_app(
     app.include_router(boards.router)
     app.include_router(outlets.router)
     app.include_router(thresholds.router)
+    app.include_router(notifications.router)
     app.include_router(log.router)
     app.include_router(log_export.router)
     app.include_router(feed_endpoint.router)

@@ -104,6 +104,9 @@ const EVENTS = {
   SecondExtensionApproved: ["批准再次延期", "Second extension approved"],
   WithdrawalRecorded: ["客户撤回投诉", "Withdrawal recorded"],
   AnnouncementApproved: ["批准公告", "Announcement approved"],
+  NotificationDue: ["待发通知", "Notification due"], NotificationDelivered: ["通知已送达", "Notification delivered"],
+  NotificationFailed: ["通知发送失败（将重试）", "Notification failed (will retry)"],
+  NotificationGivenUp: ["通知放弃发送", "Notification given up"],
 };
 
 // Field names of event data, for the timeline; values of other fields are shown as sent.
@@ -117,6 +120,9 @@ const FIELDS = {
   corrects_version: ["更正的版本", "Corrects version"], correction: ["更正内容", "Correction"],
   approver: ["批准人", "Approver"], approved_by: ["批准人", "Approved by"], outcome: ["结果", "Outcome"],
   details: ["详情", "Details"], facts: ["新情况", "Facts"], due_at: ["期限", "Due"], limit_days: ["期限天数", "Limit (days)"],
+  delivery_id: ["通知编号", "Delivery id"], rule: ["通知规则", "Rule"], message: ["通知内容", "Message"],
+  attempt: ["第几次发送", "Attempt"], attempts: ["发送次数", "Attempts"], answer: ["接收方答复", "Receiver's answer"],
+  error: ["失败原因", "Error"], retry_at: ["下次重试", "Retry at"],
   confirmed_by: ["确认方式", "Confirmed"], second_contact: ["二次挽留联系方式", "Contact for a second attempt"],
 };
 

@@ -10,19 +10,13 @@ from uuid import UUID
 
 from application.incident_desk import IncidentDesk
 from application.policies import PolicyRunner, PolicySettings
-from application.policies.notifier import (
-    IDLE,
-    RAISED,
-    Deliveries,
-    NotificationRule,
-    NotifierPolicy,
-    logged_after,
-)
+from application.policies.deliveries import Deliveries, logged_after
+from application.policies.notifier import IDLE, RAISED, NotificationRule, NotifierPolicy
 from domain.contact import CustomerContact
 from domain.incident import Incident
 from domain.organisation import Organisation, Unit, UnitKind
 from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role
-from interfaces.notify_channels import WebhookChannel
+from interfaces.notify.webhook import WebhookChannel
 from tests.integration.desk_fixtures import T0, SteppingClock, log_length
 from tests.integration.notify_receiver import SECRET, Receiver, receiver
 
@@ -102,7 +96,7 @@ def test_a_red_emergency_is_delivered_and_the_delivery_is_on_the_record(
     assert due.channel == "ops"
     assert due.rule == "red-orange"
     assert due.actor.role is Role.SYSTEM
-    assert f"https://board.example/incidents/{incident_id}" in due.message
+    assert f"https://board.example/#incident={incident_id}" in due.message
     assert "红色" in due.message
     assert "Red" in due.message
     assert "BJ-HD-01" in due.message
