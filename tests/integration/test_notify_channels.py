@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from application.incident_desk import IncidentDesk
+from application.policies.deliveries import Deliveries, logged_after
+from application.policies.notifier import RAISED, NotificationRule
+from domain.contact import CustomerContact
+from domain.values import Category, Channel
 from interfaces.notify.mail import MailChannel
 from interfaces.notify.robots import DingTalkChannel, WeComChannel
-from interfaces.notify.webhook import DeliveryError
-from tests.integration.notify_receiver import DING_SECRET, Receiver, receiver
+from interfaces.notify.sending import sender
+from interfaces.notify.settings_file import Channel as Channel_
+from interfaces.notify.webhook import DeliveryError, WebhookChannel
+from tests.integration.desk_fixtures import SteppingClock
+from tests.integration.notify_receiver import DING_SECRET, SECRET, Receiver, receiver
 from tests.integration.smtp_receiver import PASSWORD, USER, Mailbox, plain_smtp_server, smtp_server
+from tests.integration.test_notify_delivery import HEAD, notifier
 
 __all__ = ["plain_smtp_server", "receiver", "smtp_server"]
 
@@ -121,3 +132,41 @@ def test_a_wrong_password_is_a_delivery_error_naming_the_login(smtp_server: Mail
     with pytest.raises(DeliveryError, match=r"535 .*\(AUTH as incident\)"):
         _mail(smtp_server, username=USER, password="wrong").send("d", MESSAGE)
     assert smtp_server.messages == []
+
+
+def test_no_personal_data_leaves_on_any_channel(
+    desk: IncidentDesk, clock: SteppingClock, receiver: tuple[Receiver, str], smtp_server: Mailbox
+) -> None:
+    state, _ = receiver
+    desk.report_complaint(
+        actor=HEAD,
+        occurred_at=clock(),
+        outlet="BJ-HD-01",
+        channel=Channel.WALK_IN,
+        category=Category.SERVICE_QUALITY,
+        summary="柜员态度差 rude teller",
+        customer_reference="REF-889900",
+        contact=CustomerContact(name="张三丰", phone="13912345678", email="zs@example.com"),
+    )
+    channels: dict[str, Channel_] = {
+        "hook": WebhookChannel("hook", state.url("webhook"), SECRET),
+        "wecom": WeComChannel("wecom", state.url("wecom")),
+        "ding": DingTalkChannel("ding", state.url("dingtalk"), DING_SECRET),
+        "mail": _mail(smtp_server),
+    }
+    rule = NotificationRule(name="all", triggers=frozenset({RAISED}), channels=tuple(channels))
+    notifier(desk, rule)
+    deliveries = Deliveries(desk, sender(channels))
+    for logged in logged_after(desk, 0, limit=10_000):
+        deliveries.handle(logged)
+    assert deliveries.run_once(clock()) == 4
+    sent = [json.dumps(body, ensure_ascii=False) for _, body in state.received]
+    # Decoded, every header and the body: a personal datum base64-encoded would still be one.
+    sent += [
+        "\n".join(f"{k}: {v}" for k, v in mail.items()) + mail.get_content() for mail in smtp_server.messages
+    ]
+    assert len(sent) == 4
+    for text in sent:
+        assert "rude teller" in text
+        for personal in ("张三丰", "13912345678", "zs@example.com", "REF-889900", "王主任"):
+            assert personal not in text
