@@ -11,6 +11,7 @@ import uvicorn
 from application.store.database_url import redacted
 from interfaces.cli import boards, export, log
 from interfaces.cli.migrate import migrate
+from interfaces.cli.notify import notify
 from interfaces.cli.tokens import tokens
 from interfaces.client.commands import register
 from interfaces.client.exit_codes import EXIT_STATUS_HELP, ExitCode
@@ -29,6 +30,7 @@ cli = typer.Typer(
     no_args_is_help=True,
 )
 cli.add_typer(tokens, name="token")
+cli.add_typer(notify, name="notify")
 cli.command()(boards.project)
 cli.command()(boards.rebuild)
 cli.command()(migrate)
