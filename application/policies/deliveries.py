@@ -42,7 +42,9 @@ NOTIFICATION_TOPICS = tuple(
     for kind in (Complaint, Emergency)
     for name in ("NotificationDue", "NotificationDelivered", "NotificationFailed", "NotificationGivenUp")
 )
-POLL_SECONDS = 0.2  # how often the worker looks for what the notifier recorded
+# The worker wakes when a notification event commits (the store's subscription); without one it
+# looks this often anyway (a subscription lost and not yet back).
+POLL_SECONDS = 1.0
 STANDBY_SECONDS = 1.0
 READ_LIMIT = 500
 CHANNEL_THREADS = 8
@@ -174,6 +176,46 @@ class Deliveries:
             log.debug("notification %s: %s", item.delivery_id, error.message)
 
 
+class _Wake:
+    """Sets `due` whenever a notification event commits: the store's subscription, filtered by topic."""
+
+    def __init__(self, desk: IncidentDesk) -> None:
+        self._desk = desk
+        self.due = threading.Event()
+        self._stopped = threading.Event()
+        self._subscription: Any = None
+        self._thread = threading.Thread(target=self._run, name="notify-wake", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._subscription is not None:
+            self._subscription.stop()
+        self.due.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        position: int | None = None
+        while not self._stopped.is_set():
+            try:
+                if position is None:
+                    position = int(self._desk.recorder.max_notification_id() or 0)
+                with self._desk.recorder.subscribe(gt=position, topics=NOTIFICATION_TOPICS) as subscription:
+                    self._subscription = subscription
+                    if self._stopped.is_set():
+                        return
+                    for notification in subscription:
+                        position = notification.id
+                        self.due.set()
+                        if self._stopped.is_set():
+                            return
+            except Exception as error:  # the store away: the worker's own poll goes on meanwhile
+                log.debug("notification wake lost its subscription: %s", describe(error))
+                self._stopped.wait(STANDBY_SECONDS)
+
+
 class Leadership(Protocol):
     """The boards' leader lock (interfaces/boards/leader.py), as far as the worker needs it."""
 
@@ -197,16 +239,19 @@ class DeliveryThread:
         self._poll = poll_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._wake = _Wake(self._desk)
         self._leading = False
         self._failure: str | None = None
         self.position = 0  # the log read so far (its notification events handed to `deliveries`)
 
     def start(self) -> None:
+        self._wake.start()
         self._thread = threading.Thread(target=self._run, name="notify-delivery", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
+        self._wake.stop()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -248,6 +293,7 @@ class DeliveryThread:
                 self._stop.wait(STANDBY_SECONDS)
                 continue
             try:
+                self._wake.due.clear()  # before reading: what commits from now on wakes the next turn
                 self.step()
                 if self._failure is not None:
                     log.warning("notification delivery recovered at position %s", self.position)
@@ -259,7 +305,14 @@ class DeliveryThread:
                     self._failure = reason
                 self._stop.wait(STANDBY_SECONDS)
                 continue
-            self._stop.wait(self._poll)
+            self._wake.due.wait(self._until_next())
+
+    def _until_next(self) -> float:
+        """Seconds to wait for a wake: the poll, or less if a retry falls due sooner."""
+        due = self.deliveries.next_due()
+        if due is None:
+            return self._poll
+        return max(0.0, min(self._poll, (due - self._clock()).total_seconds()))
 
 
 def logged_after(desk: IncidentDesk, position: int, limit: int = 500) -> list[LoggedEvent]:

@@ -29,7 +29,7 @@ def wait_until(found: Callable[[], bool], what: str) -> None:
 
 
 def worker(desk: IncidentDesk, url: str, lock: LeaderLock, clock: SteppingClock) -> DeliveryThread:
-    thread = DeliveryThread(Deliveries(desk, sender(url)), clock, lock, poll_seconds=0.02)
+    thread = DeliveryThread(Deliveries(desk, sender(url)), clock, lock)
     thread.start()
     return thread
 
