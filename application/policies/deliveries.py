@@ -76,6 +76,7 @@ class Deliveries:
         default_factory=lambda: Actor(id="policy:notifier", role=Role.SYSTEM, unit="HQ", name="通知 Notifier")
     )
     pending: dict[str, Pending] = field(default_factory=dict)
+    _stopping: threading.Event | None = field(default=None, init=False, repr=False)
 
     def handle(self, logged: LoggedEvent) -> None:
         event: Any = logged.event
@@ -96,20 +97,21 @@ class Deliveries:
         waiting = [item.next_at for item in self.pending.values() if item.next_at is not None]
         return min(waiting, default=None)
 
-    def run_once(self, now: datetime) -> int:
-        """Send every pending notification whose time has come; how many were tried.
+    def run_once(self, now: datetime, stopping: threading.Event | None = None) -> int:
+        """Send every pending notification whose time has come; how many were due.
 
         Each channel's in order, the channels side by side: a receiver that hangs costs its own
-        channel its timeout, not the others.
+        channel its timeout, not the others. Once `stopping` is set no further one is tried: a
+        stop waits for the send under way alone (what is left is sent at the next start).
         """
+        self._stopping = stopping
         by_channel: dict[str, list[Pending]] = {}
         for item in list(self.pending.values()):
             if item.next_at is None or item.next_at <= now:
                 by_channel.setdefault(item.channel, []).append(item)
         if len(by_channel) <= 1:
             for items in by_channel.values():
-                for item in items:
-                    self._attempt(item, now)
+                self._attempt_all(items, now)
         else:
             with ThreadPoolExecutor(min(CHANNEL_THREADS, len(by_channel)), "notify-send") as pool:
                 list(pool.map(lambda items: self._attempt_all(items, now), by_channel.values()))
@@ -117,6 +119,8 @@ class Deliveries:
 
     def _attempt_all(self, items: list[Pending], now: datetime) -> None:
         for item in items:
+            if self._stopping is not None and self._stopping.is_set():
+                return
             self._attempt(item, now)
 
     def _attempt(self, item: Pending, now: datetime) -> None:
@@ -279,7 +283,7 @@ class DeliveryThread:
                 else:
                     self.deliveries.handle(LoggedEvent(notification.id, event))
             self.position = found[-1].id if len(found) == READ_LIMIT else head
-        self.deliveries.run_once(self._clock())
+        self.deliveries.run_once(self._clock(), self._stop)
 
     def _run(self) -> None:
         while not self._stop.is_set():
