@@ -6,8 +6,9 @@ receiver never answers, against none configured.
 time from the post's answer (the event is committed by then) to the receiver's receipt of its
 notification (the notifier's NotificationDue committed, the worker's poll, the signed POST). Posting:
 ROUNDS paired runs, a server without notifications (baseline) then one whose receiver accepts the
-connection and never answers, each posting POSTS red emergencies; the answer's latency, p50 and p99,
-each run, and the spread of each side.
+connection and never answers (and, beside them, one whose receiver answers at once: what recording
+the notification costs, whatever the receiver does), each posting POSTS red emergencies; the
+answer's latency, p50 and p99, each run, and the spread of each side.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ def silent_receiver() -> Iterator[str]:
 
 
 def rules(folder: Path, url: str) -> Path:
+    folder.mkdir(exist_ok=True)
     path = folder / "notifications.toml"
     path.write_text(
         f"""
@@ -167,11 +169,13 @@ def main() -> None:
         print("|---:|---:|---:|")
         print(f"| {percentile(delays, 0.5):.0f} | {percentile(delays, 0.99):.0f} | {max(delays):.0f} |")
         runs: list[tuple[str, list[float]]] = []
-        with silent_receiver() as silent:
-            never = rules(folder, silent)
+        with silent_receiver() as silent, answering_receiver() as (hook, _):
+            never, answers = rules(folder, silent), rules(folder / "answering", hook)
             for _ in range(ROUNDS):
                 runs.append(("none configured (baseline)", posting(folder, None)))
                 runs.append(("receiver never answers", posting(folder, never)))
+                # Beside them: what recording each notification costs, whatever the receiver does.
+                runs.append(("receiver answers at once", posting(folder, answers)))
         print(
             f"\n### Posting a red emergency while notifying ({POSTS} posts a run, {ROUNDS} paired rounds)\n"
         )
