@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from interfaces.cli.main import cli
+from tests.e2e.server import free_port
 from tests.integration.notify_receiver import Receiver, receiver
 from tests.integration.smtp_receiver import Mailbox, smtp_server
 
@@ -73,3 +74,19 @@ def test_an_unknown_channel_is_named_with_the_known_ones(
     code, _, err = run(tmp_path, receiver[0], smtp_server, "--channel", "pager")
     assert code == 2
     assert "'pager' is not a channel of the file (channels: hd-wecom, bj-ding, office-mail)" in err
+
+
+def test_a_wrong_notifications_file_stops_the_server_before_it_starts(tmp_path: Path) -> None:
+    rules = tmp_path / "notifications.toml"
+    rules.write_text(
+        '[[rules]]\nname = "red"\ntriggers = ["raised"]\nchannels = ["pager"]\n', encoding="utf-8"
+    )
+    env = {
+        "INCIDENT_DATABASE_URL": f"sqlite:///{tmp_path}/unused.db",
+        "INCIDENT_NOTIFICATIONS_FILE": str(rules),
+        "INCIDENT_PORT": str(free_port()),
+    }
+    result = CliRunner().invoke(cli, ["serve"], env=env)
+    assert result.exit_code == 2
+    assert "rules[1] 'red': channels: 'pager' is not a channel of the file" in result.stderr
+    assert not (tmp_path / "unused.db").exists()  # nothing was started
