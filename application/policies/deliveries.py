@@ -27,7 +27,7 @@ from application.incident_desk import IncidentDesk
 from application.log_tail import LoggedEvent
 from domain.complaint import Complaint
 from domain.emergency import Emergency
-from domain.errors import DomainError
+from domain.errors import AlreadyDoneError, DomainError
 from domain.incident import Incident as IncidentBase
 from domain.values import Actor, Role
 
@@ -127,9 +127,9 @@ class Deliveries:
         attempt = item.attempts + 1
         payload = {"incident_id": str(item.incident_id), "rule": item.rule, "text": item.message}
         try:
-            answer = self.send(item.channel, item.delivery_id, payload)
+            answer = recordable(self.send(item.channel, item.delivery_id, payload))
         except Exception as error:  # any failure of a channel is a failed attempt, on the record
-            text = str(error) or type(error).__name__
+            text = recordable(str(error) or type(error).__name__)
             if attempt >= self.max_attempts:
                 self._record(
                     item,
@@ -176,8 +176,18 @@ class Deliveries:
                 occurred_at=None,
                 command_id=f"notify:{item.delivery_id}:{attempt}:{outcome}",
             )
-        except DomainError as error:  # settled meanwhile (another worker's record): nothing to add
+        except AlreadyDoneError as error:  # settled meanwhile (another worker's record): nothing to add
             log.debug("notification %s: %s", item.delivery_id, error.message)
+        except DomainError as error:  # the record refused what this worker meant to add: say so
+            log.error(
+                "notification %s: its %s could not be recorded: %s", item.delivery_id, outcome, error.message
+            )
+
+
+def recordable(text: str) -> str:
+    """A receiver's answer as the record takes it: what no reader can see (a CR, a NUL, a bidi
+    override) written as its escape, so an odd answer is recorded, not refused and sent again."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 class _Wake:

@@ -36,6 +36,7 @@ class Receiver:
         self.failures_left = 0  # answer 503 this many times, then as `mode` says
         self.release = threading.Event()
         self.base = ""  # http://127.0.0.1:PORT
+        self.hook_answer = b"ok"  # what /hook answers when it takes a message
 
     def url(self, kind: str) -> str:
         """Where a channel of `kind` (webhook, wecom, dingtalk) posts to this receiver."""
@@ -91,7 +92,7 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
             state.received.append((dict(self.headers), json.loads(body)))
             state.paths.append(parts.path)
             if parts.path == "/hook":
-                self._answer(200, b"ok")
+                self._answer(200, state.hook_answer)
             else:
                 self._answer(200, b'{"errcode":0,"errmsg":"ok"}')
 

@@ -277,3 +277,16 @@ def test_an_event_older_than_the_notifiers_horizon_is_not_notified(
     fresh = emergency(desk)
     notifier(desk)
     assert len(of_kind(desk, fresh, Incident.NotificationDue)) == 1
+
+
+def test_an_answer_no_reader_could_see_is_recorded_with_escapes_not_refused(
+    desk: IncidentDesk, clock: SteppingClock, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    state.hook_answer = "ok\r\n\x00\u202e".encode()
+    incident_id = emergency(desk)
+    notifier(desk)
+    worker(desk, url).run_once(clock())
+    (delivered,) = of_kind(desk, incident_id, Incident.NotificationDelivered)
+    assert delivered.answer == "200 ok\\r\\n\\x00\\u202e"
+    assert worker(desk, url).run_once(clock()) == 0  # settled: not sent again
