@@ -10,6 +10,7 @@ from application.access.tokens import TokenRegistry
 from application.audit.log_tree import LogTree
 from application.audit.tree_follower import TreeFollower
 from application.incident_desk import Clock, IncidentDesk, utc_now
+from application.notification_rules import NotificationRulesDesk
 from application.policies import standard_policies
 from application.policies.checkpoint import PolicyCheckpoints
 from application.policies.deliveries import Deliveries, DeliveryThread
@@ -23,7 +24,7 @@ from interfaces.boards.leader import LeaderLock
 from interfaces.boards.waiting import PositionWaiter, TrackingWaiter
 from interfaces.boards.wiring import make_boards, make_runner
 from interfaces.notify.sending import sender
-from interfaces.notify.settings_file import NotificationSettings, load_notifications
+from interfaces.notify.settings_file import NotificationSettings, load_notifications, settings_lines
 from interfaces.organisation_file import load_organisation
 from interfaces.services import Services
 from interfaces.settings import Settings
@@ -62,6 +63,7 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     notifications = notification_settings(settings, organisation)
     desk = open_desk(settings, clock)
     start_thresholds(desk, settings.thresholds_file)  # before the policies: they decide under them
+    record_notifications(desk, notifications)
     engine = engine_for(settings.database_url)
     tokens = TokenRegistry(engine, organisation, cache_seconds=settings.token_cache_seconds)
     read_models = engine_for(settings.database_url, durable=False)
@@ -162,3 +164,9 @@ def make_delivery_thread(
     if not notifications.channels:
         return None
     return DeliveryThread(Deliveries(desk, sender(notifications.channels)), clock, leader)
+
+
+def record_notifications(desk: IncidentDesk, notifications: NotificationSettings) -> None:
+    """Put the notification settings read at start on the record, if they are new to it (no file: nothing)."""
+    if notifications.path is not None:
+        NotificationRulesDesk(desk).start_from_file(settings_lines(notifications), str(notifications.path))

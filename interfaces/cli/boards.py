@@ -25,6 +25,7 @@ from interfaces.wiring import (
     make_policy_runner,
     notification_settings,
     open_desk,
+    record_notifications,
 )
 
 
@@ -47,6 +48,7 @@ def project() -> None:
     runner = make_runner(desk, engine, settings.database_url)
     if settings.run_policies:
         start_thresholds(desk, settings.thresholds_file)
+        record_notifications(desk, notifications)
     policies = (
         make_policy_runner(desk, organisation, settings, engine, runner.leader, notifications)
         if settings.run_policies

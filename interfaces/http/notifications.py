@@ -1,18 +1,24 @@
 """The bank's notification settings at `/api/v1/settings/notifications`: read-only, without any secret.
 
 Rules and channels come from the notifications file (interfaces/notify/settings_file.py), changed by
-whoever keeps the deployment's settings and taken up at the next start. Readers are the thresholds'.
+whoever keeps the deployment's settings and taken up at the next start, which records what changed
+(`/history`). Readers are the thresholds'.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from application.access.principal import Principal
 from application.errors import AccessDeniedError
+from application.notification_rules import NotificationRulesDesk
 from application.thresholds import READERS
+from domain.notification_rules import NotificationRules
 from interfaces.http.auth import CurrentPrincipal
 from interfaces.http.services import services
 from interfaces.services import Services
@@ -62,13 +68,48 @@ class NotificationsOut(BaseModel):
     )
 
 
-@router.get("/notifications", response_model=NotificationsOut)
-async def read_notifications(principal: CurrentPrincipal, app: App) -> NotificationsOut:
-    """Who is told of what and through which channel (中文 and English messages); secrets never shown."""
+class NotificationsEventOut(BaseModel):
+    """One recording of the settings: as first read (`loaded`: `added` holds every line) or changed."""
+
+    version: int
+    event: str = Field(description="loaded | changed")
+    at: datetime
+    source: str = Field(description="The file read.")
+    removed: list[str]
+    added: list[str]
+
+
+def _reader(principal: Principal) -> None:
     if principal.role not in READERS:
         raise AccessDeniedError(
             f"token {principal.name!r} ({principal.role.value}) may not read the notification settings"
         )
+
+
+@router.get("/notifications/history", response_model=list[NotificationsEventOut])
+async def notifications_history(principal: CurrentPrincipal, app: App) -> list[NotificationsEventOut]:
+    """Every start that read new notification settings, oldest first: the lines removed and added."""
+    _reader(principal)
+    events = await run_in_threadpool(NotificationRulesDesk(app.desk).history)
+    return [_history_entry(event) for event in events]
+
+
+def _history_entry(event: Any) -> NotificationsEventOut:
+    loaded = isinstance(event, NotificationRules.Loaded)
+    return NotificationsEventOut(
+        version=event.originator_version,
+        event="loaded" if loaded else "changed",
+        at=event.timestamp,
+        source=event.source,
+        removed=[] if loaded else list(event.removed),
+        added=list(event.lines) if loaded else list(event.added),
+    )
+
+
+@router.get("/notifications", response_model=NotificationsOut)
+async def read_notifications(principal: CurrentPrincipal, app: App) -> NotificationsOut:
+    """Who is told of what and through which channel (中文 and English messages); secrets never shown."""
+    _reader(principal)
     shown = app.notifications.shown()
     channels = [
         ChannelOut(

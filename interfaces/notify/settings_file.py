@@ -108,6 +108,26 @@ class NotificationSettings:
         }
 
 
+def settings_lines(settings: NotificationSettings) -> list[str]:
+    """The settings as lines a person reads, one per setting, channel and rule, never a secret: what
+    goes on the record (domain.notification_rules), so that a change shows as lines removed and added."""
+    shown = settings.shown()
+    lines = [f"board_url {shown['board_url'] or '-'}; max_age_hours {shown['max_age_hours']:g}"]
+    for channel in shown["channels"]:
+        details = "; ".join(
+            f"{key} {value}" for key, value in channel.items() if key not in ("name", "type", "secrets")
+        )
+        secrets = "; ".join(f"{key} from {source}" for key, source in channel["secrets"].items())
+        lines.append(f"channel {channel['name']}: {channel['type']}; {details}; {secrets}".rstrip("; "))
+    for rule in shown["rules"]:
+        lines.append(
+            f"rule {rule['name']}: triggers {', '.join(rule['triggers'])}; min_level {rule['min_level']}; "
+            f"units {', '.join(rule['units']) or 'all'}; channels {', '.join(rule['channels'])}; "
+            f"window_minutes {rule['window_minutes']:g}"
+        )
+    return lines
+
+
 def load_notifications(
     path: Path | None, environ: Mapping[str, str], organisation: Organisation | None = None
 ) -> NotificationSettings:

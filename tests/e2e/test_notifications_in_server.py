@@ -108,6 +108,16 @@ def test_the_settings_are_shown_without_their_secret_to_readers_only(
         assert shown["delivery"]["leading"] in (True, False)
         refused = httpx.get(f"{server}/api/v1/settings/notifications", headers=branch)
         assert refused.status_code == 403
+        # What the file said at start is on the record, as lines, without the secret.
+        history = httpx.get(f"{server}/api/v1/settings/notifications/history", headers=office)
+        assert history.status_code == 200, history.text
+        [loaded] = history.json()
+        assert (loaded["event"], loaded["removed"]) == ("loaded", [])
+        assert any(
+            line.startswith("rule red-orange: triggers raised; min_level orange") for line in loaded["added"]
+        )
+        assert SECRET not in history.text
+        assert httpx.get(f"{server}/api/v1/settings/notifications/history", headers=branch).status_code == 403
 
 
 def test_a_receiver_that_hangs_holds_up_neither_posting_nor_the_boards(

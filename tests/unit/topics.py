@@ -9,6 +9,7 @@ from eventsourcing.utils import get_topic
 
 from application.incident_desk import IncidentDesk
 from application.transcodings import domain_transcodings
+from domain.notification_rules import NotificationRules
 from domain.thresholds import Thresholds
 
 FROZEN = Path(__file__).with_name("stored_topics.txt")
@@ -33,7 +34,7 @@ def event_topics(aggregate: type[Aggregate]) -> set[str]:
 def stored_topics() -> list[str]:
     """Every topic that reaches the store: the desk's aggregate and event classes, and transcoding names."""
     topics = {f"transcoding {t.name}" for t in domain_transcodings()}
-    # The thresholds live in the desk's store too (application/thresholds.py), never snapshotted.
-    for aggregate in (*IncidentDesk.snapshotting_intervals, Thresholds):
+    # The thresholds and the notification settings live in the desk's store too, never snapshotted.
+    for aggregate in (*IncidentDesk.snapshotting_intervals, Thresholds, NotificationRules):
         topics |= {get_topic(aggregate)} | event_topics(aggregate)
     return sorted(topics)
