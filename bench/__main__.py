@@ -11,6 +11,7 @@ from bench import (
     fanout_bench,
     ingest_bench,
     merkle_bench,
+    notify_bench,
     policy_bench,
     replay_bench,
     startup_bench,
@@ -32,6 +33,7 @@ BENCHES = {
     "startup": startup_bench.main,
     "merkle": merkle_bench.main,
     "export": export_bench.main,
+    "notify": notify_bench.main,
 }
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from sqlalchemy import Engine
@@ -11,10 +11,12 @@ from application.access.tokens import TokenRegistry
 from application.audit.log_tree import LogTree
 from application.audit.tree_follower import TreeFollower
 from application.incident_desk import Clock, IncidentDesk
+from application.policies.deliveries import DeliveryThread
 from application.policies.runner import PolicyRunner
 from domain.organisation import Organisation
 from interfaces.boards.runner import BoardRunner
 from interfaces.boards.waiting import PositionWaiter
+from interfaces.notify.settings_file import NotificationSettings
 
 
 @dataclass(frozen=True)
@@ -33,11 +35,16 @@ class Services:
     read_models: Engine | None = None  # the boards' and policies' own engine (commits not each durable)
     log_tree: LogTree | None = None  # the Merkle tree over the log and its signed checkpoints
     tree_follower: TreeFollower | None = None  # keeps the tree up with the log, where the boards run
+    # Who is told of what (the notifications file), and the worker that sends, where the policies run.
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    deliveries: DeliveryThread | None = None
 
     def close(self) -> None:
         # Stop readers of the log before the store closes under them.
         if self.tree_follower is not None:
             self.tree_follower.stop()
+        if self.deliveries is not None:
+            self.deliveries.stop()
         if self.policies is not None:
             self.policies.stop()
         if self.runner is not None:

@@ -27,6 +27,8 @@ class Settings:
     organisation_file: Path = DEMO_ORGANISATION_PATH
     # The bank's thresholds (interfaces/thresholds_file.py): the starting values; None: the defaults.
     thresholds_file: Path | None = None
+    # Who is told of what, and through which channels (interfaces/notify/settings_file.py); None: nobody.
+    notifications_file: Path | None = None
     host: str = "127.0.0.1"
     port: int = 8000
     # The embedded default projects its boards in the server; scaled out, `incident project` does.
@@ -59,10 +61,12 @@ class Settings:
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
         organisation = environ.get("INCIDENT_ORGANISATION_FILE")
         thresholds = environ.get("INCIDENT_THRESHOLDS_FILE")
+        notifications = environ.get("INCIDENT_NOTIFICATIONS_FILE")
         return cls(
             database_url=environ.get("INCIDENT_DATABASE_URL") or DEFAULT_DATABASE_URL,
             organisation_file=Path(organisation) if organisation else DEMO_ORGANISATION_PATH,
             thresholds_file=Path(thresholds) if thresholds else None,
+            notifications_file=Path(notifications) if notifications else None,
             host=environ.get("INCIDENT_HOST") or cls.host,
             port=int(environ.get("INCIDENT_PORT") or cls.port),
             run_boards=(environ.get("INCIDENT_RUN_BOARDS") or "yes").lower() not in ("0", "no", "false", "n"),

@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import Engine
 
 from application.access.tokens import TokenRegistry
 from application.audit.log_tree import LogTree
 from application.audit.tree_follower import TreeFollower
 from application.incident_desk import Clock, IncidentDesk, utc_now
+from application.notification_rules import NotificationRulesDesk
 from application.policies import standard_policies
 from application.policies.checkpoint import PolicyCheckpoints
+from application.policies.deliveries import Deliveries, DeliveryThread
+from application.policies.notifier import NotifierPolicy
 from application.policies.runner import Leadership, PolicyRunner
 from application.policies.settings import PolicySettings
 from application.store.database_url import store_env
 from application.store.errors import SchemaNotMigratedError
 from domain.organisation import Organisation
+from interfaces.boards.leader import LeaderLock
 from interfaces.boards.waiting import PositionWaiter, TrackingWaiter
 from interfaces.boards.wiring import make_boards, make_runner
+from interfaces.notify.sending import sender
+from interfaces.notify.settings_file import NotificationSettings, load_notifications, settings_lines
 from interfaces.organisation_file import load_organisation
 from interfaces.personal_keys import load_or_create_key_ring
 from interfaces.services import Services
@@ -57,8 +65,10 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     """Everything a server needs; with `settings.run_boards` its boards are projected in-process."""
     settings.prepare_storage()
     organisation = load_organisation(settings.organisation_file)
+    notifications = notification_settings(settings, organisation)
     desk = open_desk(settings, clock)
     start_thresholds(desk, settings.thresholds_file)  # before the policies: they decide under them
+    record_notifications(desk, notifications)
     engine = engine_for(settings.database_url)
     tokens = TokenRegistry(engine, organisation, cache_seconds=settings.token_cache_seconds)
     read_models = engine_for(settings.database_url, durable=False)
@@ -66,9 +76,12 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     boards: PositionWaiter = runner or TrackingWaiter(engine, [b.name for b in make_boards(desk)])
     run_policies = runner is not None and settings.run_policies
     policies = (
-        make_policy_runner(desk, organisation, settings, read_models, runner.leader)
+        make_policy_runner(desk, organisation, settings, read_models, runner.leader, notifications)
         if runner and run_policies
         else None
+    )
+    deliveries = (
+        make_delivery_thread(desk, notifications, runner.leader, clock) if runner and run_policies else None
     )
     log_tree = make_log_tree(settings, engine)
     tree_follower = (
@@ -78,6 +91,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         runner.start()
     if policies is not None:
         policies.start()
+    if deliveries is not None:
+        deliveries.start()
     if tree_follower is not None:
         tree_follower.start()
     return Services(
@@ -93,6 +108,8 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
         read_models=read_models,
         log_tree=log_tree,
         tree_follower=tree_follower,
+        notifications=notifications,
+        deliveries=deliveries,
     )
 
 
@@ -104,7 +121,12 @@ def make_log_tree(settings: Settings, engine: Engine) -> LogTree:
 
 
 def make_policy_runner(
-    desk: IncidentDesk, organisation: Organisation, settings: Settings, engine: Engine, leader: Leadership
+    desk: IncidentDesk,
+    organisation: Organisation,
+    settings: Settings,
+    engine: Engine,
+    leader: Leadership,
+    notifications: NotificationSettings | None = None,
 ) -> PolicyRunner:
     """The policies, where the boards run (in the server on the embedded default, else in the worker),
     under the boards' leader lock: of all the workers on one database, the one projecting runs them.
@@ -114,6 +136,18 @@ def make_policy_runner(
     the log (application/policies/thresholds_in_force.py).
     """
     policies = standard_policies(desk, organisation, PolicySettings())
+    if notifications is not None and notifications.rules:
+        # Last: it notifies what the others recorded about the same event (a raise, an overdue).
+        policies.append(
+            NotifierPolicy(
+                desk,
+                PolicySettings(),
+                notifications.rules,
+                organisation,
+                base_url=notifications.board_url,
+                max_age=notifications.max_age,
+            )
+        )
     return PolicyRunner(
         desk,
         policies,
@@ -121,3 +155,23 @@ def make_policy_runner(
         checkpoints=PolicyCheckpoints(engine),
         leader=leader,
     )
+
+
+def notification_settings(settings: Settings, organisation: Organisation) -> NotificationSettings:
+    """The notifications file's rules and channels, secrets from the process's environment."""
+    return load_notifications(settings.notifications_file, os.environ, organisation)
+
+
+def make_delivery_thread(
+    desk: IncidentDesk, notifications: NotificationSettings, leader: LeaderLock, clock: Clock
+) -> DeliveryThread | None:
+    """The delivery worker, on its own thread under the boards' leader lock (None: no channel to send on)."""
+    if not notifications.channels:
+        return None
+    return DeliveryThread(Deliveries(desk, sender(notifications.channels)), clock, leader)
+
+
+def record_notifications(desk: IncidentDesk, notifications: NotificationSettings) -> None:
+    """Put the notification settings read at start on the record, if they are new to it (no file: nothing)."""
+    if notifications.path is not None:
+        NotificationRulesDesk(desk).start_from_file(settings_lines(notifications), str(notifications.path))

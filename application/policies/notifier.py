@@ -2,22 +2,16 @@
 
 The notifier policy decides from the log which rule an event matches and records on the incident a
 `NotificationDue` per channel, with a delivery id derived from the trigger's log position, the rule
-and the channel: a replay, or a second worker, records it once. The delivery worker (`Deliveries`,
-its own thread under the same leader lock, never on the request path) sends what is due and not
-settled and records `NotificationDelivered`, `NotificationFailed` (with the next try, backing off
-exponentially) or `NotificationGivenUp`. After a restart what is due and unsettled is sent again
-with the same delivery id, so a receiver can drop the copy it already has.
+and the channel: a replay, or a second worker, records it once. The delivery worker
+(application/policies/deliveries.py) sends what is due and records how it went.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from application.incident_desk import IncidentDesk
 from application.log_tail import LoggedEvent
@@ -25,28 +19,34 @@ from application.policies.base import Incident, Policy, decoded, encoded, is_eve
 from application.policies.settings import PolicySettings
 from domain.complaint import Complaint
 from domain.emergency import Emergency
-from domain.errors import DomainError
 from domain.incident import Incident as IncidentBase
 from domain.level import Level
 from domain.organisation import Organisation
 from domain.outlet_queue import OutletQueue
-from domain.values import Actor, Role
-
-log = logging.getLogger(__name__)
 
 # What a rule can be triggered by.
 RAISED = "raised"  # reported at, or raised to, the rule's level or above
 DEADLINE = "deadline"  # a complaint about to fall due (the complaint clock's warning)
+OVERDUE = "overdue"  # a complaint past its due time (the complaint clock's escalation to the office)
 IDLE = "idle"  # passive waiting (被动等待) flagged
 SURGE = "surge"  # a customer surge opened an emergency
-TRIGGERS = frozenset({RAISED, DEADLINE, IDLE, SURGE})
-TRIGGER_LABELS = {
-    RAISED: "预警 Raised",
-    DEADLINE: "时限预警 Deadline near",
-    IDLE: "被动等待 Idle too long",
-    SURGE: "客流激增 Customer surge",
+# (Playbook actions carry no due time in the domain, so there is no "overdue action" to notify: an
+# emergency nobody works is what `idle` notifies.)
+TRIGGER_LABELS: dict[str, tuple[str, str]] = {
+    RAISED: ("新报或升级", "Reported or raised"),
+    DEADLINE: ("即将超时", "Deadline near"),
+    OVERDUE: ("已超时限", "Past its due time"),
+    IDLE: ("被动等待", "Idle too long"),
+    SURGE: ("客流激增", "Customer surge"),
 }
+TRIGGERS = frozenset(TRIGGER_LABELS)
 SUMMARY_CHARS = 80
+# Who escalates an overdue complaint (application/policies/complaint_clock.py records as this actor).
+COMPLAINT_CLOCK_ACTOR = "policy:complaint-clock"
+# An event older than this when the notifier reads it is not notified: a rules file added to a
+# deployment with a long log does not send the past, and a worker back after an outage sends what
+# is still news.
+MAX_AGE = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,6 @@ class NotificationRule:
     min_level: Level = Level.BLUE
     units: tuple[str, ...] = ()
     window: timedelta = timedelta(minutes=30)  # one message per incident and rule within it
-
-
-# Sends one message on the named channel; answers the receiver's reply, raises on any failure.
-Send = Callable[[str, str, Mapping[str, Any]], str]
 
 
 class NotifierPolicy(Policy):
@@ -79,10 +75,12 @@ class NotifierPolicy(Policy):
         rules: Iterable[NotificationRule],
         organisation: Organisation | None = None,
         base_url: str = "",
+        max_age: timedelta | None = MAX_AGE,
     ) -> None:
         self.rules = tuple(rules)
         self.organisation = organisation
         self.base_url = base_url.rstrip("/")
+        self.max_age = max_age
         super().__init__(desk, settings)
 
     def reset(self) -> None:
@@ -103,6 +101,8 @@ class NotifierPolicy(Policy):
         if trigger is None or incident is None:
             return
         at: datetime = event.timestamp
+        if self.max_age is not None and self.desk.clock() - at > self.max_age:
+            return  # old news (read again from 0, or a rules file new to a long log)
         for rule in self.rules:
             if not self._matches(rule, trigger, incident):
                 continue
@@ -135,6 +135,10 @@ class NotifierPolicy(Policy):
             return RAISED, incident
         if isinstance(event, IncidentBase.LevelChanged) and event.level.rank > event.previous.rank:
             return RAISED, incident
+        if isinstance(event, Complaint.Escalated):
+            if event.actor.id == COMPLAINT_CLOCK_ACTOR:
+                return OVERDUE, incident
+            return (RAISED, incident) if event.level is not None else (None, None)
         if isinstance(event, Complaint.DeadlineWarned):
             return DEADLINE, incident
         if isinstance(event, IncidentBase.IdleFlagged):
@@ -164,172 +168,18 @@ class NotifierPolicy(Policy):
             if len(incident.summary) <= SUMMARY_CHARS
             else incident.summary[:SUMMARY_CHARS] + "…"
         )
-        link = f"{self.base_url}/incidents/{incident.id}" if self.base_url else f"/incidents/{incident.id}"
+        zh, en = TRIGGER_LABELS[trigger]
+        drill = ("【演练】", "[EXERCISE] ") if incident.exercise else ("", "")
         return "\n".join(
             (
-                f"【{level.label('zh')}】{TRIGGER_LABELS[trigger]} · {outlet_zh} ({incident.outlet}) · {kind.label('zh')}",
-                f"[{level.label('en')}] {outlet_en} · {kind.label('en')}",
+                f"{drill[0]}【{level.label('zh')}】{zh} · {outlet_zh} ({incident.outlet}) · {kind.label('zh')}",
+                f"{drill[1]}[{level.label('en')}] {en} · {outlet_en} · {kind.label('en')}",
                 summary,
-                link,
+                incident_link(self.base_url, incident.id),
             )
         )
 
 
-@dataclass
-class Pending:
-    """A notification due and not settled, as the log has it (and the attempts made since)."""
-
-    incident_id: UUID
-    delivery_id: str
-    channel: str
-    rule: str
-    message: str
-    attempts: int = 0
-    next_at: datetime | None = None  # None: at once
-
-
-@dataclass
-class Deliveries:
-    """The delivery worker: learns from the log what is due, sends it, records how it went.
-
-    Fed the log by `handle` (from position 0 at every start: it keeps only what is unsettled) and
-    driven by `run_once(now)`; `start` runs both on a thread of its own while `leader` is held.
-    """
-
-    desk: IncidentDesk
-    send: Send
-    max_attempts: int = 5
-    first_retry: timedelta = timedelta(seconds=30)
-    max_retry: timedelta = timedelta(hours=1)
-    actor: Actor = field(
-        default_factory=lambda: Actor(id="policy:notifier", role=Role.SYSTEM, unit="HQ", name="通知 Notifier")
-    )
-    pending: dict[str, Pending] = field(default_factory=dict)
-
-    def handle(self, logged: LoggedEvent) -> None:
-        event: Any = logged.event
-        if isinstance(event, IncidentBase.NotificationDue):
-            self.pending.setdefault(
-                event.delivery_id,
-                Pending(event.originator_id, event.delivery_id, event.channel, event.rule, event.message),
-            )
-        elif isinstance(event, IncidentBase.NotificationFailed):
-            known = self.pending.get(event.delivery_id)
-            if known is not None and event.attempt >= known.attempts:
-                known.attempts, known.next_at = event.attempt, event.retry_at
-        elif isinstance(event, IncidentBase.NotificationDelivered | IncidentBase.NotificationGivenUp):
-            self.pending.pop(event.delivery_id, None)
-
-    def run_once(self, now: datetime) -> int:
-        """Send every pending notification whose time has come; how many were tried."""
-        tried = 0
-        for item in list(self.pending.values()):
-            if item.next_at is not None and item.next_at > now:
-                continue
-            tried += 1
-            self._attempt(item, now)
-        return tried
-
-    def _attempt(self, item: Pending, now: datetime) -> None:
-        attempt = item.attempts + 1
-        payload = {"incident_id": str(item.incident_id), "rule": item.rule, "text": item.message}
-        try:
-            answer = self.send(item.channel, item.delivery_id, payload)
-        except Exception as error:  # any failure of a channel is a failed attempt, on the record
-            text = str(error) or type(error).__name__
-            if attempt >= self.max_attempts:
-                self._record(
-                    item,
-                    attempt,
-                    "given-up",
-                    lambda kind: kind.record_notification_given_up(
-                        delivery_id=item.delivery_id, channel=item.channel, attempts=attempt, error=text
-                    ),
-                )
-                self.pending.pop(item.delivery_id, None)
-                return
-            retry_at = now + min(self.first_retry * 2 ** (attempt - 1), self.max_retry)
-            self._record(
-                item,
-                attempt,
-                "failed",
-                lambda kind: kind.record_notification_failed(
-                    delivery_id=item.delivery_id,
-                    channel=item.channel,
-                    attempt=attempt,
-                    error=text,
-                    retry_at=retry_at,
-                ),
-            )
-            item.attempts, item.next_at = attempt, retry_at
-            return
-        self._record(
-            item,
-            attempt,
-            "delivered",
-            lambda kind: kind.record_notification_delivered(
-                delivery_id=item.delivery_id, channel=item.channel, attempt=attempt, answer=answer
-            ),
-        )
-        self.pending.pop(item.delivery_id, None)
-
-    def _record(self, item: Pending, attempt: int, outcome: str, command: Callable[[Any], Any]) -> None:
-        kind = type(self.desk.get_incident(item.incident_id))
-        try:
-            self.desk.act(
-                item.incident_id,
-                command(kind),
-                actor=self.actor,
-                occurred_at=None,
-                command_id=f"notify:{item.delivery_id}:{attempt}:{outcome}",
-            )
-        except DomainError as error:  # settled meanwhile (another worker's record): nothing to add
-            log.debug("notification %s: %s", item.delivery_id, error.message)
-
-
-class DeliveryThread:
-    """Runs `Deliveries` on its own thread: follows the log, sends every `poll_seconds` while leading."""
-
-    def __init__(
-        self,
-        deliveries: Deliveries,
-        follow: Callable[[int], list[LoggedEvent]],
-        clock: Callable[[], datetime],
-        poll_seconds: float = 1.0,
-        leading: Callable[[], bool] = lambda: True,
-    ) -> None:
-        self._deliveries = deliveries
-        self._follow = follow
-        self._clock = clock
-        self._poll = poll_seconds
-        self._leading = leading
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.position = 0
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="notify-delivery", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if self._leading():
-                    for logged in self._follow(self.position):
-                        self._deliveries.handle(logged)
-                        self.position = logged.position
-                    self._deliveries.run_once(self._clock())
-            except Exception:
-                log.exception("notification delivery failed; trying again")
-            self._stop.wait(self._poll)
-
-
-def logged_after(desk: IncidentDesk, position: int, limit: int = 500) -> list[LoggedEvent]:
-    """The next events of the log after `position` (at most `limit`), decoded."""
-    found = desk.recorder.select_notifications(start=position + 1, limit=limit)
-    return [LoggedEvent(position=n.id, event=desk.mapper.to_domain_event(n)) for n in found]
+def incident_link(base_url: str, incident_id: Any) -> str:
+    """Where the web board opens the incident's detail view (the board's own `#incident=` address)."""
+    return f"{base_url.rstrip('/')}/#incident={incident_id}"

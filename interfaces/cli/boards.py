@@ -14,11 +14,19 @@ from application.store.database_url import redacted
 from interfaces.boards.rebuild import ProjectorRunningError, RebuildFailedError, rebuild_boards
 from interfaces.boards.wiring import make_runner
 from interfaces.log_setup import configure_logging
+from interfaces.notify.settings_file import NotificationsFileError
 from interfaces.organisation_file import load_organisation
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
 from interfaces.thresholds_file import start_thresholds
-from interfaces.wiring import make_log_tree, make_policy_runner, open_desk
+from interfaces.wiring import (
+    make_delivery_thread,
+    make_log_tree,
+    make_policy_runner,
+    notification_settings,
+    open_desk,
+    record_notifications,
+)
 
 
 def project() -> None:
@@ -29,16 +37,25 @@ def project() -> None:
     settings = Settings.from_env(os.environ)
     configure_logging(settings.log_format, settings.log_level)
     settings.prepare_storage()
+    organisation = load_organisation(settings.organisation_file)
+    try:
+        notifications = notification_settings(settings, organisation)
+    except NotificationsFileError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
     desk = open_desk(settings)
     engine = engine_for(settings.database_url, durable=False)  # read models only: see engine_for
     runner = make_runner(desk, engine, settings.database_url)
-    organisation = load_organisation(settings.organisation_file)
     if settings.run_policies:
         start_thresholds(desk, settings.thresholds_file)
+        record_notifications(desk, notifications)
     policies = (
-        make_policy_runner(desk, organisation, settings, engine, runner.leader)
+        make_policy_runner(desk, organisation, settings, engine, runner.leader, notifications)
         if settings.run_policies
         else None
+    )
+    deliveries = (
+        make_delivery_thread(desk, notifications, runner.leader, utc_now) if settings.run_policies else None
     )
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -49,12 +66,16 @@ def project() -> None:
     runner.start()
     if policies is not None:
         policies.start()
+    if deliveries is not None:
+        deliveries.start()
     tree_follower.start()
     typer.echo(
         f"projecting boards and running policies from position {runner.position()} ({redacted(settings.database_url)})"
     )
     stopping.wait()
     tree_follower.stop()
+    if deliveries is not None:
+        deliveries.stop()
     if policies is not None:
         policies.stop()
     runner.stop()

@@ -11,6 +11,7 @@ import uvicorn
 from application.store.database_url import DatabaseURLError, redacted
 from interfaces.cli import boards, export, log
 from interfaces.cli.migrate import migrate
+from interfaces.cli.notify import notify
 from interfaces.cli.personal_keys import keys
 from interfaces.cli.store_faults import STORE_FAULTS, check_store, store_fault_line
 from interfaces.cli.tokens import tokens
@@ -18,10 +19,12 @@ from interfaces.client.commands import register
 from interfaces.client.exit_codes import EXIT_STATUS_HELP, ExitCode
 from interfaces.demo_token import demo_office_token
 from interfaces.http.app import create_app
+from interfaces.notify.settings_file import NotificationsFileError
+from interfaces.organisation_file import load_organisation
 from interfaces.serving import cannot_listen, uvicorn_config
 from interfaces.settings import Settings
 from interfaces.version import DISTRIBUTION, product_version
-from interfaces.wiring import token_registry
+from interfaces.wiring import notification_settings, token_registry
 
 cli = typer.Typer(
     help="Incident command for a bank's branch network 网点应急指挥.",
@@ -30,6 +33,7 @@ cli = typer.Typer(
 )
 cli.add_typer(tokens, name="token")
 cli.add_typer(keys, name="keys")
+cli.add_typer(notify, name="notify")
 cli.command()(boards.project)
 cli.command()(boards.rebuild)
 cli.command()(migrate)
@@ -57,6 +61,11 @@ def serve(
         raise typer.Exit(ExitCode.USAGE)
     settings.prepare_storage()
     check_store(settings.database_url)
+    try:  # a wrong notifications file is said in one line, before anything starts
+        notification_settings(settings, load_organisation(settings.organisation_file))
+    except NotificationsFileError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(ExitCode.USAGE) from None
     if demo_token:
         registry = token_registry(settings)
         demo = demo_office_token(registry, settings.data_folder(), now=datetime.now(UTC))

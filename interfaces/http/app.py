@@ -20,6 +20,7 @@ from interfaces.http import (
     incidents,
     log,
     log_export,
+    notifications,
     outlets,
     personal_data,
     thresholds,
@@ -91,6 +92,7 @@ def create_app(
     app.include_router(boards.router)
     app.include_router(outlets.router)
     app.include_router(thresholds.router)
+    app.include_router(notifications.router)
     app.include_router(log.router)
     app.include_router(log_export.router)
     app.include_router(feed_endpoint.router)

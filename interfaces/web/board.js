@@ -563,6 +563,13 @@ async function startBoard() {
   state.feed.start(Math.min(state.board.position, state.wall.position));
   renderConn();
   renderAlerts();
+  openLinkedIncident();
+}
+
+// A notification links to the board as `/#incident=<id>`: signed in, the board opens that incident.
+function openLinkedIncident() {
+  const id = new URLSearchParams(location.hash.slice(1)).get("incident");
+  if (id && /^[0-9a-f-]{36}$/i.test(id) && state.feed) openDetail(id);
 }
 
 function signOut(message = "") {
@@ -650,6 +657,7 @@ function main() {
   wireFilters();
   wireDetail();
   wireAlerts();
+  window.addEventListener("hashchange", openLinkedIncident);
   setInterval(tick, 1000);
   setInterval(slowTick, 15000);
   if (token()) resume();

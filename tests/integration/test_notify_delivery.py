@@ -10,19 +10,14 @@ from uuid import UUID
 
 from application.incident_desk import IncidentDesk
 from application.policies import PolicyRunner, PolicySettings
-from application.policies.notifier import (
-    IDLE,
-    RAISED,
-    Deliveries,
-    NotificationRule,
-    NotifierPolicy,
-    logged_after,
-)
+from application.policies.complaint_clock import ComplaintClockPolicy
+from application.policies.deliveries import Deliveries, logged_after
+from application.policies.notifier import IDLE, OVERDUE, RAISED, NotificationRule, NotifierPolicy
 from domain.contact import CustomerContact
 from domain.incident import Incident
 from domain.organisation import Organisation, Unit, UnitKind
 from domain.values import Actor, Category, Channel, EmergencyKind, Level, Role
-from interfaces.notify_channels import WebhookChannel
+from interfaces.notify.webhook import WebhookChannel
 from tests.integration.desk_fixtures import T0, SteppingClock, log_length
 from tests.integration.notify_receiver import SECRET, Receiver, receiver
 
@@ -102,7 +97,7 @@ def test_a_red_emergency_is_delivered_and_the_delivery_is_on_the_record(
     assert due.channel == "ops"
     assert due.rule == "red-orange"
     assert due.actor.role is Role.SYSTEM
-    assert f"https://board.example/incidents/{incident_id}" in due.message
+    assert f"https://board.example/#incident={incident_id}" in due.message
     assert "红色" in due.message
     assert "Red" in due.message
     assert "BJ-HD-01" in due.message
@@ -238,3 +233,60 @@ def test_no_personal_data_goes_into_a_message(desk: IncidentDesk) -> None:
     (due,) = of_kind(desk, complaint_id, Incident.NotificationDue)
     for personal in ("张三丰", "13912345678", "zs@example.com", "REF-889900", "王主任"):
         assert personal not in due.message
+
+
+def test_a_complaint_past_its_due_time_is_notified_under_an_overdue_rule(
+    desk: IncidentDesk, clock: SteppingClock
+) -> None:
+    complaint_id = desk.report_complaint(
+        actor=HEAD,
+        occurred_at=clock(),
+        outlet="BJ-HD-01",
+        channel=Channel.WALK_IN,
+        category=Category.SERVICE_QUALITY,
+        summary="排队太久 waited too long",
+    ).incident_id
+    overdue = NotificationRule(name="overdue", triggers=frozenset({OVERDUE}), channels=("ops",))
+    runner = PolicyRunner(
+        desk,
+        [
+            ComplaintClockPolicy(desk, PolicySettings()),
+            NotifierPolicy(desk, PolicySettings(), [overdue], ORGANISATION),
+        ],
+    )
+    while runner.catch_up():
+        pass
+    assert of_kind(desk, complaint_id, Incident.NotificationDue) == []  # reported: not this rule's
+    clock.advance(days=16)
+    runner.tick()
+    while runner.catch_up():
+        pass
+    (due,) = of_kind(desk, complaint_id, Incident.NotificationDue)
+    assert due.rule == "overdue"
+    assert "已超时限" in due.message
+    assert "Past its due time" in due.message
+
+
+def test_an_event_older_than_the_notifiers_horizon_is_not_notified(
+    desk: IncidentDesk, clock: SteppingClock
+) -> None:
+    old = emergency(desk)
+    clock.advance(hours=25)  # a rules file added a day later: the log's past is not sent
+    notifier(desk)
+    assert of_kind(desk, old, Incident.NotificationDue) == []
+    fresh = emergency(desk)
+    notifier(desk)
+    assert len(of_kind(desk, fresh, Incident.NotificationDue)) == 1
+
+
+def test_an_answer_no_reader_could_see_is_recorded_with_escapes_not_refused(
+    desk: IncidentDesk, clock: SteppingClock, receiver: tuple[Receiver, str]
+) -> None:
+    state, url = receiver
+    state.hook_answer = "ok\r\n\x00\u202e".encode()
+    incident_id = emergency(desk)
+    notifier(desk)
+    worker(desk, url).run_once(clock())
+    (delivered,) = of_kind(desk, incident_id, Incident.NotificationDelivered)
+    assert delivered.answer == "200 ok\\r\\n\\x00\\u202e"
+    assert worker(desk, url).run_once(clock()) == 0  # settled: not sent again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from interfaces.notify_channels import DeliveryError, WebhookChannel
+from interfaces.notify.webhook import DeliveryError, WebhookChannel
 from tests.integration.notify_receiver import SECRET, Receiver, receiver
 
 __all__ = ["receiver"]

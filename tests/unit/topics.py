@@ -10,6 +10,7 @@ from eventsourcing.utils import get_topic
 from application.incident_desk import IncidentDesk
 from application.personal_data import SealedAsDict
 from application.transcodings import domain_transcodings
+from domain.notification_rules import NotificationRules
 from domain.thresholds import Thresholds
 
 FROZEN = Path(__file__).with_name("stored_topics.txt")
@@ -36,5 +37,8 @@ def stored_topics() -> list[str]:
     topics = {f"transcoding {t.name}" for t in [*domain_transcodings(), SealedAsDict()]}
     # The thresholds live in the desk's store too (application/thresholds.py), never snapshotted.
     for aggregate in (*IncidentDesk.snapshotting_intervals, Thresholds):
+    topics = {f"transcoding {t.name}" for t in domain_transcodings()}
+    # The thresholds and the notification settings live in the desk's store too, never snapshotted.
+    for aggregate in (*IncidentDesk.snapshotting_intervals, Thresholds, NotificationRules):
         topics |= {get_topic(aggregate)} | event_topics(aggregate)
     return sorted(topics)
