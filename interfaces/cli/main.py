@@ -59,13 +59,13 @@ def serve(
     if (reason := cannot_listen(host, port)) is not None:
         typer.echo(f"error: {reason}", err=True)
         raise typer.Exit(ExitCode.USAGE)
-    settings.prepare_storage()
-    check_store(settings.database_url)
     try:  # a wrong notifications file is said in one line, before anything starts
         notification_settings(settings, load_organisation(settings.organisation_file))
     except NotificationsFileError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(ExitCode.USAGE) from None
+    settings.prepare_storage()
+    check_store(settings.database_url)
     if demo_token:
         registry = token_registry(settings)
         demo = demo_office_token(registry, settings.data_folder(), now=datetime.now(UTC))

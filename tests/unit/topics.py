@@ -35,9 +35,6 @@ def event_topics(aggregate: type[Aggregate]) -> set[str]:
 def stored_topics() -> list[str]:
     """Every topic that reaches the store: the desk's aggregate and event classes, and transcoding names."""
     topics = {f"transcoding {t.name}" for t in [*domain_transcodings(), SealedAsDict()]}
-    # The thresholds live in the desk's store too (application/thresholds.py), never snapshotted.
-    for aggregate in (*IncidentDesk.snapshotting_intervals, Thresholds):
-    topics = {f"transcoding {t.name}" for t in domain_transcodings()}
     # The thresholds and the notification settings live in the desk's store too, never snapshotted.
     for aggregate in (*IncidentDesk.snapshotting_intervals, Thresholds, NotificationRules):
         topics |= {get_topic(aggregate)} | event_topics(aggregate)
