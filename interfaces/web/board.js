@@ -1,6 +1,7 @@
 // The office's live board: sign-in, counts, filters, incident rows, the wall, the detail view, live updates.
 
 import { ActPanel } from "./act.js";
+import { RevealPanel } from "./reveal.js";
 import { Alerts } from "./alerts.js";
 import { AuthError, BoardsStaleError, forgetToken, get, saveToken, token } from "./api.js";
 import { codeNames, renderDetail } from "./detail.js";
@@ -40,6 +41,7 @@ const state = {
 
 const serverNow = () => Date.now() + state.serverOffsetMs;
 
+const reveal = new RevealPanel($("detail-personal"));
 const act = new ActPanel($("detail-act"), {
   unitName: (code) => outletName(code),
   names: () => (state.detail ? codeNames(state.detail) : new Map()),
@@ -334,7 +336,10 @@ function wireFilters() {
 // ---- detail view -------------------------------------------------------------------------------
 
 function openDetail(id) {
-  if (state.detailId !== id) act.reset(id);
+  if (state.detailId !== id) {
+    act.reset(id);
+    reveal.reset(id);
+  }
   state.detailId = id;
   state.detail = null;
   alerts.seen(id);
@@ -349,6 +354,7 @@ function renderDetailView() {
   if (!state.detail || !$("detail").open) return;
   const onTick = act.offered("complete_playbook_action") ? (code) => act.start("complete_playbook_action", { action: code }) : null;
   renderDetail($("detail-title"), $("detail-body"), $("detail-timeline"), state.detail, state.timeline, serverNow(), { onTick, unitName: outletName });
+  reveal.show(state.detail);
 }
 
 function wireDetail() {
@@ -357,6 +363,7 @@ function wireDetail() {
     const id = state.detailId;
     state.detailId = null;
     act.reset();
+    reveal.reset();
     document.querySelector(`tr[data-id="${id}"]`)?.focus(); // back to the row it was opened from
   });
 }
