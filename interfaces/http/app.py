@@ -23,6 +23,7 @@ from interfaces.http import (
     outlets,
     thresholds,
     timeline,
+    vocabulary,
     web,
 )
 from interfaces.http.body_check import BodyCheck
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(health.router)
     app.include_router(web.router)
     app.include_router(incident_list.router)
+    app.include_router(vocabulary.router)
     app.include_router(incidents.router)
     app.include_router(incident_commands.router)
     app.include_router(timeline.router)

@@ -14,6 +14,17 @@ export const token = () => sessionStorage.getItem(TOKEN_KEY);
 export const saveToken = (value) => sessionStorage.setItem(TOKEN_KEY, value);
 export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
 
+/** Any other refusal, with the API's error body ({code, message, field}) for the page to explain. */
+export class ApiError extends Error {
+  constructor(path, status, body) {
+    super(`${path}: HTTP ${status}`);
+    this.status = status;
+    this.code = body?.error?.code ?? null;
+    this.field = body?.error?.field ?? null;
+    this.detail = body?.error?.message ?? null;
+  }
+}
+
 /** The boards are stuck before the position asked for: waiting will not help (the server says why). */
 export class BoardsStaleError extends Error {}
 
@@ -46,7 +57,7 @@ export async function get(path, params) {
       await pause(300 * (attempt + 1));
       continue;
     }
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    if (!response.ok) throw new ApiError(path, response.status, await response.json().catch(() => null));
     return response.json();
   }
 }

@@ -2,7 +2,7 @@
 
 import { AuthError, BoardsStaleError, forgetToken, get, saveToken, token } from "./api.js";
 import { renderDetail } from "./detail.js";
-import { exerciseMark, fill, h, levelBadge, overdueMark, translateStatic } from "./dom.js";
+import { exerciseMark, fill, h, labelCells, levelBadge, overdueMark, translateStatic } from "./dom.js";
 import { LiveFeed } from "./feed.js";
 import { LEVELS, clock, currentLang, duration, eventLabel, initialLang, pick, setLang, t, untilText } from "./i18n.js";
 import { renderWall, unitOptions } from "./wall.js";
@@ -271,6 +271,7 @@ function renderRows() {
   state.versions = new Map(state.board.incidents.map((i) => [i.incident_id, i.version]));
   state.rowsShown = true;
   fill($("rows"), ...rows);
+  labelCells($("incidents"));
   $("empty").hidden = shown.length > 0;
   $("incidents").hidden = shown.length === 0;
   $("shown").textContent = t("shown")(shown.length, state.board.incidents.length);
