@@ -174,6 +174,17 @@ def test_the_find_page_fits_a_phone_from_sign_in_to_the_detail_view(
     assert_fits_the_screen(phone)
 
 
+def test_the_thresholds_page_fits_a_phone_in_both_languages(phone: Page, office: Office) -> None:  # noqa: F811
+    phone.goto(f"{office.url}/thresholds")
+    phone.fill("#token", office.token)
+    phone.tap("#sign-in-form button[type=submit]")
+    expect(phone.locator("#rows tr").first).to_be_visible()
+    assert_fits_the_screen(phone)
+    phone.tap("#lang")
+    expect(phone.locator("h1")).to_contain_text("Thresholds")
+    assert_fits_the_screen(phone)
+
+
 def test_at_1440_the_board_keeps_its_table_with_the_wall_beside_it(browser: Browser, office: Office) -> None:  # noqa: F811
     context = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
     try:
