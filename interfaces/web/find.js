@@ -8,7 +8,7 @@ import { exerciseMark, fill, h, labelCells, levelBadge } from "./dom.js";
 import { FIND_WORDS, PARAMETER_LABELS } from "./find_words.js";
 import { currentLang, initialLang, pick, setLang, t } from "./i18n.js";
 import { unitOptions } from "./wall.js";
-import { dayStart, stamp } from "./zone.js";
+import { dayStart, isDay, stamp } from "./zone.js";
 
 const PAGE_SIZE = 50;
 const SELECTS = ["unit", "type", "kind", "level", "status", "exercise"];
@@ -136,7 +136,7 @@ function renderForm(query = state.query) {
   fillSelect($("exercise"), [{ value: "false", label: w("real") }, { value: "true", label: w("drills") }], query.exercise);
   $("q").value = query.q ?? "";
   // A date input holds a day or nothing: a stray value stays in the search and the server names it.
-  for (const name of ["reported_from", "reported_to"]) $(name).value = dayStart(query[name], "UTC") ? query[name] : "";
+  for (const name of ["reported_from", "reported_to"]) $(name).value = isDay(query[name]) ? query[name] : "";
 }
 
 function typeChanged() {
@@ -163,11 +163,7 @@ function resultRow(incident) {
       "data-level": incident.level.code,
       "data-status": incident.status.code,
       onclick: () => openDetail(id),
-      onkeydown: (event) => {
-        if (event.key !== "Enter" && event.key !== " ") return;
-        event.preventDefault();
-        openDetail(id);
-      },
+      onkeydown: (event) => rowKey(event, id),
     },
     h("td", {}, levelBadge(incident.level.code, pick(incident.level))),
     h(
@@ -186,6 +182,18 @@ function resultRow(incident) {
     ),
     h("td", { class: "reported" }, h("time", { datetime: incident.opened_at, title: zone }, stamp(incident.opened_at, zone))),
   );
+}
+
+// As on the board: Enter or Space opens a row, the arrows move between rows.
+function rowKey(event, id) {
+  if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    openDetail(id);
+  } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    const row = event.currentTarget;
+    (event.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling)?.focus();
+  }
 }
 
 /** What went wrong, in the page's language first and then the other: whoever reads it, reads it. */

@@ -2,6 +2,10 @@
 // and the offset, and a calendar day turned into the instant it begins there.
 
 const pad = (n, width = 2) => String(n).padStart(width, "0");
+const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+/** "YYYY-MM-DD", as a date input holds a day. */
+export const isDay = (text) => DAY.test(text || "");
 
 function partsIn(zone, ms) {
   const format = new Intl.DateTimeFormat("en-US", {
@@ -42,7 +46,7 @@ export function stamp(iso, zone) {
 
 /** The instant day "YYYY-MM-DD" (plus `days`) begins in the zone, as ISO 8601 with its offset; null if not a day. */
 export function dayStart(day, zone, days = 0) {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day || "");
+  const match = DAY.exec(day || "");
   if (!match) return null;
   const midnight = utcMs(Number(match[1]), Number(match[2]), Number(match[3]) + days);
   // The offset at that wall-clock midnight: guess with the offset at UTC midnight, then correct once.

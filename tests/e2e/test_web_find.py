@@ -164,6 +164,11 @@ def test_a_closed_incident_is_found_by_words_of_its_summary_and_opens_its_detail
     page.keyboard.press("Escape")
     expect(detail).not_to_be_visible()
     expect(found).to_be_focused()  # back to the row it was opened from
+    page.keyboard.press("ArrowUp")  # rows work from the keyboard, as on the board
+    expect(found).to_be_focused()  # the only row: nowhere to go
+    page.keyboard.press("Enter")
+    expect(detail).to_be_visible()
+    page.click("#detail-close")
 
     page.click("#lang")
     expect(page.locator("label:has(#q)")).to_contain_text("Words in the summary")

@@ -192,7 +192,8 @@ def test_at_1440_the_board_keeps_its_table_with_the_wall_beside_it(browser: Brow
         incidents = busy_bank(office)
         sign_in(page, office)
         expect(page.locator("#rows tr.row")).to_have_count(4, timeout=LIVE_MS)
-        assert page.evaluate(WIDTHS) == {"inner": 1440, "scroll": 1440}
+        widths = page.evaluate(WIDTHS)
+        assert widths["scroll"] <= widths["inner"], widths
         expect(page.locator("#incidents thead")).to_have_css("display", "table-header-group")
         expect(row(page, incidents["fire"])).to_have_css("display", "table-row")
         listing = page.locator("section.incidents").bounding_box()
@@ -203,7 +204,8 @@ def test_at_1440_the_board_keeps_its_table_with_the_wall_beside_it(browser: Brow
         assert wall["y"] == listing["y"]
         row(page, incidents["fire"]).click()
         box = page.evaluate(DIALOG_BOX)
-        assert box["right"] - box["left"] == 900  # 60rem, centred
-        assert box["left"] == (1440 - 900) / 2
+        assert box["right"] - box["left"] == 900  # 60rem
+        middle = page.evaluate("() => document.documentElement.clientWidth / 2")
+        assert abs((box["left"] + box["right"]) / 2 - middle) <= 1  # centred
     finally:
         context.close()
