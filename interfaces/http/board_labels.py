@@ -47,3 +47,8 @@ def labelled_catalogue_row(row: dict[str, Any], organisation: Organisation) -> d
         "status": _label(IncidentStatus(row["status"])),
         "outlet_name": {"zh": outlet.name_zh, "en": outlet.name_en} if outlet else None,
     }
+
+
+def bilingual(member: Bilingual) -> dict[str, str]:
+    """A code with its Chinese and English label, the shape every row gives one in."""
+    return _label(member)

@@ -1,4 +1,4 @@
-"""The office's live web board: the page at `/` and its static assets under `/static/`."""
+"""The web pages: the live board at `/`, finding incidents, the thresholds; their assets under `/static/`."""
 
 from __future__ import annotations
 
@@ -52,6 +52,12 @@ def page() -> FileResponse:
 def thresholds_page() -> FileResponse:
     """The bank's thresholds in force and their history, read-only (an admin changes them through the API)."""
     return _asset("thresholds.html")
+
+
+@router.get("/find")
+def find_page() -> FileResponse:
+    """Finding incidents, closed ones too, by the filters of `GET /api/v1/incidents`."""
+    return _asset("find.html")
 
 
 @router.get("/static/{name}")

@@ -14,6 +14,20 @@ export const token = () => sessionStorage.getItem(TOKEN_KEY);
 export const saveToken = (value) => sessionStorage.setItem(TOKEN_KEY, value);
 export const forgetToken = () => sessionStorage.removeItem(TOKEN_KEY);
 
+/**
+ * A refusal (a read's or a command's), with the API's error body `{code, message, field}` for the page
+ * to explain: `message` and `detail` are the server's words, `code` and `field` name what was wrong.
+ */
+export class ApiError extends Error {
+  constructor(status, error = {}, path = "") {
+    super(error.message || `${path ? `${path}: ` : ""}HTTP ${status}`);
+    this.status = status;
+    this.code = error.code || "http_error";
+    this.field = error.field || null;
+    this.detail = error.message || null;
+  }
+}
+
 /** The boards are stuck before the position asked for: waiting will not help (the server says why). */
 export class BoardsStaleError extends Error {}
 
@@ -46,20 +60,11 @@ export async function get(path, params) {
       await pause(300 * (attempt + 1));
       continue;
     }
-    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    if (!response.ok) throw new ApiError(response.status, (await response.json().catch(() => null))?.error || {}, path);
     return response.json();
   }
 }
 
-/** A refused command: the server's `{"error": {"code", "message", "field"}}` and its status. */
-export class ApiError extends Error {
-  constructor(status, error) {
-    super(error.message || `HTTP ${status}`);
-    this.status = status;
-    this.code = error.code || "http_error";
-    this.field = error.field || null;
-  }
-}
 
 /**
  * POST a command on the version the person saw (`If-Match`), under an idempotency key: a retry after a

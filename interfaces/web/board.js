@@ -5,7 +5,7 @@ import { RevealPanel } from "./reveal.js";
 import { Alerts } from "./alerts.js";
 import { AuthError, BoardsStaleError, forgetToken, get, saveToken, token } from "./api.js";
 import { codeNames, renderDetail } from "./detail.js";
-import { exerciseMark, fill, h, levelBadge, overdueMark, translateStatic } from "./dom.js";
+import { exerciseMark, fill, h, labelCells, levelBadge, overdueMark, translateStatic } from "./dom.js";
 import { LiveFeed } from "./feed.js";
 import {
   LEVELS, clock, currentLang, duration, eventLabel, initialLang, levelLabel, pick, setLang, setVocabulary, setZone, t, untilText,
@@ -294,6 +294,7 @@ function renderRows() {
   state.versions = new Map(state.board.incidents.map((i) => [i.incident_id, i.version]));
   state.rowsShown = true;
   fill($("rows"), ...rows);
+  labelCells($("incidents"));
   $("empty").hidden = shown.length > 0;
   $("incidents").hidden = shown.length === 0;
   $("shown").textContent = t("shown")(shown.length, state.board.incidents.length);

@@ -45,3 +45,11 @@ export function translateStatic(root = document) {
     element.setAttribute("aria-label", t(element.dataset.tAria));
   }
 }
+
+/** Give each body cell its column's heading as data-label: on a phone the rows become cards (board.css). */
+export function labelCells(table) {
+  const headings = [...table.tHead.rows[0].cells].map((cell) => cell.textContent);
+  for (const row of table.tBodies[0].rows) {
+    [...row.cells].forEach((cell, index) => cell.setAttribute("data-label", headings[index] ?? ""));
+  }
+}
