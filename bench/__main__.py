@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from bench import (
+    asof_bench,
     board_bench,
     command_path_bench,
     export_bench,
@@ -34,6 +35,7 @@ BENCHES = {
     "merkle": merkle_bench.main,
     "export": export_bench.main,
     "notify": notify_bench.main,
+    "asof": asof_bench.main,
 }
 
 
