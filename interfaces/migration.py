@@ -15,6 +15,7 @@ from application.policies.checkpoint import metadata as policy_checkpoint_metada
 from application.store.database_url import postgres_schema, store_env
 from application.store.migration import grant_server_role, migrate_log, refuse_roles_on_sqlite
 from interfaces.boards.wiring import make_boards, make_runner
+from interfaces.schema_version import VERSION_TABLE, upgrade
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
 from projections.board_failure import metadata as failure_metadata
@@ -28,6 +29,7 @@ class Migration:
     log_tables: list[str]
     read_model_tables: list[str]
     granted_to: str | None
+    revision: str  # the schema's version now (interfaces/schema/versions)
 
 
 def read_model_metadata(desk: IncidentDesk) -> list[MetaData]:
@@ -57,13 +59,14 @@ def migrate(settings: Settings, server_role: str | None = None) -> Migration:
             refuse_roles_on_sqlite(desk)  # before anything is created
         log_tables = migrate_log(desk)
         _create_read_models(desk, engine, settings.database_url)
+        revision = upgrade(engine)  # every versioned change after the baseline, recorded
         read_model_tables = [t.name for metadata in read_model_metadata(desk) for t in metadata.sorted_tables]
         if server_role:
-            grant_server_role(desk, server_role, read_model_tables)
+            grant_server_role(desk, server_role, read_model_tables, read_only_tables=[VERSION_TABLE])
     finally:
         desk.close()
         engine.dispose()
-    return Migration(log_tables, read_model_tables, server_role or None)
+    return Migration(log_tables, read_model_tables, server_role or None, revision)
 
 
 def _create_schema(database_url: str) -> None:

@@ -27,6 +27,7 @@ from interfaces.notify.sending import sender
 from interfaces.notify.settings_file import NotificationSettings, load_notifications, settings_lines
 from interfaces.organisation_file import load_organisation
 from interfaces.personal_keys import load_or_create_key_ring
+from interfaces.schema_version import check_or_stamp
 from interfaces.services import Services
 from interfaces.settings import Settings
 from interfaces.signing_key import load_or_create_signing_key
@@ -67,9 +68,10 @@ def build_services(settings: Settings, clock: Clock = utc_now) -> Services:
     organisation = load_organisation(settings.organisation_file)
     notifications = notification_settings(settings, organisation)
     desk = open_desk(settings, clock)
+    engine = engine_for(settings.database_url)
+    check_or_stamp(engine)  # a schema behind this code: refuse, and say to migrate
     start_thresholds(desk, settings.thresholds_file)  # before the policies: they decide under them
     record_notifications(desk, notifications)
-    engine = engine_for(settings.database_url)
     tokens = TokenRegistry(engine, organisation, cache_seconds=settings.token_cache_seconds)
     read_models = engine_for(settings.database_url, durable=False)
     runner = make_runner(desk, read_models, settings.database_url) if settings.run_boards else None

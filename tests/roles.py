@@ -77,6 +77,8 @@ def migrated(roles: Roles) -> Roles:
     return roles
 
 
+# The schema's version (interfaces/schema_version.py): a server reads it, never writes it.
+VERSION_TABLE = "alembic_version"
 # Every table beside the log, as `incident migrate` creates it (interfaces/migration.py).
 READ_MODELS = {
     "access_tokens",

@@ -54,13 +54,16 @@ def refuse_roles_on_sqlite(app: Application[Any]) -> IncidentPostgresRecorder:
     return app.recorder
 
 
-def grant_server_role(app: Application[Any], role: str, read_model_tables: Sequence[str]) -> None:
+def grant_server_role(
+    app: Application[Any], role: str, read_model_tables: Sequence[str], read_only_tables: Sequence[str] = ()
+) -> None:
     """Give `role` exactly what a server needs, in one transaction, after checking it is safe.
 
     On the append-only tables: SELECT, and INSERT of the columns a writer stores (never the
     notification id). On the read models: SELECT, INSERT, UPDATE, DELETE. USAGE of the schema and
-    its sequences (nextval, never setval). Everything granted before to the role in this schema is
-    revoked first, so running it again leaves the same grants.
+    its sequences (nextval, never setval). SELECT only on `read_only_tables` (the schema's version).
+    Everything granted before to the role in this schema is revoked first, so running it again
+    leaves the same grants.
     """
     recorder = refuse_roles_on_sqlite(app)
     log_tables: dict[str, Sequence[str]] = {}
@@ -69,12 +72,16 @@ def grant_server_role(app: Application[Any], role: str, read_model_tables: Seque
     schema = recorder.datastore.schema
     with recorder.datastore.transaction(commit=True) as curs:
         _refuse_unsafe_role(curs, schema, role, list(log_tables))
-        for statement in server_grants(schema, role, log_tables, read_model_tables):
+        for statement in server_grants(schema, role, log_tables, read_model_tables, read_only_tables):
             curs.execute(statement)
 
 
 def server_grants(
-    schema: str, role: str, log_tables: Mapping[str, Sequence[str]], read_model_tables: Sequence[str]
+    schema: str,
+    role: str,
+    log_tables: Mapping[str, Sequence[str]],
+    read_model_tables: Sequence[str],
+    read_only_tables: Sequence[str] = (),
 ) -> list[Composed]:
     """The REVOKE and GRANT statements that leave `role` with exactly a server's privileges."""
     s, r = Identifier(schema), Identifier(role)
@@ -93,6 +100,9 @@ def server_grants(
     statements.extend(
         SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {0}.{1} TO {2}").format(s, Identifier(table), r)
         for table in read_model_tables
+    )
+    statements.extend(
+        SQL("GRANT SELECT ON {0}.{1} TO {2}").format(s, Identifier(table), r) for table in read_only_tables
     )
     statements.append(SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {0} TO {1}").format(s, r))
     return statements

@@ -16,6 +16,7 @@ from interfaces.boards.wiring import make_runner
 from interfaces.log_setup import configure_logging
 from interfaces.notify.settings_file import NotificationsFileError
 from interfaces.organisation_file import load_organisation
+from interfaces.schema_version import check_or_stamp
 from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
 from interfaces.thresholds_file import start_thresholds
@@ -45,6 +46,7 @@ def project() -> None:
         raise typer.Exit(2) from None
     desk = open_desk(settings)
     engine = engine_for(settings.database_url, durable=False)  # read models only: see engine_for
+    check_or_stamp(engine)  # a schema behind this code: refuse, and say to migrate
     runner = make_runner(desk, engine, settings.database_url)
     if settings.run_policies:
         start_thresholds(desk, settings.thresholds_file)

@@ -35,6 +35,7 @@ def migrate(
         raise typer.Exit(2) from None
     typer.echo(f"log tables (append-only): {', '.join(done.log_tables)}")
     typer.echo(f"read-model tables: {', '.join(done.read_model_tables)}")
+    typer.echo(f"schema at revision {done.revision} (alembic_version)")
     if done.granted_to:
         typer.echo(
             f"granted {done.granted_to!r}: SELECT and INSERT on the log tables, "

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from application.store.database_url import DatabaseURLError, postgres_schema, redacted
 from application.store.errors import SchemaNotMigratedError, StoreUnavailableError
 from interfaces.http.store_errors import describe, store_unavailable
+from interfaces.schema_version import check
 from interfaces.sql_engine import engine_for
 
 
@@ -67,5 +68,6 @@ def check_store(database_url: str) -> None:
                 ).first()
                 if found is None:
                     raise SchemaMissingError(f'schema "{schema}" does not exist')
+                check(conn)  # a schema behind this code is refused before the server listens
     finally:
         engine.dispose()

@@ -25,7 +25,7 @@ from interfaces.settings import Settings
 from interfaces.sql_engine import engine_for
 from interfaces.wiring import open_desk
 from tests.integration.desk_fixtures import OFFICE, T0, TELLER, complaint_fields, fresh_desk, report_complaint
-from tests.roles import READ_MODELS, Roles, migrated, run_migrate, separate_roles, superuser
+from tests.roles import READ_MODELS, VERSION_TABLE, Roles, migrated, run_migrate, separate_roles, superuser
 
 pytestmark = pytest.mark.postgres
 
@@ -87,6 +87,7 @@ def test_migrate_creates_every_table_and_grants_the_server_exactly_what_it_needs
     assert grants(roles) == {
         **{table: {"SELECT"} for table in LOG_TABLES},
         **{table: {"SELECT", "INSERT", "UPDATE", "DELETE"} for table in READ_MODELS},
+        VERSION_TABLE: {"SELECT"},
     }
     with superuser() as conn:
         insertable = conn.execute(
