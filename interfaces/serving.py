@@ -25,11 +25,21 @@ WS_MAX_SIZE = 64 * 1024
 
 
 def uvicorn_config(
-    app: FastAPI, host: str, port: int, log_level: str = "info", log_format: LogFormat = "text"
+    app: FastAPI | str,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    log_format: LogFormat = "text",
+    workers: int = 1,
 ) -> uvicorn.Config:
-    """The one server configuration: `incident serve`, the end-to-end tests and the benches use it."""
+    """The one server configuration: `incident serve`, the end-to-end tests and the benches use it.
+
+    `app` is the app, or for several worker processes the import path of a factory that builds it.
+    """
     return uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=workers,
         host=host,
         port=port,
         log_level=log_level,

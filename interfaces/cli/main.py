@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import typer
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from application.store.database_url import DatabaseURLError, redacted
 from interfaces.cli import boards, export, log
@@ -19,6 +20,7 @@ from interfaces.client.commands import register
 from interfaces.client.exit_codes import EXIT_STATUS_HELP, ExitCode
 from interfaces.demo_token import demo_office_token
 from interfaces.http.app import create_app
+from interfaces.http.asgi import APP_FACTORY
 from interfaces.notify.settings_file import NotificationsFileError
 from interfaces.organisation_file import load_organisation
 from interfaces.serving import cannot_listen, uvicorn_config
@@ -51,11 +53,21 @@ def serve(
     demo_token: bool = typer.Option(
         False, help="Print the demo office token for the whole bank first (kept in var/, reused)."
     ),
+    workers: int = typer.Option(
+        1, min=1, max=64, help="Server processes on this port (PostgreSQL only; each follows the log once)."
+    ),
 ) -> None:
     """Start the server on the configured store (an SQLite file under ./var/ by default)."""
     settings = Settings.from_env(os.environ)
     host, port = host or settings.host, port or settings.port
     url = f"http://{host}:{port}"
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        typer.echo(
+            "error: --workers needs PostgreSQL: the embedded SQLite store is one process's "
+            "(INCIDENT_DATABASE_URL=postgresql://…, see docs/deploy.md)",
+            err=True,
+        )
+        raise typer.Exit(ExitCode.USAGE)
     if (reason := cannot_listen(host, port)) is not None:
         typer.echo(f"error: {reason}", err=True)
         raise typer.Exit(ExitCode.USAGE)
@@ -80,9 +92,17 @@ def serve(
         typer.echo(
             "  (roles: branch, call_centre, office, auditor, admin; list / revoke with `incident token`)\n"
         )
-    typer.echo(f"Serving on {url}  (store: {redacted(settings.database_url)})")
-    config = uvicorn_config(create_app(settings), host, port, settings.log_level, settings.log_format)
-    uvicorn.Server(config).run()
+    typer.echo(
+        f"Serving on {url}  (store: {redacted(settings.database_url)})"
+        + (f", {workers} worker processes" if workers > 1 else "")
+    )
+    if workers == 1:
+        config = uvicorn_config(create_app(settings), host, port, settings.log_level, settings.log_format)
+        uvicorn.Server(config).run()
+        return
+    # Each worker builds its app from the environment (interfaces/http/asgi.py); they share the socket.
+    config = uvicorn_config(APP_FACTORY, host, port, settings.log_level, settings.log_format, workers=workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 @cli.command()
