@@ -88,6 +88,8 @@ def log_config(log_format: LogFormat = "text", level: str = "info") -> dict[str,
             "uvicorn": {"handlers": [], "level": level.upper(), "propagate": True},
             "uvicorn.error": {"handlers": [], "level": level.upper(), "propagate": True},
             "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            # Alembic says at every start which DDL mode it assumes: only its warnings are news.
+            "alembic": {"handlers": [], "level": "WARNING", "propagate": True},
         },
     }
 
