@@ -19,7 +19,7 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 from uuid import UUID
@@ -180,40 +180,21 @@ class PersonalDataMapper(Mapper[UUID]):
             object.__setattr__(event, "__dict__", opened)
         return event
 
-    def _sealed(self, value: Any, originator_id: UUID) -> Any:
-        # Walks the event's state (a snapshot's holds the incident's state as a nested dict); returns
-        # the same object when nothing in it is personal, so most events are not copied.
-        if isinstance(value, dict):
-            changed = {}
-            for k, v in value.items():
-                if k in PERSONAL_FIELDS and holds_personal_data(v) and not isinstance(v, Sealed):
-                    ring = cast(KeyRing, self.ring)
-                    changed[k] = ring.seal(self.transcoder.encode(v), _associated(originator_id, k))
-                else:
-                    inner = self._sealed(v, originator_id)
-                    if inner is not v:
-                        changed[k] = inner
-            return {**value, **changed} if changed else value
-        if isinstance(value, list):
-            items = [self._sealed(v, originator_id) for v in value]
-            return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
-        return value
+    def _sealed(self, state: dict[str, Any], originator_id: UUID) -> dict[str, Any]:
+        ring = cast(KeyRing, self.ring)
 
-    def _opened(self, value: Any, originator_id: UUID) -> Any:
-        if isinstance(value, dict):
-            changed = {}
-            for k, v in value.items():
-                if isinstance(v, Sealed):
-                    changed[k] = self._open(v, originator_id, str(k))
-                else:
-                    inner = self._opened(v, originator_id)
-                    if inner is not v:
-                        changed[k] = inner
-            return {**value, **changed} if changed else value
-        if isinstance(value, list):
-            items = [self._opened(v, originator_id) for v in value]
-            return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
-        return value
+        def seal(key: str, value: Any) -> Any:
+            if key in PERSONAL_FIELDS and holds_personal_data(value) and not isinstance(value, Sealed):
+                return ring.seal(self.transcoder.encode(value), _associated(originator_id, key))
+            return KEEP
+
+        return cast(dict[str, Any], _rewritten(state, seal))
+
+    def _opened(self, state: dict[str, Any], originator_id: UUID) -> dict[str, Any]:
+        def open_(key: str, value: Any) -> Any:
+            return self._open(value, originator_id, key) if isinstance(value, Sealed) else KEEP
+
+        return cast(dict[str, Any], _rewritten(state, open_))
 
     def _open(self, sealed: Sealed, originator_id: UUID, field: str) -> Any:
         try:
@@ -228,3 +209,25 @@ class PersonalDataMapper(Mapper[UUID]):
         if plaintext is None:
             return withheld(sealed.kid)
         return self.transcoder.decode(plaintext)
+
+
+KEEP = object()  # what a rewrite answers for an entry it leaves as it is (and walks into)
+
+
+def _rewritten(value: Any, rewrite: Callable[[str, Any], Any]) -> Any:
+    """`value` with every dict entry that `rewrite(key, item)` replaces, at any depth (an event's state;
+    a snapshot holds the incident's state as a nested dict). The same object when nothing changed, so
+    most events are not copied."""
+    if isinstance(value, dict):
+        changed = {}
+        for key, item in value.items():
+            new = rewrite(str(key), item)
+            if new is KEEP:
+                new = _rewritten(item, rewrite)
+            if new is not item:
+                changed[key] = new
+        return {**value, **changed} if changed else value
+    if isinstance(value, list):
+        items = [_rewritten(item, rewrite) for item in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    return value

@@ -15,15 +15,13 @@ default. In TOML, leave `red_when_outlets_at_least` out for "red stays the offic
 
 from __future__ import annotations
 
-import json
-import tomllib
 from pathlib import Path
 
 from application.incident_desk import IncidentDesk
 from application.thresholds import ThresholdsDesk
 from domain.errors import InvalidInputError
 from domain.thresholds import Thresholds, ThresholdValues
-from interfaces.settings_file import settings_text
+from interfaces.settings_file import settings_document
 
 DEFAULTS_SOURCE = "defaults (no INCIDENT_THRESHOLDS_FILE)"
 
@@ -42,7 +40,7 @@ def load_thresholds(path: Path | None) -> ThresholdValues:
     """The thresholds in the file at `path` (the defaults for None); raises ThresholdsFileError."""
     if path is None:
         return ThresholdValues()
-    document = _read(path)
+    document = settings_document(path, ThresholdsFileError)
     if not isinstance(document, dict):
         raise ThresholdsFileError(path, "must be a table (TOML) or an object (JSON) of thresholds")
     try:
@@ -66,21 +64,3 @@ def start_thresholds(desk: IncidentDesk, path: Path | None) -> Thresholds | None
     except InvalidInputError as error:
         # The file's change, applied to what the API changed, breaks a rule across keys.
         raise ThresholdsFileError(path or Path(DEFAULTS_SOURCE), error.message, error.field) from error
-
-
-def _read(path: Path) -> object:
-    text = settings_text(path, ThresholdsFileError)
-    if path.suffix.lower() == ".json":
-        try:
-            document: object = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ThresholdsFileError(
-                path, f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-            ) from error
-        return document
-    if path.suffix.lower() != ".toml":
-        raise ThresholdsFileError(path, "must be a .toml or a .json file")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ThresholdsFileError(path, f"is not valid TOML: {error}") from error

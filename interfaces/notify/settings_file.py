@@ -28,9 +28,7 @@ not a level (blue, yellow, orange, red)`. For example:
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -43,7 +41,7 @@ from domain.organisation import Organisation
 from interfaces.notify.mail import STARTTLS_MODES, MailChannel
 from interfaces.notify.robots import DingTalkChannel, WeComChannel
 from interfaces.notify.webhook import DEFAULT_TIMEOUT_SECONDS, WebhookChannel
-from interfaces.settings_file import settings_text
+from interfaces.settings_file import settings_document
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
 CHANNEL_TYPES = ("webhook", "wecom", "dingtalk", "email")
@@ -145,7 +143,7 @@ class _Reader:
         return NotificationsFileError(self.path, problem, where)
 
     def read(self) -> NotificationSettings:
-        document = _parse(self.path)
+        document = settings_document(self.path, NotificationsFileError)
         if not isinstance(document, dict):
             raise self.refuse(None, "must be a table (TOML) or an object (JSON)")
         self.known(None, document, {"board_url", "max_age_hours", "channels", "rules"})
@@ -348,21 +346,3 @@ class _Reader:
         if not url.startswith(("http://", "https://")):
             raise self.refuse(where, "url: not an http(s) URL")
         return url
-
-
-def _parse(path: Path) -> object:
-    text = settings_text(path, NotificationsFileError)
-    if path.suffix.lower() == ".json":
-        try:
-            document: object = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise NotificationsFileError(
-                path, f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-            ) from error
-        return document
-    if path.suffix.lower() != ".toml":
-        raise NotificationsFileError(path, "must be a .toml or a .json file")
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise NotificationsFileError(path, f"is not valid TOML: {error}") from error

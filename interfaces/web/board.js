@@ -5,7 +5,7 @@ import { RevealPanel } from "./reveal.js";
 import { Alerts } from "./alerts.js";
 import { AuthError, BoardsStaleError, forgetToken, get, saveToken, token } from "./api.js";
 import { codeNames, renderDetail } from "./detail.js";
-import { exerciseMark, fill, h, labelCells, levelBadge, overdueMark, translateStatic } from "./dom.js";
+import { exerciseMark, fill, h, labelCells, levelBadge, rowKey, overdueMark, translateStatic } from "./dom.js";
 import { LiveFeed } from "./feed.js";
 import {
   LEVELS, clock, currentLang, duration, eventLabel, initialLang, levelLabel, pick, setLang, setVocabulary, setZone, t, untilText,
@@ -261,7 +261,7 @@ function incidentRow(incident, flash) {
       "data-id": incident.incident_id,
       "data-level": incident.level.code,
       onclick: () => openDetail(incident.incident_id),
-      onkeydown: (event) => rowKey(event, incident.incident_id),
+      onkeydown: (event) => rowKey(event, () => openDetail(incident.incident_id)),
     },
     h("td", {}, levelBadge(incident.level.code, pick(incident.level))),
     h(
@@ -300,17 +300,6 @@ function renderRows() {
   $("shown").textContent = t("shown")(shown.length, state.board.incidents.length);
   if (focused) document.querySelector(`tr[data-id="${focused}"]`)?.focus(); // keep the keyboard user's place
   setTimeout(() => document.querySelectorAll("tr.changed").forEach((tr) => tr.classList.remove("changed")), FLASH_MS);
-}
-
-function rowKey(event, id) {
-  if (event.key === "Enter" || event.key === " ") {
-    event.preventDefault();
-    openDetail(id);
-  } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-    event.preventDefault();
-    const row = event.currentTarget;
-    (event.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling)?.focus();
-  }
 }
 
 // ---- filters -----------------------------------------------------------------------------------

@@ -53,3 +53,15 @@ export function labelCells(table) {
     [...row.cells].forEach((cell, index) => cell.setAttribute("data-label", headings[index] ?? ""));
   }
 }
+
+/** A row of a list of incidents: Enter or Space opens it, the arrows move between rows (board and find page). */
+export function rowKey(event, open) {
+  if (event.key === "Enter" || event.key === " ") {
+    event.preventDefault();
+    open();
+  } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    const row = event.currentTarget;
+    (event.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling)?.focus();
+  }
+}

@@ -4,7 +4,7 @@
 
 import { ApiError, AuthError, forgetToken, get, saveToken, token } from "./api.js";
 import { renderDetail } from "./detail.js";
-import { exerciseMark, fill, h, labelCells, levelBadge } from "./dom.js";
+import { exerciseMark, fill, h, labelCells, levelBadge, rowKey } from "./dom.js";
 import { FIND_WORDS, PARAMETER_LABELS } from "./find_words.js";
 import { currentLang, initialLang, pick, setLang, setVocabulary, setZone, t } from "./i18n.js";
 import { unitOptions } from "./wall.js";
@@ -163,7 +163,7 @@ function resultRow(incident) {
       "data-level": incident.level.code,
       "data-status": incident.status.code,
       onclick: () => openDetail(id),
-      onkeydown: (event) => rowKey(event, id),
+      onkeydown: (event) => rowKey(event, () => openDetail(id)),
     },
     h("td", {}, levelBadge(incident.level.code, pick(incident.level))),
     h(
@@ -182,18 +182,6 @@ function resultRow(incident) {
     ),
     h("td", { class: "reported" }, h("time", { datetime: incident.opened_at, title: zone }, stamp(incident.opened_at, zone))),
   );
-}
-
-// As on the board: Enter or Space opens a row, the arrows move between rows.
-function rowKey(event, id) {
-  if (event.key === "Enter" || event.key === " ") {
-    event.preventDefault();
-    openDetail(id);
-  } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-    event.preventDefault();
-    const row = event.currentTarget;
-    (event.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling)?.focus();
-  }
 }
 
 /** What went wrong, in the page's language first and then the other: whoever reads it, reads it. */
