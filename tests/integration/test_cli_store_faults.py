@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
-import subprocess
+import contextlib
+import io
+import os
 import sys
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from interfaces.cli.main import main
 from tests.conftest import POSTGRES_URL
 
 COMMANDS = [
@@ -24,15 +28,35 @@ COMMANDS = [
 ]
 
 
-def _incident(args: list[str], database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "interfaces.cli.main", *args],
-        env={"INCIDENT_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _incident(args: list[str], database_url: str, cwd: Path) -> Ran:
+    """`incident ARGS` as its entry point runs it (main(): the one place store faults become one line),
+    in this process: a subprocess per call would cost the suite seconds of imports each."""
+    out, err = io.StringIO(), io.StringIO()
+    saved = (sys.argv, os.environ.get("INCIDENT_DATABASE_URL"), os.getcwd())
+    sys.argv = ["incident", *args]
+    os.environ["INCIDENT_DATABASE_URL"] = database_url
+    os.chdir(cwd)
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        sys.argv = saved[0]
+        if saved[1] is None:
+            os.environ.pop("INCIDENT_DATABASE_URL", None)
+        else:
+            os.environ["INCIDENT_DATABASE_URL"] = saved[1]
+        os.chdir(saved[2])
+    return Ran(code, out.getvalue(), err.getvalue())
 
 
 def _schema_exists(name: str) -> bool:
