@@ -25,7 +25,7 @@ run: $(RUN_STAMP)
 	$(BIN)/incident serve --demo-token
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 check: $(STAMP)
 	$(BIN)/ruff check .
