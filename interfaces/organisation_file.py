@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from domain.organisation import Organisation, OrganisationError, Unit, UnitKind
-from interfaces.settings_file import settings_text
+from interfaces.settings_file import json_document
 
 # Beside this module, not the working directory: the server, the CLI and the tests start from anywhere.
 DEMO_ORGANISATION_PATH = Path(__file__).resolve().parent / "data" / "demo_organisation.json"
@@ -26,23 +25,12 @@ class OrganisationFileError(ValueError):
 
 def load_organisation(path: Path) -> Organisation:
     """The organisation described by the JSON file at `path`; raises OrganisationFileError if malformed."""
-    document = _read_json(path)
+    document = json_document(path, OrganisationFileError)
     units = [_unit(path, index, entry) for index, entry in enumerate(_entries(path, document))]
     try:
         return Organisation(units)
     except OrganisationError as error:
         raise OrganisationFileError(path, error.message) from error
-
-
-def _read_json(path: Path) -> object:
-    text = settings_text(path, OrganisationFileError)
-    try:
-        document: object = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise OrganisationFileError(
-            path, f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-        ) from error
-    return document
 
 
 def _entries(path: Path, document: object) -> list[object]:

@@ -21,18 +21,24 @@ def settings_text(path: Path, refused: Callable[[Path, str], Exception]) -> str:
 
 def settings_document(path: Path, refused: Callable[[Path, str], Exception]) -> object:
     """The file's document, TOML or JSON by its suffix; `refused(path, problem)` names what is wrong."""
-    text = settings_text(path, refused)
     if path.suffix.lower() == ".json":
-        try:
-            document: object = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise refused(
-                path, f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
-            ) from error
-        return document
+        return json_document(path, refused)
+    text = settings_text(path, refused)
     if path.suffix.lower() != ".toml":
         raise refused(path, "must be a .toml or a .json file")
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise refused(path, f"is not valid TOML: {error}") from error
+
+
+def json_document(path: Path, refused: Callable[[Path, str], Exception]) -> object:
+    """The file's JSON document; `refused(path, problem)` names the line and column it fails at."""
+    text = settings_text(path, refused)
+    try:
+        document: object = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise refused(
+            path, f"is not valid JSON: {error.msg} at line {error.lineno}, column {error.colno}"
+        ) from error
+    return document

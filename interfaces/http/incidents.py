@@ -75,7 +75,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _etag(version: int) -> str:
+def etag(version: int) -> str:
     return f'"{version}"'
 
 
@@ -103,7 +103,7 @@ def _reveals_personal(principal: Principal) -> bool:
 
 
 def _answer(result: CommandResult, response: Response) -> CommandOut:
-    response.headers["ETag"] = _etag(result.version)
+    response.headers["ETag"] = etag(result.version)
     return CommandOut(
         incident_id=result.incident_id,
         version=result.version,
@@ -296,7 +296,7 @@ def read_incident(
     check_read(principal, incident.TYPE, incident.outlet, app.organisation)
     state = state_of(app, incident, query)
     if not state.past:
-        response.headers["ETag"] = _etag(state.incident.version)
+        response.headers["ETag"] = etag(state.incident.version)
     judged_at = state.judged_at or app.clock()
     view = incident_view(
         state.incident, app.organisation, judged_at, reveal_personal=_reveals_personal(principal)

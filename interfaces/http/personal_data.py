@@ -17,7 +17,7 @@ from domain.personal import MIN_REVEAL_REASON, PERSONAL_FIELDS, holds_personal_d
 from domain.plain import plain
 from domain.texts import MAX_TEXT_LENGTH
 from interfaces.http.auth import CurrentPrincipal
-from interfaces.http.incidents import ERRORS, App, IdempotencyKey, _etag
+from interfaces.http.incidents import ERRORS, App, IdempotencyKey, etag
 from interfaces.services import Services
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"])
@@ -105,7 +105,7 @@ def _reveal(
     )
     incident = app.desk.get_incident(incident_id)
     events = app.desk.history(incident_id)
-    response.headers["ETag"] = _etag(result.version)
+    response.headers["ETag"] = etag(result.version)
     return RevealedOut(
         incident_id=incident_id,
         version=result.version,
