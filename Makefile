@@ -24,8 +24,12 @@ $(STAMP): $(RUN_STAMP)
 run: $(RUN_STAMP)
 	$(BIN)/incident serve --demo-token
 
+# The suite in two processes (pytest-xdist): the machines have two cores, and most tests wait on a
+# server, a database or a browser. Each test has its own database, schema, port and folder.
+TEST_WORKERS ?= 2
+
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=25
 
 check: $(STAMP)
 	$(BIN)/ruff check .
