@@ -44,7 +44,7 @@ bench: $(STAMP)
 # requests, feed replays over a 100,000-event log, and the replay benchmark with its figures.
 soak: $(STAMP)
 	INCIDENT_SOAK_SECONDS=20 INCIDENT_HOSTILE_EXAMPLES=500 INCIDENT_FEED_LOAD_EVENTS=100000 \
-		$(BIN)/python -m pytest -q tests/e2e/test_crash_under_load.py \
+		$(BIN)/python -m pytest -q tests/e2e/test_crash_under_load.py tests/e2e/test_simulate_through_a_kill.py \
 		tests/e2e/test_hostile_input.py tests/e2e/test_feed_load.py
 	$(BIN)/python -m bench replay
 
