@@ -40,12 +40,14 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# The long runs the suite keeps short: kill -9 under load for longer, many more generated hostile
-# requests, feed replays over a 100,000-event log, and the replay benchmark with its figures.
+# The long runs the suite keeps short: kill -9 under load (and under `incident simulate`) for longer,
+# a branch offline for minutes, many more generated hostile requests, feed replays over a
+# 100,000-event log, and the replay benchmark with its figures.
 soak: $(STAMP)
-	INCIDENT_SOAK_SECONDS=20 INCIDENT_HOSTILE_EXAMPLES=500 INCIDENT_FEED_LOAD_EVENTS=100000 \
+	INCIDENT_SOAK_SECONDS=20 INCIDENT_SOAK_OUTAGE_SECONDS=150 INCIDENT_HOSTILE_EXAMPLES=500 \
+		INCIDENT_FEED_LOAD_EVENTS=100000 \
 		$(BIN)/python -m pytest -q tests/e2e/test_crash_under_load.py tests/e2e/test_simulate_through_a_kill.py \
-		tests/e2e/test_hostile_input.py tests/e2e/test_feed_load.py
+		tests/e2e/test_outbox_through_an_outage.py tests/e2e/test_hostile_input.py tests/e2e/test_feed_load.py
 	$(BIN)/python -m bench replay
 
 clean:
