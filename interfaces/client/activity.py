@@ -15,11 +15,10 @@ storm   a regional outage and a rumour: every outlet of one branch reports a ser
 from __future__ import annotations
 
 import asyncio
-import math
 import random
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -56,26 +55,8 @@ WORDS = [
     "按规定办理 done by the rules",
     "见附件 see file",
 ]
-RESEND_FIRST_PAUSE = 0.2  # seconds before the first resend; doubled each time up to the longest
-RESEND_LONGEST_PAUSE = 3.0
 LATE_SHARE = 0.1  # reports from outlets that were offline: they happened earlier than they arrive
 DRILL_SHARE = 0.05
-
-
-# Told of each command the server acknowledged: its path, the body sent and the server's answer.
-Acknowledged = Callable[[str, dict[str, Any], dict[str, Any]], None]
-
-
-def _retry_after(answer: httpx.Response | None, pause: float) -> float:
-    """The server's Retry-After (a 503 while its store is away), else our own backoff."""
-    if answer is not None:
-        try:
-            asked = float(answer.headers.get("Retry-After", ""))
-        except ValueError:
-            return pause
-        if math.isfinite(asked) and asked >= 0:
-            return min(asked, RESEND_LONGEST_PAUSE)
-    return pause
 
 
 @dataclass
@@ -86,7 +67,6 @@ class Tally:
     accepted: int = 0
     refused: int = 0  # by a rule of the bank or the access policy: 4xx
     errors: int = 0  # the server failed, or did not answer: 5xx, timeouts, refused connections
-    resent: int = 0  # sends of a command again, under its own key, after no answer or a 5xx
     latencies: list[float] = field(default_factory=list)
     by_status: dict[int, int] = field(default_factory=dict)
 
@@ -114,7 +94,6 @@ class Tally:
             "accepted": self.accepted,
             "refused": self.refused,
             "errors": self.errors,
-            "resent": self.resent,
             "p50_ms": round(self.percentile(0.50) * 1000, 1),
             "p99_ms": round(self.percentile(0.99) * 1000, 1),
             "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
@@ -148,56 +127,22 @@ class Outlets:
 class Simulator:
     """Workers that send activity over one HTTP client until the time is up."""
 
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        outlets: Outlets,
-        mode: Mode,
-        rng: random.Random,
-        resend_until: float = 0.0,
-        acknowledged: Acknowledged | None = None,
-    ) -> None:
+    def __init__(self, client: httpx.AsyncClient, outlets: Outlets, mode: Mode, rng: random.Random) -> None:
         self.client, self.outlets, self.mode, self.rng = client, outlets, mode, rng
-        self.resend_until = resend_until  # time.monotonic() after which an unanswered command is given up
-        self.acknowledged = acknowledged
         self.tally = Tally()
         self.open: list[str] = []  # incidents reported and not yet seen closed
 
     async def _send(
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> httpx.Response | None:
-        if method == "POST" and body is not None:
-            return await self._post(path, body)
-        try:
-            return await self.client.request(method, path, json=body)
-        except httpx.HTTPError:
-            return None
-
-    async def _post(self, path: str, body: dict[str, Any]) -> httpx.Response | None:
-        """Send a command until the server answers it, as a branch's client does.
-
-        Every body carries its own key (`incident_id` of a report, `command_id` of the rest), so a
-        command whose answer was lost (a dropped connection, a restarted server, a 5xx) is resent as it
-        was: the server applies it once and answers a resend with the original result.
-        """
         started = time.perf_counter()
-        pause = RESEND_FIRST_PAUSE
-        while True:
-            try:
-                answer: httpx.Response | None = await self.client.post(path, json=body)
-            except httpx.HTTPError:
-                answer = None
-            if answer is not None and answer.status_code < 500:
-                break
-            if time.monotonic() + pause > self.resend_until:
-                break
-            self.tally.resent += 1
-            await asyncio.sleep(_retry_after(answer, pause))
-            pause = min(pause * 2, RESEND_LONGEST_PAUSE)
-        status = None if answer is None else answer.status_code
-        self.tally.count(status, time.perf_counter() - started)
-        if answer is not None and answer.is_success and self.acknowledged is not None:
-            self.acknowledged(path, body, answer.json())
+        try:
+            answer = await self.client.request(method, path, json=body)
+        except httpx.HTTPError:
+            self.tally.count(None, time.perf_counter() - started)
+            return None
+        if method == "POST":
+            self.tally.count(answer.status_code, time.perf_counter() - started)
         return answer
 
     async def report(self, outlet: str, incident_type: str, **fields: Any) -> None:
@@ -319,14 +264,8 @@ async def simulate(
     seed: int | None,
     unit: str | None = None,
     on_progress: Any = None,
-    patience: float = 60.0,
-    acknowledged: Acknowledged | None = None,
 ) -> Tally:
-    """Run `clients` concurrent senders for `seconds`; the tally of everything sent.
-
-    A command with no answer is resent under its own key until it has one, for up to `patience`
-    seconds after the run's end; `acknowledged` is told of each command the server acknowledged.
-    """
+    """Run `clients` concurrent senders for `seconds`; the tally of everything sent."""
     rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
@@ -336,8 +275,8 @@ async def simulate(
         outlets = Outlets.from_wall(wall.json()["units"])
         if not outlets.codes:
             raise ValueError("the token's scope holds no outlet to simulate")
+        simulator = Simulator(client, outlets, mode, rng)
         started = time.monotonic()
-        simulator = Simulator(client, outlets, mode, rng, started + seconds + patience, acknowledged)
         pause = 0.0 if mode == "storm" else 0.5  # a gentle board: about two actions a second per sender
 
         async def sender() -> None:

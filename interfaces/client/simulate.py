@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from interfaces.client.activity import Acknowledged, Mode, Tally, simulate
+from interfaces.client.activity import Mode, Tally, simulate
 from interfaces.client.exit_codes import ExitCode
 from interfaces.client.settings import ClientSettings, MissingTokenError
 
@@ -29,19 +26,6 @@ def simulate_command(
     unit: Annotated[str | None, typer.Option(help="Only the outlets under this unit 机构.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the random choices (a repeatable run).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
-    patience: Annotated[
-        float,
-        typer.Option(
-            min=0, max=3600, help="Seconds after the run to keep resending commands not yet answered."
-        ),
-    ] = 60,
-    record: Annotated[
-        Path | None,
-        typer.Option(
-            help="Write each command the server acknowledged to this file, one JSON line each: "
-            "path, key, status, incident, version, position, replayed (to check the store against)."
-        ),
-    ] = None,
 ) -> None:
     """Simulate branch activity 模拟网点业务 through the HTTP API (an office token: INCIDENT_TOKEN).
 
@@ -65,21 +49,9 @@ def simulate_command(
             progress.update(task, completed=min(elapsed, seconds), description=what)
 
         try:
-            with acknowledgements(record) as acknowledged:
-                tally = asyncio.run(
-                    simulate(
-                        settings.url,
-                        token,
-                        mode_of(mode),
-                        seconds,
-                        clients,
-                        seed,
-                        unit,
-                        shown,
-                        patience=patience,
-                        acknowledged=acknowledged,
-                    )
-                )
+            tally = asyncio.run(
+                simulate(settings.url, token, mode_of(mode), seconds, clients, seed, unit, shown)
+            )
         except httpx.HTTPStatusError as error:
             typer.echo(
                 f"服务器拒绝 / Refused: {error.response.status_code} {error.response.text[:200]}", err=True
@@ -98,31 +70,8 @@ def simulate_command(
     typer.echo(
         f"{mode}, {seconds:g} s, {clients} senders: {summary['sent']} commands sent 已发送, "
         f"{summary['accepted']} accepted 已受理, {summary['refused']} refused by rule 被规则拒绝, "
-        f"{summary['errors']} errors 错误, {summary['resent']} resends 重发; latency p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms"
+        f"{summary['errors']} errors 错误; latency p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms"
     )
-
-
-@contextmanager
-def acknowledgements(path: Path | None) -> Iterator[Acknowledged | None]:
-    """What writes each acknowledged command to `path` as a JSON line (flushed: a killed run keeps them)."""
-    if path is None:
-        yield None
-        return
-    with path.open("a", encoding="utf-8") as lines:
-
-        def acknowledged(route: str, body: dict[str, Any], answer: dict[str, Any]) -> None:
-            line = {
-                "path": route,
-                "key": body.get("command_id") or body.get("incident_id"),
-                "incident_id": answer.get("incident_id"),
-                "version": answer.get("version"),
-                "position": answer.get("position"),
-                "replayed": answer.get("replayed"),
-            }
-            lines.write(json.dumps(line, ensure_ascii=False) + "\n")
-            lines.flush()
-
-        yield acknowledged
 
 
 def mode_of(text: str) -> Mode:
