@@ -43,6 +43,7 @@ class Outcome:
     path: str
     outcome: str  # accepted, refused (4xx), failed (another 5xx), unanswered (given up)
     status: int | None = None
+    code: str | None = None  # a refusal's error code (`not_allowed_now`, `command_id_reused`, ...)
     incident_id: str | None = None
     version: int | None = None
     position: int | None = None
@@ -179,6 +180,15 @@ def _answered(outcome: Outcome, answer: httpx.Response) -> None:
         outcome.replayed = bool(data.get("replayed"))
     else:
         outcome.outcome = "refused" if answer.status_code < 500 else "failed"
+        outcome.code = _error_code(answer)
+
+
+def _error_code(answer: httpx.Response) -> str | None:
+    try:
+        error = answer.json().get("error")
+    except (ValueError, AttributeError):
+        return None
+    return str(error.get("code")) if isinstance(error, dict) else None
 
 
 def _pause(attempt: Attempt, backoff: Backoff) -> float:

@@ -71,8 +71,14 @@ class ProjectorProcess:
     def __init__(self, database_url: str, log_path: Path, env: dict[str, str] | None = None) -> None:
         self.database_url, self.log_path, self.env = database_url, log_path, env or {}
         self.process: subprocess.Popen[bytes] | None = None
+        self._logged = 0  # the log's length before the latest start: its banner comes after
 
     def start(self, timeout: float = 30.0) -> None:
+        self.launch()
+        self.wait_started(timeout)
+
+    def launch(self) -> None:
+        """Start the process without waiting for it (`wait_started` waits)."""
         env = {
             **os.environ,
             "INCIDENT_DATABASE_URL": self.database_url,
@@ -80,6 +86,7 @@ class ProjectorProcess:
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
+        self._logged = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "interfaces.cli.main", "project"],
@@ -88,9 +95,11 @@ class ProjectorProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+
+    def wait_started(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        while b"projecting boards" not in self.log_path.read_bytes():
-            if self.process.poll() is not None or time.monotonic() > deadline:
+        while b"projecting boards" not in self.log_path.read_bytes()[self._logged :]:
+            if not self.alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the projector did not start: {self.log_path.read_text()[-2000:]}")
             time.sleep(0.05)
 

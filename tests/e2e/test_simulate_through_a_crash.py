@@ -20,7 +20,7 @@ from interfaces.client.sending import read_record
 from interfaces.settings import Settings
 from tests.e2e.processes import ServerProcess, SimulateProcess
 from tests.e2e.server import issue_token
-from tests.e2e.store_audit import check_acknowledged_once, read_store
+from tests.e2e.store_audit import check_acknowledged_once, read_store, refusal_codes
 
 LOAD_SECONDS = float(os.environ.get("INCIDENT_SOAK_SECONDS", "4"))
 SECONDS_BETWEEN_KILLS = 6.0
@@ -63,6 +63,7 @@ def test_simulate_through_kill_9_of_its_server_every_acknowledged_command_is_sto
     reports = [o for o in resent if o.path.endswith(("/complaints", "/emergencies"))]
     assert all((o.status, o.replayed) in ((201, False), (200, True)) for o in reports), reports
     check_acknowledged_once(read_store(database_url), outcomes, "office:HQ:")
+    print(f"refusals by rule: {dict(refusal_codes(outcomes))}")
     print(
         f"{len(outcomes)} commands, {len(resent)} answered only on a resend "
         f"({sum(o.replayed for o in resent)} replays of a command stored before the kill)"
