@@ -16,6 +16,17 @@ from tests.throwaway_postgres import POSTGRES_BIN, ThrowawayPostgres
 POSTGRES_URL = os.environ.get("INCIDENT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # CI sets this: there a PostgreSQL test that cannot connect fails instead of skipping.
 POSTGRES_REQUIRED = os.environ.get("INCIDENT_REQUIRE_POSTGRES", "") not in ("", "0")
+# `make soak` sets it: only then do the tests marked `soak` run (each takes tens of seconds).
+SOAK = bool(os.environ.get("INCIDENT_SOAK_SECONDS"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    if SOAK:
+        return
+    skip = pytest.mark.skip(reason="a soak test: `make soak` runs it")
+    for item in items:
+        if item.get_closest_marker("soak"):
+            item.add_marker(skip)
 
 
 def _postgres_or_skip() -> None:

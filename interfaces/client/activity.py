@@ -19,8 +19,9 @@ import random
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import httpx
@@ -29,6 +30,7 @@ from domain.complaint_terms import Category, Channel
 from domain.emergency_terms import EmergencyKind
 from domain.incident_type import IncidentType
 from domain.level import Level
+from interfaces.client.sending import CommandSender, Record, Tally
 
 Mode = Literal["gentle", "storm"]
 API = "/api/v1"
@@ -55,49 +57,13 @@ WORDS = [
     "按规定办理 done by the rules",
     "见附件 see file",
 ]
+# How long a command without an answer is resent (same command id) before it counts as unanswered:
+# long enough to ride out a server's restart or a database's failover.
+RETRY_SECONDS = 60.0
+# After a failed read (the next step's offers), a sender pauses so that a down server is not spun on.
+READ_FAILURE_PAUSE_SECONDS = 0.2
 LATE_SHARE = 0.1  # reports from outlets that were offline: they happened earlier than they arrive
 DRILL_SHARE = 0.05
-
-
-@dataclass
-class Tally:
-    """What was sent and what became of it."""
-
-    sent: int = 0
-    accepted: int = 0
-    refused: int = 0  # by a rule of the bank or the access policy: 4xx
-    errors: int = 0  # the server failed, or did not answer: 5xx, timeouts, refused connections
-    latencies: list[float] = field(default_factory=list)
-    by_status: dict[int, int] = field(default_factory=dict)
-
-    def count(self, status: int | None, seconds: float) -> None:
-        self.sent += 1
-        self.latencies.append(seconds)
-        if status is None or status >= 500:
-            self.errors += 1
-        elif status >= 400:
-            self.refused += 1
-        else:
-            self.accepted += 1
-        if status is not None:
-            self.by_status[status] = self.by_status.get(status, 0) + 1
-
-    def percentile(self, share: float) -> float:
-        if not self.latencies:
-            return 0.0
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "accepted": self.accepted,
-            "refused": self.refused,
-            "errors": self.errors,
-            "p50_ms": round(self.percentile(0.50) * 1000, 1),
-            "p99_ms": round(self.percentile(0.99) * 1000, 1),
-            "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
-        }
 
 
 @dataclass
@@ -127,22 +93,23 @@ class Outlets:
 class Simulator:
     """Workers that send activity over one HTTP client until the time is up."""
 
-    def __init__(self, client: httpx.AsyncClient, outlets: Outlets, mode: Mode, rng: random.Random) -> None:
-        self.client, self.outlets, self.mode, self.rng = client, outlets, mode, rng
-        self.tally = Tally()
+    def __init__(self, sender: CommandSender, outlets: Outlets, mode: Mode, rng: random.Random) -> None:
+        self.sender, self.outlets, self.mode, self.rng = sender, outlets, mode, rng
         self.open: list[str] = []  # incidents reported and not yet seen closed
 
-    async def _send(
-        self, method: str, path: str, body: dict[str, Any] | None = None
-    ) -> httpx.Response | None:
-        started = time.perf_counter()
+    @property
+    def tally(self) -> Tally:
+        return self.sender.tally
+
+    async def _read(self, path: str) -> httpx.Response | None:
+        """A read for the next step; None (after a pause, so a down server is not spun on) if it failed."""
         try:
-            answer = await self.client.request(method, path, json=body)
+            answer = await self.sender.client.get(path)
         except httpx.HTTPError:
-            self.tally.count(None, time.perf_counter() - started)
+            answer = None
+        if answer is None or answer.status_code != 200:
+            await asyncio.sleep(READ_FAILURE_PAUSE_SECONDS)
             return None
-        if method == "POST":
-            self.tally.count(answer.status_code, time.perf_counter() - started)
         return answer
 
     async def report(self, outlet: str, incident_type: str, **fields: Any) -> None:
@@ -153,6 +120,7 @@ class Simulator:
             **fields,
         }
         body["incident_id"] = str(uuid.uuid4())  # as a branch's client does: safe to resend
+        body["command_id"] = uuid.uuid4().hex
         if late:
             body["occurred_at"] = (
                 datetime.now(UTC) - timedelta(minutes=self.rng.randint(20, 180))
@@ -166,14 +134,14 @@ class Simulator:
                 "level", self.rng.choice([Level.BLUE.value, Level.YELLOW.value, Level.ORANGE.value])
             )
             body.setdefault("exercise", self.rng.random() < DRILL_SHARE)
-        answer = await self._send("POST", f"{API}/{IncidentType(incident_type).plural}", body)
-        if answer is not None and answer.status_code in (200, 201):
-            self.open.append(str(answer.json()["incident_id"]))
+        outcome = await self.sender.send(f"{API}/{IncidentType(incident_type).plural}", body)
+        if outcome.accepted and outcome.incident_id is not None:
+            self.open.append(outcome.incident_id)
 
     async def step(self, incident_id: str) -> None:
         """The incident's next expected step, or an open playbook action, as the product offers it."""
-        answer = await self._send("GET", f"{API}/incidents/{incident_id}/commands")
-        if answer is None or answer.status_code != 200:
+        answer = await self._read(f"{API}/incidents/{incident_id}/commands")
+        if answer is None:
             return
         offers = answer.json()["commands"]
         chosen = next((o for o in offers if o["next_step"]), None)
@@ -192,7 +160,7 @@ class Simulator:
             return
         body = {f["name"]: value for f in chosen["fields"] if (value := self._value(f)) is not None}
         body["command_id"] = uuid.uuid4().hex
-        await self._send("POST", chosen["path"], body)
+        await self.sender.send(chosen["path"], body)
 
     def _value(self, form_field: dict[str, Any]) -> Any:
         kind, required = form_field["kind"], form_field["required"]
@@ -214,7 +182,7 @@ class Simulator:
         waiting = self.rng.randint(16, 60) if surge else self.rng.randint(0, 12)
         wait = self.rng.uniform(10.5, 40) if surge else self.rng.uniform(0, 8)
         body = {"waiting": waiting, "longest_wait_minutes": round(wait, 1), "command_id": uuid.uuid4().hex}
-        await self._send("POST", f"{API}/outlets/{outlet}/queue-readings", body)
+        await self.sender.send(f"{API}/outlets/{outlet}/queue-readings", body)
 
     async def one_action(self, elapsed: float) -> None:
         """One thing happening somewhere, drawn by the mode."""
@@ -264,28 +232,39 @@ async def simulate(
     seed: int | None,
     unit: str | None = None,
     on_progress: Any = None,
+    *,
+    retry_seconds: float = RETRY_SECONDS,
+    record: Path | None = None,
 ) -> Tally:
-    """Run `clients` concurrent senders for `seconds`; the tally of everything sent."""
+    """Run `clients` concurrent senders for `seconds`; the tally of everything sent.
+
+    A command without an answer is resent under its command id for up to `retry_seconds` (its sender
+    waits on it, as a branch waits on its server); each command's outcome is appended to `record`.
+    """
     rng = random.Random(seed)
     headers = {"Authorization": f"Bearer {token}"}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    log = Record(record)
     async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=30) as client:
-        wall = await client.get(f"{API}/boards/wall", params={"unit": unit} if unit else None)
-        wall.raise_for_status()
-        outlets = Outlets.from_wall(wall.json()["units"])
-        if not outlets.codes:
-            raise ValueError("the token's scope holds no outlet to simulate")
-        simulator = Simulator(client, outlets, mode, rng)
-        started = time.monotonic()
-        pause = 0.0 if mode == "storm" else 0.5  # a gentle board: about two actions a second per sender
+        try:
+            wall = await client.get(f"{API}/boards/wall", params={"unit": unit} if unit else None)
+            wall.raise_for_status()
+            outlets = Outlets.from_wall(wall.json()["units"])
+            if not outlets.codes:
+                raise ValueError("the token's scope holds no outlet to simulate")
+            simulator = Simulator(CommandSender(client, retry_seconds, log), outlets, mode, rng)
+            started = time.monotonic()
+            pause = 0.0 if mode == "storm" else 0.5  # a gentle board: about two actions a second per sender
 
-        async def sender() -> None:
-            while (elapsed := time.monotonic() - started) < seconds:
-                await simulator.one_action(elapsed)
-                if on_progress is not None:
-                    on_progress(simulator.tally, elapsed)
-                if pause:
-                    await asyncio.sleep(rng.uniform(0, 2 * pause))
+            async def sender() -> None:
+                while (elapsed := time.monotonic() - started) < seconds:
+                    await simulator.one_action(elapsed)
+                    if on_progress is not None:
+                        on_progress(simulator.tally, elapsed)
+                    if pause:
+                        await asyncio.sleep(rng.uniform(0, 2 * pause))
 
-        await asyncio.gather(*(sender() for _ in range(clients)))
-        return simulator.tally
+            await asyncio.gather(*(sender() for _ in range(clients)))
+            return simulator.tally
+        finally:
+            log.close()

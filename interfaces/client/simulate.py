@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from pathlib import Path
 from typing import Annotated
 
 import httpx
@@ -12,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from interfaces.client.activity import Mode, Tally, simulate
+from interfaces.client.activity import RETRY_SECONDS, Mode, simulate
 from interfaces.client.exit_codes import ExitCode
+from interfaces.client.sending import Tally
 from interfaces.client.settings import ClientSettings, MissingTokenError
 
 
@@ -26,11 +28,29 @@ def simulate_command(
     unit: Annotated[str | None, typer.Option(help="Only the outlets under this unit 机构.")] = None,
     seed: Annotated[int | None, typer.Option(help="Seed of the random choices (a repeatable run).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    retry_seconds: Annotated[
+        float,
+        typer.Option(
+            "--retry-seconds",
+            min=0,
+            max=24 * 3600,
+            help="Resend a command that got no answer (or a 502/503/504) under its command id for so long.",
+        ),
+    ] = RETRY_SECONDS,
+    record: Annotated[
+        Path | None,
+        typer.Option(
+            "--record",
+            dir_okay=False,
+            help="Append each command's outcome to this file (NDJSON: command id, status, position, attempts).",
+        ),
+    ] = None,
 ) -> None:
     """Simulate branch activity 模拟网点业务 through the HTTP API (an office token: INCIDENT_TOKEN).
 
     Reports, every complaint step and playbook action as the product offers them, queue readings,
     drills and late reports; then a summary: sent, accepted, refused by rule, errors, latency.
+    A command without an answer is resent under the same command id: applied once, or replayed.
     """
     if mode not in ("gentle", "storm"):
         raise typer.BadParameter(f"{mode!r}: gentle or storm", param_hint="--mode")
@@ -50,7 +70,18 @@ def simulate_command(
 
         try:
             tally = asyncio.run(
-                simulate(settings.url, token, mode_of(mode), seconds, clients, seed, unit, shown)
+                simulate(
+                    settings.url,
+                    token,
+                    mode_of(mode),
+                    seconds,
+                    clients,
+                    seed,
+                    unit,
+                    shown,
+                    retry_seconds=retry_seconds,
+                    record=record,
+                )
             )
         except httpx.HTTPStatusError as error:
             typer.echo(
@@ -70,7 +101,8 @@ def simulate_command(
     typer.echo(
         f"{mode}, {seconds:g} s, {clients} senders: {summary['sent']} commands sent 已发送, "
         f"{summary['accepted']} accepted 已受理, {summary['refused']} refused by rule 被规则拒绝, "
-        f"{summary['errors']} errors 错误; latency p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms"
+        f"{summary['errors']} errors 错误 ({summary['unanswered']} unanswered 无应答), "
+        f"{summary['resent']} resent 重发; latency p50 {summary['p50_ms']} ms, p99 {summary['p99_ms']} ms"
     )
 
 

@@ -22,10 +22,11 @@ from tests.integration.test_boards import board_rows
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def rebuild(database_url: str) -> subprocess.CompletedProcess[str]:
+def rebuild(database_url: str, batch: int = 2) -> subprocess.CompletedProcess[str]:
+    """`incident rebuild` as an operator runs it (two events per transaction by default: many batches)."""
     env = {**os.environ, "INCIDENT_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "interfaces.cli.main", "rebuild", "--batch", "2"],
+        [sys.executable, "-m", "interfaces.cli.main", "rebuild", "--batch", str(batch)],
         env=env,
         capture_output=True,
         text=True,
