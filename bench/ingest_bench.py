@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.servers import INCIDENT_SERVE, server_process
+from bench.servers import INCIDENT_SERVE, family, server_process
 from domain.organisation import UnitKind
 from domain.values import Role
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH, load_organisation
@@ -185,12 +185,14 @@ async def _python_load(url: str, token: str, connections: int, seconds: float) -
 
 
 def load(server: Server, connections: int, seconds: float) -> Load:
-    before = cpu_seconds(server.pid)
+    """One load run; the CPU time is the server's and its worker processes' (`--workers N`)."""
+    pids = family(server.pid)
+    before = sum(cpu_seconds(pid) for pid in pids)
     if WRK is not None:
         found = _wrk(server.url, server.token, connections, seconds)
     else:
         found = asyncio.run(_python_load(server.url, server.token, connections, seconds))
-    return replace(found, cpu_seconds=cpu_seconds(server.pid) - before)
+    return replace(found, cpu_seconds=sum(cpu_seconds(pid) for pid in pids) - before)
 
 
 def run_once(kind: str, store: str, connections: int) -> Load:
