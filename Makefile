@@ -37,11 +37,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # The long runs the suite keeps short: kill -9 under load for longer, many more generated hostile
-# requests, feed replays over a 100,000-event log, and the replay benchmark with its figures.
+# requests, feed replays over a 100,000-event log, 1,000 watchers connecting at once (some that stop
+# reading) while posting, and the replay benchmark with its figures.
 soak: $(STAMP)
 	INCIDENT_SOAK_SECONDS=20 INCIDENT_HOSTILE_EXAMPLES=500 INCIDENT_FEED_LOAD_EVENTS=100000 \
+		INCIDENT_FEED_CROWD=1000 \
 		$(BIN)/python -m pytest -q tests/e2e/test_crash_under_load.py \
-		tests/e2e/test_hostile_input.py tests/e2e/test_feed_load.py
+		tests/e2e/test_hostile_input.py tests/e2e/test_feed_load.py \
+		"tests/e2e/test_feed_limits.py::test_a_crowd_of_watchers_at_once_and_some_that_stop_reading_do_not_stall_posting"
 	$(BIN)/python -m bench replay
 
 clean:

@@ -71,13 +71,14 @@ def copy_log(
     outlets: list[str],
     *,
     events_per_incident: int = 25,
-    per_commit: int = 20_000,
+    per_commit: int = 2_000,
 ) -> BuiltLog:
     """Appends about `events` events fast: one real incident per outlet and kind, stored again and again.
 
     The templates are made by the aggregates' own commands and encoded by the desk's own mapper; each
     copy is the same stored events under a new incident id, appended `per_commit` to a transaction
-    through the real recorder (its triggers and positions). About 20 times `build_log`'s rate, for logs
+    through the real recorder (its triggers and positions; far larger batches stall psycopg's pipeline
+    on PostgreSQL). About 20 times `build_log`'s rate, for logs
     of a million events; every copy decodes as the incident it copies (its notes the same text).
     """
     rng = random.Random(events)
@@ -92,7 +93,8 @@ def copy_log(
                 templates.append(
                     (outlet, [desk.mapper.to_stored_event(e) for e in incident.collect_events()])
                 )
-        made, events_at, batch = 0, dict.fromkeys(outlets, 0), []
+        made, events_at = 0, dict.fromkeys(outlets, 0)
+        batch: list[StoredEvent] = []
         while made < events:
             outlet, stored = templates[made // events_per_incident % len(templates)]
             incident_id = uuid.uuid4()
