@@ -65,9 +65,11 @@ def _rebuild(database_url: str) -> None:
     from bench.servers import ROOT
 
     env = {**os.environ, "INCIDENT_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
-    subprocess.run(
-        [sys.executable, "-m", "interfaces.cli.main", "rebuild"], env=env, check=True, capture_output=True
+    done = subprocess.run(
+        [sys.executable, "-m", "interfaces.cli.main", "rebuild"], env=env, capture_output=True, text=True
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"incident rebuild failed: {done.stderr.strip()[-500:]}")
 
 
 def measure(events: int) -> Memory:
