@@ -47,6 +47,7 @@ ROUNDS = int(os.environ.get("BENCH_INGEST_ROUNDS", "2"))
 POSTGRES_URL = os.environ.get("BENCH_INGEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 STORES = os.environ.get("BENCH_INGEST_STORES", "sqlite,postgres").split(",")
 ROOT = Path(__file__).resolve().parents[1]
+STALE_SCHEMA_SECONDS = 3600  # a bench's schema older than this is a leftover, dropped by the next run
 LUA = ROOT / "bench" / "ingest.lua"
 WRK = shutil.which("wrk")
 PATH = "/api/v1/complaints"
@@ -229,7 +230,12 @@ def _fresh_schema(database_url: str) -> str:
         for (old,) in conn.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ingest_%'"
         ).fetchall():
-            conn.execute(f'DROP SCHEMA "{old}" CASCADE')
+            # Only earlier runs' leftovers: a bench running beside this one keeps its schema.
+            if (
+                old.removeprefix("ingest_").isdigit()
+                and int(old.removeprefix("ingest_")) < (time.time() - STALE_SCHEMA_SECONDS) * 1000
+            ):
+                conn.execute(f'DROP SCHEMA "{old}" CASCADE')
         conn.execute(f'CREATE SCHEMA "{schema}"')
     return f"{urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))}?schema={schema}"
 
