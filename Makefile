@@ -42,14 +42,15 @@ bench: $(STAMP)
 
 # The long runs the suite keeps short (and the `soak`-marked tests it skips): kill -9 of a server under
 # load and under `incident simulate`, kill -9 of the leading projector, PostgreSQL restarted under load,
-# a branch offline for minutes, many more generated hostile requests, feed replays over a
-# 100,000-event log, and the replay benchmark with its figures.
+# a branch offline for minutes, 1,000 watchers connecting at once (some that stop reading) while posting,
+# many more generated hostile requests, feed replays over a 100,000-event log, and the replay benchmark.
 soak: $(STAMP)
 	INCIDENT_SOAK_SECONDS=20 INCIDENT_SOAK_OUTAGE_SECONDS=120 INCIDENT_HOSTILE_EXAMPLES=500 \
-		INCIDENT_FEED_LOAD_EVENTS=100000 \
+		INCIDENT_FEED_LOAD_EVENTS=100000 INCIDENT_FEED_CROWD=1000 \
 		$(BIN)/python -m pytest -q tests/e2e/test_crash_under_load.py tests/e2e/test_simulate_through_a_crash.py \
 		tests/e2e/test_projector_kill.py tests/e2e/test_database_restart_under_load.py \
-		tests/e2e/test_outbox_through_an_outage.py tests/e2e/test_hostile_input.py tests/e2e/test_feed_load.py
+		tests/e2e/test_outbox_through_an_outage.py tests/e2e/test_hostile_input.py tests/e2e/test_feed_load.py \
+		"tests/e2e/test_feed_limits.py::test_a_crowd_of_watchers_at_once_and_some_that_stop_reading_do_not_stall_posting"
 	$(BIN)/python -m bench replay
 
 clean:

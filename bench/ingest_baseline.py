@@ -2,7 +2,8 @@
 
 Served by the product's own uvicorn configuration (same HTTP parser, loop and logging), so the ratio
 measures what the product does per request, not a difference of servers.
-`INCIDENT_PORT=8001 python -m bench.ingest_baseline`.
+`INCIDENT_PORT=8001 python -m bench.ingest_baseline`; `INCIDENT_WORKERS=4` serves it from four processes
+on one socket, as `incident serve --workers 4` does.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated
 
 import uvicorn
 from fastapi import Body, FastAPI, Response
+from uvicorn.supervisors import Multiprocess
 
 from domain.incident_type import IncidentType
 from interfaces.http.command_models import REPORT_MODELS
@@ -40,5 +42,15 @@ def create_app() -> FastAPI:
     return app
 
 
+def main() -> None:
+    port, workers = int(os.environ["INCIDENT_PORT"]), int(os.environ.get("INCIDENT_WORKERS") or 1)
+    if workers == 1:
+        uvicorn.Server(uvicorn_config(create_app(), "127.0.0.1", port)).run()
+        return
+    # The same supervisor and shared socket as `incident serve --workers N` (interfaces/cli/main.py).
+    config = uvicorn_config("bench.ingest_baseline:create_app", "127.0.0.1", port, workers=workers)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
 if __name__ == "__main__":
-    uvicorn.Server(uvicorn_config(create_app(), "127.0.0.1", int(os.environ["INCIDENT_PORT"]))).run()
+    main()

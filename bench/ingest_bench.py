@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.servers import INCIDENT_SERVE, server_process
+from bench.servers import INCIDENT_SERVE, family, server_process
 from domain.organisation import UnitKind
 from domain.values import Role
 from interfaces.organisation_file import DEMO_ORGANISATION_PATH, load_organisation
@@ -47,6 +47,7 @@ ROUNDS = int(os.environ.get("BENCH_INGEST_ROUNDS", "2"))
 POSTGRES_URL = os.environ.get("BENCH_INGEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 STORES = os.environ.get("BENCH_INGEST_STORES", "sqlite,postgres").split(",")
 ROOT = Path(__file__).resolve().parents[1]
+STALE_SCHEMA_SECONDS = 3600  # a bench's schema older than this is a leftover, dropped by the next run
 LUA = ROOT / "bench" / "ingest.lua"
 WRK = shutil.which("wrk")
 PATH = "/api/v1/complaints"
@@ -185,12 +186,14 @@ async def _python_load(url: str, token: str, connections: int, seconds: float) -
 
 
 def load(server: Server, connections: int, seconds: float) -> Load:
-    before = cpu_seconds(server.pid)
+    """One load run; the CPU time is the server's and its worker processes' (`--workers N`)."""
+    pids = family(server.pid)
+    before = sum(cpu_seconds(pid) for pid in pids)
     if WRK is not None:
         found = _wrk(server.url, server.token, connections, seconds)
     else:
         found = asyncio.run(_python_load(server.url, server.token, connections, seconds))
-    return replace(found, cpu_seconds=cpu_seconds(server.pid) - before)
+    return replace(found, cpu_seconds=sum(cpu_seconds(pid) for pid in pids) - before)
 
 
 def run_once(kind: str, store: str, connections: int) -> Load:
@@ -227,7 +230,12 @@ def _fresh_schema(database_url: str) -> str:
         for (old,) in conn.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'ingest_%'"
         ).fetchall():
-            conn.execute(f'DROP SCHEMA "{old}" CASCADE')
+            # Only earlier runs' leftovers: a bench running beside this one keeps its schema.
+            if (
+                old.removeprefix("ingest_").isdigit()
+                and int(old.removeprefix("ingest_")) < (time.time() - STALE_SCHEMA_SECONDS) * 1000
+            ):
+                conn.execute(f'DROP SCHEMA "{old}" CASCADE')
         conn.execute(f'CREATE SCHEMA "{schema}"')
     return f"{urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))}?schema={schema}"
 

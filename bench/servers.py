@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import httpx
@@ -51,3 +51,39 @@ def server_process(command: list[str], env: dict[str, str], cwd: str) -> Iterato
     finally:
         server.terminate()
         server.wait(30)
+
+
+def migrate(database_url: str) -> None:
+    """`incident migrate` on `database_url`, as the deployment step runs it before any server starts."""
+    env = {**os.environ, "INCIDENT_DATABASE_URL": database_url, "PYTHONPATH": str(ROOT)}
+    subprocess.run(
+        [sys.executable, "-m", "interfaces.cli.main", "migrate"], env=env, check=True, capture_output=True
+    )
+
+
+@contextmanager
+def projector_process(env: dict[str, str], cwd: str) -> Iterator[int]:
+    """`incident project` (boards, policies, notifications) with `env` added; yields its pid, then stops it."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "interfaces.cli.main", "project"],
+        cwd=cwd,
+        env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield process.pid
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def family(pid: int) -> list[int]:
+    """A process and all its descendants (uvicorn's workers under `--workers N`), from /proc."""
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        with suppress(OSError):
+            queue += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 import websockets
 from fastapi import FastAPI
@@ -28,7 +30,7 @@ from interfaces.http.app import create_app
 from interfaces.settings import Settings
 from interfaces.wiring import token_registry
 from tests.e2e.big_log import build_log
-from tests.e2e.server import issue_token, serving
+from tests.e2e.server import issue_token, serve_process, serving
 
 TCP_CLOSE = 7  # tcp_info.tcpi_state once a reset has arrived
 
@@ -262,6 +264,94 @@ def test_replays_stop_when_their_watchers_go(tmp_path: Path) -> None:
         assert under_way > 0, "the replays were still reading when their watchers went"
         # 20 replays of 8,000 events would take far longer than this to send.
         wait_until(lambda: served.replays_reading == 0 and served.open_feeds == 0, 5, "every replay stopped")
+
+
+# Watchers connecting at once: 1,000 under `make soak` (about 10-20 s on two cores), fewer in `make test`.
+CROWD = int(os.environ.get("INCIDENT_FEED_CROWD", "200"))
+STALLED = 20  # of them, the ones that stop reading
+NOTES = 40  # posted while they watch, each about 5.7 KB (1,900 characters): a stalled socket is full long before the last
+
+
+def test_a_crowd_of_watchers_at_once_and_some_that_stop_reading_do_not_stall_posting(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/crowd.db", run_policies=False)
+    env = {"INCIDENT_FEED_PER_TOKEN": "10", "INCIDENT_FEED_MAX": str(CROWD + 10)}
+    with serve_process(settings, tmp_path, tmp_path / "server.log", env) as (url, _):
+        registry = token_registry(settings)
+        tokens = [
+            registry.issue(role=Role.OFFICE, unit="HQ", name=f"crowd {n}", now=_now())[1]
+            for n in range(CROWD // 10 + 1)
+        ]
+        office = tokens.pop()
+        headers = bearer(office)
+        report = {
+            "outlet": "BJ-HD-01",
+            "channel": "walk_in",
+            "category": "service_quality",
+            "summary": "排队",
+        }
+        incident = httpx.post(f"{url}/api/v1/complaints", json=report, headers=headers, timeout=30)
+        incident.raise_for_status()
+        after = int(incident.json()["position"])
+        feed = url.replace("http://", "ws://") + f"/api/v1/feed?after={after}"
+
+        async def stalled(token: str) -> ClientConnection:
+            parts = urlsplit(url)
+            sock = socket.socket()
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.connect((parts.hostname, parts.port))
+            # max_queue=1: the library stops reading the socket once one message waits unread.
+            return await websockets.connect(feed, sock=sock, additional_headers=bearer(token), max_queue=1)
+
+        async def reading(ws: ClientConnection, last: list[int]) -> None:
+            async for text in ws:
+                message = json.loads(text)
+                if message["kind"] == "event":
+                    last[0] = message["position"]
+
+        async def scenario() -> tuple[list[int], list[int], list[int], list[int]]:
+            # All at once: one gather, no pacing (uvicorn's backlog and the feed's admission take them).
+            crowd = await asyncio.gather(
+                *(
+                    stalled(tokens[n // 10])
+                    if n < STALLED
+                    else websockets.connect(
+                        feed, additional_headers=bearer(tokens[n // 10]), close_timeout=0.5
+                    )
+                    for n in range(CROWD)
+                )
+            )
+            lasts = [[after] for _ in crowd]
+            readers = [asyncio.create_task(reading(ws, last)) for ws, last in zip(crowd, lasts, strict=True)][
+                STALLED:
+            ]
+            statuses, positions = [], []
+            async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as client:
+                path = f"/api/v1/incidents/{incident.json()['incident_id']}/commands/add_note"
+                for n in range(NOTES):  # one after another: each must be answered while the crowd watches
+                    answer = await client.post(path, json={"text": f"{n} " + "巡查记录大堂秩序正常" * 190})
+                    statuses.append(answer.status_code)
+                    positions.append(int(answer.json()["position"]))
+            # A watcher arriving now still gets every note, in order.
+            fresh: list[int] = []
+            async with websockets.connect(feed, additional_headers=headers) as ws:
+                while len(fresh) < NOTES:
+                    message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                    if message["kind"] == "event":
+                        fresh.append(message["position"])
+            deadline = time.monotonic() + 60
+            while any(last[0] < positions[-1] for last in lasts[STALLED:]) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            behind = [n for n, last in enumerate(lasts[STALLED:]) if last[0] < positions[-1]]
+            for task in readers:
+                task.cancel()
+            for ws in crowd:
+                ws.transport.abort()  # the feed reads nothing from a watcher: do not wait on a close
+            return statuses, positions, fresh, behind
+
+        statuses, positions, fresh, behind = asyncio.run(scenario())
+        assert statuses == [200] * NOTES, "every post answered while the crowd watched"
+        assert fresh == positions, "a fresh watcher got every note, in order"
+        assert behind == [], f"{len(behind)} reading watchers never got the last note"
 
 
 def _now() -> datetime:
