@@ -148,12 +148,16 @@ class SimulateProcess:
         """How many commands have ended (a line each in the record) so far."""
         return self.record.read_bytes().count(b"\n") if self.record.exists() else 0
 
-    def wait_for(self, commands: int, timeout: float = 60.0) -> None:
+    def wait_for(self, commands: int, timeout: float = 60.0) -> bool:
+        """Until so many commands have ended (True), or the run has (False)."""
         deadline = time.monotonic() + timeout
         while self.ended() < commands:
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            if self.process.poll() is not None:
+                return False
+            if time.monotonic() > deadline:
                 raise RuntimeError(f"the simulation stalled at {self.ended()} commands")
             time.sleep(0.05)
+        return True
 
     def finish(self, timeout: float = 180.0) -> dict[str, Any]:
         """Its summary, once it has ended on its own (exit status 0)."""

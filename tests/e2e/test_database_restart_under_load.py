@@ -75,7 +75,7 @@ def test_a_database_restart_under_load_is_ridden_out_with_503s_and_nothing_lost_
             for n, server in enumerate(servers)
         ]
         for simulation in simulations:
-            simulation.wait_for(30)
+            assert simulation.wait_for(30)
         throwaway_postgres.stop()
         time.sleep(DOWN_SECONDS)  # the outage lasts; the clients keep posting into it
         throwaway_postgres.start()

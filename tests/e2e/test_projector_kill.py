@@ -31,6 +31,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.soak]
 
 LOAD_SECONDS = float(os.environ.get("INCIDENT_SOAK_SECONDS") or "4")
 SECONDS_BETWEEN_KILLS = 6.0
+TAIL_SECONDS = 6.0
 # Only the projectors here: the boards alone are under test (policies act on their own, at no known time).
 PROJECTOR_ENV = {"INCIDENT_RUN_POLICIES": "no"}
 
@@ -58,16 +59,19 @@ def test_the_standby_takes_over_from_a_killed_projector_and_the_boards_equal_a_r
         server.start()
         projectors[1].wait_started()
         token = issue_token(settings, Role.OFFICE, "HQ", "模拟 soak")
+        # The load outlasts the last kill by TAIL_SECONDS: the standby must have new events to project.
         simulation = SimulateProcess(
             server.url, token, tmp_path / "simulate.ndjson", "--mode", "storm", "--seconds",
-            str(LOAD_SECONDS), "--clients", "6", "--seed", "5",
+            str(LOAD_SECONDS + TAIL_SECONDS), "--clients", "6", "--seed", "5",
         )  # fmt: skip
         kills = max(1, int(LOAD_SECONDS // SECONDS_BETWEEN_KILLS))
         started = time.monotonic()
-        leader = 0
+        leader, done = 0, 0
         for kill in range(kills):
-            simulation.wait_for(simulation.ended() + 40)
+            assert simulation.wait_for(simulation.ended() + 40)
             time.sleep(max(0.0, started + (kill + 1) * LOAD_SECONDS / (kills + 1) - time.monotonic()))
+            if time.monotonic() - started > LOAD_SECONDS:
+                break  # restarts took longer than planned: no load would be left to take over
             projectors[leader].kill()
             killed_at, head_at_kill = time.monotonic(), log_head(postgres_url)
             wait_until(lambda h=head_at_kill: log_head(postgres_url) > h, 30, "the load stopped")
@@ -82,7 +86,8 @@ def test_the_standby_takes_over_from_a_killed_projector_and_the_boards_equal_a_r
             )
             assert projectors[1 - leader].alive()
             projectors[leader].start()  # the killed one comes back as the standby
-            leader = 1 - leader
+            leader, done = 1 - leader, done + 1
+        assert done >= 1
         summary = simulation.finish()
         head = log_head(postgres_url)
         wait_until(lambda: boards_position(engine) >= head, 60, "the boards never reached the head")
