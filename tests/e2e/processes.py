@@ -32,7 +32,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:
         env = {
             **os.environ,
             "INCIDENT_PORT": str(self.port),
@@ -73,7 +73,7 @@ class ProjectorProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self._logged = 0  # the log's length before the latest start: its banner comes after
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 90.0) -> None:
         self.launch()
         self.wait_started(timeout)
 

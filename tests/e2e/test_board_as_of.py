@@ -35,6 +35,7 @@ class History:
     start: datetime
     end: datetime
     late: str  # recorded last, as having happened before `start`
+    position: int  # the log position of the last event posted: live reads wait for the boards to reach it
 
 
 def _now() -> datetime:
@@ -52,8 +53,13 @@ def history(server: str, settings: Settings) -> Iterator[History]:
     office_token = issue_token(settings, Role.OFFICE, "HQ")
     branch_token = issue_token(settings, Role.BRANCH, HERE)
     with (
-        httpx.Client(base_url=server, headers={"Authorization": f"Bearer {office_token}"}) as office,
-        httpx.Client(base_url=server, headers={"Authorization": f"Bearer {branch_token}"}) as branch,
+        # A client's patience, not a timing claim: a loaded CI machine once took over httpx's 5 s.
+        httpx.Client(
+            base_url=server, headers={"Authorization": f"Bearer {office_token}"}, timeout=30
+        ) as office,
+        httpx.Client(
+            base_url=server, headers={"Authorization": f"Bearer {branch_token}"}, timeout=30
+        ) as branch,
     ):
         start = _now()
         time.sleep(0.02)
@@ -80,10 +86,11 @@ def history(server: str, settings: Settings) -> Iterator[History]:
             "summary": "补录 reported late",
             "occurred_at": (start - timedelta(minutes=30)).isoformat(),
         }
-        late = _post(office, "/api/v1/emergencies", late_body).json()["incident_id"]
+        recorded = _post(office, "/api/v1/emergencies", late_body).json()
+        late = recorded["incident_id"]
         incidents.append(late)
         time.sleep(0.02)
-        yield History(office, branch, incidents, start, _now(), late)
+        yield History(office, branch, incidents, start, _now(), late, int(recorded["position"]))
 
 
 def _board(http: httpx.Client, **params: str) -> dict[str, Any]:
@@ -119,7 +126,7 @@ def _each_on_its_own(
 
 
 def test_as_of_the_head_equals_the_live_board(history: History) -> None:
-    live = _board(history.office)
+    live = _board(history.office, after=str(history.position))  # once the boards have every event
     past = _board(history.office, as_of=_now().isoformat())
     assert past["past"] is True
     assert past["axis"] == "recorded"
@@ -149,7 +156,7 @@ def test_a_late_report_stands_on_the_occurred_axis_before_it_was_recorded(histor
 
 def test_a_closed_incident_was_on_the_board_while_it_was_open(history: History) -> None:
     robbery = history.incidents[1]
-    assert robbery not in _rows(_board(history.office))
+    assert robbery not in _rows(_board(history.office, after=str(history.position)))
     ever = [
         _rows(
             _board(history.office, as_of=(history.start + (history.end - history.start) * f / 20).isoformat())
