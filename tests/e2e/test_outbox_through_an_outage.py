@@ -13,6 +13,8 @@ import os
 import time
 from datetime import datetime
 
+import pytest
+
 from tests.e2e.test_branch_client import (  # noqa: F401 (fixtures)
     Branch,
     Server,
@@ -26,6 +28,9 @@ from tests.e2e.test_branch_client import (  # noqa: F401 (fixtures)
 
 OUTAGE_SECONDS = float(os.environ.get("INCIDENT_SOAK_OUTAGE_SECONDS", "3"))
 WRITES = 12
+# The outage itself, then a start, the writes and the sync: the suite's 120 s is for tests that wait
+# on nothing but the product.
+pytestmark = pytest.mark.timeout(OUTAGE_SECONDS + 120)
 
 
 def at(event: dict[str, str], key: str) -> datetime:
