@@ -22,6 +22,7 @@ $(STAMP): $(RUN_STAMP)
 	touch $(STAMP)
 
 run: $(RUN_STAMP)
+	$(BIN)/incident migrate  # the embedded store's tables and schema version, brought up to this release
 	$(BIN)/incident serve --demo-token
 
 # The suite in two processes (pytest-xdist): the machines have two cores, and most tests wait on a

@@ -23,6 +23,7 @@ from interfaces.boards.health import Backoff, BoardFailure, BoardStatus, StallWa
 from interfaces.boards.leader import LeaderLock
 from interfaces.boards.waiting import TrackingWaiter
 from projections.board import Board
+from projections.board_checkpoints import BoardCheckpoints, split_at_checkpoints
 from projections.board_failure import clear_failure, record_failure
 from projections.board_failure import metadata as failure_metadata
 from projections.tracking import advance, board_tracking, tracked_position
@@ -82,6 +83,7 @@ class BoardRunner:
         self._failed_at = -1  # the boards' position at the last failure
         self._stall = StallWatch(now)
         self._standby = TrackingWaiter(engine, [b.name for b in self._boards], now)
+        self._every = next((b.every for b in self._boards if isinstance(b, BoardCheckpoints)), None)
 
     @property
     def leader(self) -> LeaderLock:
@@ -194,6 +196,13 @@ class BoardRunner:
                 self._healthy()  # after progress, or idle: everything the log held has been applied
 
     def _apply(self, batch: list[LoggedEvent]) -> None:
+        # No transaction crosses a checkpoint's boundary: checkpoints stand at the same positions
+        # whatever the batches were (a rebuild's equal the live projector's).
+        parts = split_at_checkpoints(batch, self._every) if self._every else [batch]
+        for part in parts:
+            self._apply_part(list(part))
+
+    def _apply_part(self, batch: list[LoggedEvent]) -> None:
         try:
             self._write(batch)
             return

@@ -10,6 +10,7 @@ from application.incident_desk import IncidentDesk
 from interfaces.boards.leader import LeaderLock
 from interfaces.boards.runner import BoardRunner
 from projections.board import Board
+from projections.board_checkpoints import DEFAULT_EVERY, BoardCheckpoints
 from projections.complaint_facts import ComplaintFactsBoard
 from projections.feed_index import FeedIndexBoard
 from projections.incident_catalogue import IncidentCatalogueBoard
@@ -20,12 +21,16 @@ from projections.shared_pass import SharedPass
 from projections.timeline import TimelineBoard
 
 
-def make_boards(desk: IncidentDesk) -> list[Board]:
+def make_boards(desk: IncidentDesk, checkpoint_every: int = DEFAULT_EVERY) -> list[Board]:
     def load(incident_id: UUID, version: int) -> Incident:
         return desk.get_incident(incident_id, version=version)
 
     shared = SharedPass(load)  # one pass over each batch for all of them: decoded data, incident states
     return [
+        # First: a checkpoint is taken from the other boards' rows before they apply the next batch.
+        BoardCheckpoints(
+            checkpoint_every
+        ),  # what the past boards start from (projections/board_checkpoints.py)
         OfficeBoard(shared),
         IncidentCatalogueBoard(shared),  # every incident, closed ones too: what GET /incidents finds
         TimelineBoard(shared),

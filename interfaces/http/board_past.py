@@ -38,8 +38,11 @@ class BoardSource:
 
 
 @contextmanager
-def board_source(app: App, after: After, as_of: BoardAsOf, axis: AxisParam) -> Iterator[BoardSource]:
-    """The live boards (after waiting for `after`), or the boards as of a past instant on an axis."""
+def board_source(
+    app: App, after: After, as_of: BoardAsOf, axis: AxisParam, *, complaints: bool = False
+) -> Iterator[BoardSource]:
+    """The live boards (after waiting for `after`), or the boards as of a past instant on an axis (the
+    complaint facts too if `complaints`: the statistics read them, the office board and wall do not)."""
     if axis is not None and as_of is None:
         raise InvalidInputError("axis chooses the clock of as_of: give as_of with it", field="axis")
     if as_of is None:
@@ -58,7 +61,7 @@ def board_source(app: App, after: After, as_of: BoardAsOf, axis: AxisParam) -> I
         )
     chosen = axis or Axis.RECORDED
     head = app.desk.recorder.max_notification_id() or 0
-    engine = boards_as_of(app.desk, instant, chosen, head)
+    engine = boards_as_of(app.desk, app.engine, instant, chosen, head, complaints=complaints)
     try:
         with engine.connect() as conn:
             answer = {

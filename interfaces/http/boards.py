@@ -84,7 +84,7 @@ def _complaint_stats(
     axis: Axis | None,
 ) -> tuple[dict[str, Any], list[ComplaintStats]]:
     scope = board_scope(principal, app.organisation, unit)
-    with board_source(app, after, as_of, axis) as source:
+    with board_source(app, after, as_of, axis, complaints=True) as source:
         groups = grouped_complaint_stats(
             source.conn,
             app.organisation,

@@ -63,7 +63,7 @@ def test_a_rebuild_that_meets_an_event_no_board_can_take_exits_1_on_one_line_and
         assert failed.stdout == ""
         (line,) = failed.stderr.splitlines()
         assert line.startswith(
-            f"error: the rebuild stopped at position {poison} (office_board): OverflowError"
+            f"error: the rebuild stopped at position {poison} (board_checkpoints): OverflowError"
         )
         assert line.endswith("the live boards were left as they were")
         assert board_rows(engine) == live

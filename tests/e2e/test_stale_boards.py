@@ -74,7 +74,7 @@ def test_an_event_the_boards_cannot_take_makes_readyz_503_and_every_board_read_s
     assert ready["status"] == "boards_stale"
     assert ready["boards"]["stale"]["stuck_at"] == poison
     assert "OverflowError" in ready["boards"]["stale"]["reason"]
-    assert f"stuck at position {poison} (office_board)" in ready["detail"]
+    assert f"stuck at position {poison} (board_checkpoints)" in ready["detail"]
 
     for path in [*BOARD_READS, f"/api/v1/incidents/{before['incident_id']}/timeline"]:
         read = office.get(path)

@@ -130,7 +130,7 @@ def test_events_before_one_the_boards_cannot_take_are_on_the_boards_and_the_runn
     runner = start(runners, desk, engine, database_url)
 
     failure = stuck(runner, desk)
-    assert (failure.stuck_at, failure.board) == (poison, "office_board")
+    assert (failure.stuck_at, failure.board) == (poison, "board_checkpoints")
     assert "OverflowError" in failure.reason
     status = runner.status(red_fire.position)
     assert (status.position, status.head) == (before.position, red_fire.position)
@@ -142,7 +142,7 @@ def test_events_before_one_the_boards_cannot_take_are_on_the_boards_and_the_runn
     assert time.monotonic() - started < 5  # answered at once, not at the timeout
     # The log line names the position and the reason, and no SQL parameter (a summary is one).
     (line,) = [r.getMessage() for r in caplog.records if r.name == RUNNER_LOG]
-    assert f"position {poison} (office_board): OverflowError" in line
+    assert f"position {poison} (board_checkpoints): OverflowError" in line
     assert "parameters" not in line
     assert "柜员态度差" not in line
 
@@ -283,7 +283,7 @@ def test_a_failed_rebuild_leaves_the_live_boards_and_their_tracking_untouched(
     live, positions, failure = board_rows(engine), tracking(engine), failure_row(engine)
     assert len(live["office_board"]) == 3
 
-    with pytest.raises(RebuildFailedError, match=f"position {poison} \\(office_board\\): OverflowError"):
+    with pytest.raises(RebuildFailedError, match=f"position {poison} \\(board_checkpoints\\): OverflowError"):
         rebuild_boards(desk, engine, database_url, batch_size=2)
 
     assert board_rows(engine) == live
